@@ -1,0 +1,131 @@
+"""Embeds that cannot exceed Discord's limits, whatever the catalogue or a moderator puts in them.
+
+`Card` collects a title, description, fields and footer, and `build()` clamps each part to its limit and
+the whole to the 6,000-character total, trimming the longest fields first, so no answer is ever refused
+by Discord with "Invalid Form Body".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.catalogue import Confidence, Fact, Source
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_COUNT_LIMIT = 25
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+TOTAL_LIMIT = 6000
+CONTENT_LIMIT = 2000
+
+COLOUR = discord.Colour(0xC8102E)  # hockey red
+
+
+def clamp(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def spoiler(text: str) -> str:
+    """Scene descriptions hide behind spoiler bars; a stray `||` inside would end the spoiler early."""
+    return f"||{text.replace('||', '| |')}||"
+
+
+def join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> str:
+    """Join as many parts as fit within `limit`, then say how many were left out."""
+    out: list[str] = []
+    used = 0
+    for index, part in enumerate(parts):
+        rest = len(parts) - index - 1
+        suffix = f"{separator}+{rest} more" if rest else ""
+        cost = len(part) + (len(separator) if out else 0)
+        if used + cost + len(suffix) > limit:
+            out.append(f"+{len(parts) - index} more")
+            break
+        out.append(part)
+        used += cost
+    return separator.join(out)
+
+
+def source_links(sources: Iterable[Source], limit: int = FIELD_VALUE_LIMIT) -> str:
+    unique = list(dict.fromkeys(sources))
+    return join_within([f"[{s.name}]({s.url})" for s in unique], limit) if unique else "none"
+
+
+def confidence_note(confidence: Confidence) -> str:
+    return {
+        Confidence.MULTI: "confirmed by several sources",
+        Confidence.SINGLE: "from one source",
+        Confidence.INFERRED: "inferred from sources",
+        Confidence.UNKNOWN: "unknown",
+    }[confidence]
+
+
+def format_date(day: dt.date) -> str:
+    """A calendar date has no instant (it starts at a different moment in each zone), so it is shown as text."""
+    return f"{day:%a} {day.day} {day:%B %Y}"
+
+
+def format_duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fact_line(fact: Fact[str] | Fact[int] | Fact[dt.date], render: str | None = None) -> str:
+    """'Milan Records (confirmed by several sources)' or 'unknown'."""
+    if not fact.known:
+        return "unknown" + (f" ({fact.note})" if fact.note else "")
+    text = render if render is not None else str(fact.value)
+    return f"{text} ({confidence_note(fact.confidence)})"
+
+
+def discord_timestamp(epoch: int, style: str = "F") -> str:
+    return f"<t:{epoch}:{style}>"
+
+
+@dataclass
+class Card:
+    title: str
+    description: str = ""
+    url: str | None = None
+    footer: str | None = None
+    fields: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    def add(self, name: str, value: str, *, inline: bool = False) -> Card:
+        if len(self.fields) < FIELD_COUNT_LIMIT and value.strip():
+            self.fields.append((clamp(name, FIELD_NAME_LIMIT), clamp(value, FIELD_VALUE_LIMIT), inline))
+        return self
+
+    def build(self) -> discord.Embed:
+        title = clamp(self.title, TITLE_LIMIT)
+        description = clamp(self.description, DESCRIPTION_LIMIT)
+        footer = clamp(self.footer, FOOTER_LIMIT) if self.footer else None
+        fields = list(self.fields)
+        fixed = len(title) + len(footer or "")
+
+        def total() -> int:
+            return fixed + len(description) + sum(len(n) + len(v) for n, v, _ in fields)
+
+        while total() > TOTAL_LIMIT:
+            over = total() - TOTAL_LIMIT
+            longest = max(range(len(fields)), key=lambda i: len(fields[i][1]), default=None)
+            if longest is not None and len(fields[longest][1]) > 64:
+                name, value, inline = fields[longest]
+                fields[longest] = (name, clamp(value, max(64, len(value) - over)), inline)
+            elif len(description) > 64:
+                description = clamp(description, max(64, len(description) - over))
+            else:
+                fields.pop()
+        embed = discord.Embed(title=title, description=description or None, url=self.url, colour=COLOUR)
+        for name, value, inline in fields:
+            embed.add_field(name=name, value=value, inline=inline)
+        if footer:
+            embed.set_footer(text=footer)
+        return embed

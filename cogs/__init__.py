@@ -1,0 +1,1 @@
+"""One extension per feature; the Bot loads them from the explicit list in bot.bot.EXTENSIONS."""

@@ -1,0 +1,80 @@
+"""Migrations: applied once, in one transaction, to an empty or an existing database; newer schemas refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, Migration, MigrationError, load_migrations
+
+
+def test_bundled_migrations_are_numbered_without_gaps() -> None:
+    migrations = load_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+
+
+async def test_empty_database_gets_latest_schema(db: Database) -> None:
+    assert await db.schema_version() == load_migrations()[-1].version
+    row = await db.fetchone("PRAGMA journal_mode")
+    assert row is not None and row[0] == "wal"
+    row = await db.fetchone("PRAGMA foreign_keys")
+    assert row is not None and row[0] == 1
+
+
+async def test_reopening_keeps_data_and_applies_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Database.open(path) as db:
+        await db.set_meta("greeting", "hello")
+    async with Database.open(path) as db:
+        assert await db.get_meta("greeting") == "hello"
+        assert await db.migrate(load_migrations()) == []
+
+
+async def test_existing_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = load_migrations()
+    async with Database.open(path, migrations=first) as db:
+        await db.set_meta("kept", "yes")
+    extra = Migration(len(first) + 1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT) STRICT;")
+    async with Database.open(path, migrations=[*first, extra]) as db:
+        assert await db.schema_version() == extra.version
+        assert await db.get_meta("kept") == "yes"
+        await db.execute("INSERT INTO notes (body) VALUES ('x')")
+
+
+async def test_failed_migration_rolls_back_everything(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = load_migrations()
+    broken = Migration(len(first) + 1, "broken", "CREATE TABLE a (x INTEGER);\nINSERT INTO missing VALUES (1);")
+    with pytest.raises(sqlite3.OperationalError):
+        async with Database.open(path, migrations=[*first, broken]):
+            pass
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == []
+
+
+async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(MigrationError, match="schema version 99, newer than this bot knows"):
+        async with Database.open(path):
+            pass
+
+
+def test_migration_files_are_checked() -> None:
+    with pytest.raises(MigrationError, match="0002 is missing"):
+        load_migrations([("0001_a.sql", "SELECT 1;"), ("0003_c.sql", "SELECT 1;")])
+    with pytest.raises(MigrationError, match="not named"):
+        load_migrations([("1_a.sql", "SELECT 1;")])
+
+
+async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None:
+    await db.set_meta("k", "v")
+    target = tmp_path / "backups" / "copy.sqlite3"
+    await db.backup(target)
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == ("v",)

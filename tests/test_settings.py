@@ -1,0 +1,121 @@
+"""Settings: every variable validated before connecting, one line naming it, the token never shown."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_API_BASE, RedactingFilter, SettingsError, load_settings
+from tests.conftest import APPLICATION_ID, make_token
+
+
+def settings_error(env: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({})
+    assert settings.token is None
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.api_base == DEFAULT_API_BASE
+    assert settings.catalogue_path is None and settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
+
+
+def test_token_gives_application_id_and_is_never_in_repr(tmp_path: Path) -> None:
+    token = make_token()
+    settings = load_settings({"DISCORD_TOKEN": token, "DATABASE_PATH": str(tmp_path / "db.sqlite3")})
+    assert settings.application_id == APPLICATION_ID
+    assert token not in repr(settings) and token not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("Bot " + make_token(), "remove that prefix"),
+        ('"' + make_token() + '"', "remove the quotes"),
+        ("not-a-token", "does not look like a bot token"),
+        ("a" * 32, "does not look like a bot token"),
+    ],
+)
+def test_malformed_token(tmp_path: Path, token: str, expected: str) -> None:
+    message = settings_error({"DISCORD_TOKEN": token, "DATABASE_PATH": str(tmp_path / "x.sqlite3")})
+    assert message.startswith("DISCORD_TOKEN")
+    assert expected in message
+    assert token.strip('"').removeprefix("Bot ") not in message
+
+
+def test_missing_token_is_required_only_to_run(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "x.sqlite3")})
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
+        settings.require_token()
+
+
+def test_database_path_that_is_a_folder(tmp_path: Path) -> None:
+    assert "is a folder" in settings_error({"DATABASE_PATH": str(tmp_path)})
+
+
+def test_database_path_unwritable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    message = settings_error({"DATABASE_PATH": str(blocker / "sub" / "bot.sqlite3")})
+    assert message.startswith("DATABASE_PATH=") and "cannot create the folder" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("missing.toml", "no such file"), ("overlay.json", "must be a TOML file")],
+)
+def test_bad_catalogue_path(tmp_path: Path, value: str, expected: str) -> None:
+    (tmp_path / "overlay.json").write_text("{}")
+    message = settings_error({"CATALOGUE_PATH": str(tmp_path / value), "DATABASE_PATH": str(tmp_path / "d.sqlite3")})
+    assert message.startswith("CATALOGUE_PATH=") and expected in message
+
+
+@pytest.mark.parametrize("value", ["abc", "123", "12345678901234567890123", "-1"])
+def test_bad_dev_guild_id(tmp_path: Path, value: str) -> None:
+    message = settings_error({"DEV_GUILD_ID": value, "DATABASE_PATH": str(tmp_path / "d.sqlite3")})
+    assert message.startswith("DEV_GUILD_ID=") and "Copy Server ID" in message
+
+
+def test_good_dev_guild_id_and_urls(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "DEV_GUILD_ID": "987654321098765432",
+            "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8080/",
+            "LOG_LEVEL": "debug",
+            "DATABASE_PATH": str(tmp_path / "d.sqlite3"),
+        }
+    )
+    assert settings.dev_guild_id == 987654321098765432
+    assert settings.api_base == "http://127.0.0.1:8080/api/v10"
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISCORD_API_BASE", "ftp://example.com"),
+        ("DISCORD_API_BASE", "discord.com/api"),
+        ("DISCORD_GATEWAY_URL", "https://gateway.discord.gg"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_urls_and_levels(tmp_path: Path, name: str, value: str) -> None:
+    message = settings_error({name: value, "DATABASE_PATH": str(tmp_path / "d.sqlite3")})
+    assert message.startswith(f"{name}=")
+
+
+def test_log_filter_redacts_token() -> None:
+    token = make_token()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "connecting with %s", (token,), None)
+    assert RedactingFilter(token).filter(record)
+    assert token not in record.getMessage() and "[redacted]" in record.getMessage()
