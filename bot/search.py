@@ -88,7 +88,15 @@ class Index(Generic[T]):
             return None
         if len(matches) > 1 and matches[0].score - matches[1].score < ACCEPT_MARGIN:
             return None
+        # Autocomplete rewards partial matches; free text must resemble a whole title, so that
+        # "rivalry theme remix" is a question (with suggestions), not a confident wrong answer.
+        if self._whole_ratio(fold(text), self.items.index(matches[0].item)) < ACCEPT_SCORE:
+            return None
         return matches[0].item
+
+    def _whole_ratio(self, folded: str, position: int) -> float:
+        keys = [key for key, owner in zip(self._keys, self._owner, strict=True) if owner == position]
+        return max((fuzz.ratio(folded, key) for key in keys), default=0.0)
 
     def suggestions(self, text: str, count: int = 3) -> Sequence[T]:
         return [m.item for m in self.search(text, limit=count)]

@@ -1,0 +1,95 @@
+"""Every extension loads on a Bot that never logged in, and the command tree matches the spec and its snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.bot import EXTENSIONS, HeatedRivalryBot
+from bot.catalogue import Catalogue
+from bot.db import Database
+from bot.settings import load_settings
+from bot.sync import payload_hash, sync_commands, tree_payload
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "command_tree.json"
+
+
+@pytest.fixture
+async def loaded_bot(db: Database, catalogue: Catalogue, tmp_path: Path) -> AsyncIterator[HeatedRivalryBot]:
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "unused.sqlite3")})
+    bot = HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue)
+    for name in EXTENSIONS:
+        await bot.load_extension(name)
+    yield bot
+    await bot.close()
+
+
+def by_name(payload: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {command["name"]: command for command in payload}
+
+
+async def test_every_extension_loads(loaded_bot: HeatedRivalryBot) -> None:
+    assert set(loaded_bot.extensions) == set(EXTENSIONS)
+    assert loaded_bot.intents.guilds
+    assert (
+        not loaded_bot.intents.members and not loaded_bot.intents.message_content and not loaded_bot.intents.presences
+    )
+
+
+async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> None:
+    commands = by_name(tree_payload(loaded_bot.tree))
+    assert {"soundtrack", "about"} <= set(commands)
+    for command in commands.values():
+        assert command["contexts"] == [0], f"/{command['name']} must be guild-only"
+        assert command["integration_types"] == [0]
+    soundtrack = {sub["name"]: sub for sub in commands["soundtrack"]["options"]}
+    assert set(soundtrack) == {"about", "tracks", "track", "episode", "song"}
+    options = {name: {o["name"]: o for o in sub.get("options", [])} for name, sub in soundtrack.items()}
+    assert options["tracks"]["page"]["type"] == 4 and not options["tracks"]["page"]["required"]
+    assert options["track"]["track"]["type"] == 3 and options["track"]["track"]["autocomplete"]
+    assert options["track"]["track"]["required"]
+    assert options["episode"]["number"]["type"] == 4 and options["episode"]["number"]["required"]
+    assert options["song"]["query"]["type"] == 3 and options["song"]["query"]["autocomplete"]
+    assert commands["about"].get("options", []) == []
+    for command in commands.values():
+        assert command["default_member_permissions"] is None, "fan commands are open to everyone"
+
+
+async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:
+    """Any change to the public surface must be deliberate: rerun with UPDATE_SNAPSHOTS=1 and review the diff."""
+    payload = tree_payload(loaded_bot.tree)
+    rendered = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(rendered, "utf-8")
+    assert rendered == SNAPSHOT.read_text("utf-8"), "command tree changed; UPDATE_SNAPSHOTS=1 to accept"
+
+
+async def test_payload_hash_is_stable_and_sensitive(loaded_bot: HeatedRivalryBot) -> None:
+    payload = tree_payload(loaded_bot.tree)
+    assert payload_hash(payload) == payload_hash(json.loads(json.dumps(payload)))
+    changed = json.loads(json.dumps(payload))
+    changed[0]["description"] += "!"
+    assert payload_hash(changed) != payload_hash(payload)
+
+
+async def test_sync_runs_only_when_the_tree_changed(
+    loaded_bot: HeatedRivalryBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[object] = []
+
+    async def record_sync(*, guild: object = None) -> list[object]:
+        sent.append(guild)
+        return []
+
+    monkeypatch.setattr(loaded_bot.tree, "sync", record_sync)
+    assert await sync_commands(loaded_bot) is True
+    assert await sync_commands(loaded_bot) is False, "unchanged tree: no second sync"
+    assert await sync_commands(loaded_bot, force=True) is True
+    assert await sync_commands(loaded_bot, guild_id=987654321098765432) is True, "each scope has its own hash"
+    assert await sync_commands(loaded_bot, guild_id=987654321098765432) is False
+    assert len(sent) == 3
