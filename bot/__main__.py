@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.bot import HeatedRivalryBot
@@ -65,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return CONFIG_ERROR
+    except aiohttp.ClientConnectionError as exc:
+        print(
+            f"error: cannot reach Discord at {settings.api_base} ({exc}); check the network, or "
+            "DISCORD_API_BASE / DISCORD_GATEWAY_URL if you set them.",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.about")
 
 
+# The bot never joins voice; without this, every start warns that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 def intents() -> discord.Intents:
     """Slash commands need no privileged intents; guilds gives channels and roles for configuration."""
     wanted = discord.Intents.none()
