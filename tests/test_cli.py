@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.db import load_migrations
 from tests.conftest import APPLICATION_ID, make_token
 
 VARIABLES = ("DISCORD_TOKEN", "DATABASE_PATH", "CATALOGUE_PATH", "DEV_GUILD_ID", "LOG_LEVEL", "DISCORD_API_BASE")
@@ -65,7 +66,7 @@ def test_check_succeeds_offline_and_prints_the_invite(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "check", DISCORD_TOKEN=token, DATABASE_PATH="db/bot.sqlite3")
     assert result.returncode == 0, result.stderr
     assert "9 of 34 tracks listed" in result.stdout
-    assert "schema version 1" in result.stdout
+    assert f"schema version {len(load_migrations())}" in result.stdout
     invite = next(line for line in result.stdout.splitlines() if line.startswith("invite URL: "))
     assert f"client_id={APPLICATION_ID}" in invite
     assert "scope=bot+applications.commands" in invite
