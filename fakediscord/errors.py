@@ -1,0 +1,80 @@
+"""Discord-shaped API errors raised by handlers and turned into JSON replies by the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class APIError(Exception):
+    """An error reply exactly as Discord would send it (status, numeric code, message, optional ``errors``)."""
+
+    def __init__(self, status: int, code: int, message: str, errors: JSON | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+    def body(self) -> JSON:
+        body: JSON = {"message": self.message, "code": self.code}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+def unauthorized() -> APIError:
+    return APIError(401, 0, "401: Unauthorized")
+
+
+def not_found_route() -> APIError:
+    return APIError(404, 0, "404: Not Found")
+
+
+def unknown_channel() -> APIError:
+    return APIError(404, 10003, "Unknown Channel")
+
+
+def unknown_guild() -> APIError:
+    return APIError(404, 10004, "Unknown Guild")
+
+
+def unknown_member() -> APIError:
+    return APIError(404, 10007, "Unknown Member")
+
+
+def unknown_message() -> APIError:
+    return APIError(404, 10008, "Unknown Message")
+
+
+def unknown_webhook() -> APIError:
+    return APIError(404, 10015, "Unknown Webhook")
+
+
+def unknown_interaction() -> APIError:
+    return APIError(404, 10062, "Unknown interaction")
+
+
+def unknown_event() -> APIError:
+    return APIError(404, 10070, "Unknown Guild Scheduled Event")
+
+
+def missing_access() -> APIError:
+    return APIError(403, 50001, "Missing Access")
+
+
+def missing_permissions() -> APIError:
+    return APIError(403, 50013, "Missing Permissions")
+
+
+def already_acknowledged() -> APIError:
+    return APIError(400, 40060, "Interaction has already been acknowledged.")
+
+
+def invalid_webhook_token() -> APIError:
+    return APIError(401, 50027, "Invalid Webhook Token")
+
+
+def invalid_form_body(errors: JSON) -> APIError:
+    return APIError(400, 50035, "Invalid Form Body", errors)

@@ -1,0 +1,302 @@
+"""Hand checks of Discord's documented limits that the OpenAPI spec does not (or cannot) express.
+
+Each check returns violations as ``(path, code, message)``; the server turns them into Discord's
+``400 {"code": 50035, "errors": {...}}`` and records them on ``FakeDiscord.violations``. Paths use the same dotted
+form Discord uses in its error tree (``embeds.0.fields.3.value``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+JSON = dict[str, Any]
+
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBED_TOTAL = 6000
+MAX_ACTION_ROWS = 5
+MAX_COMMANDS_PER_TYPE = 100
+
+ACTION_ROW = 1
+BUTTON = 2
+STRING_SELECT = 3
+TEXT_INPUT = 4
+SELECT_TYPES = {3, 5, 6, 7, 8}
+LABEL = 18
+LINK_STYLE = 5
+PREMIUM_STYLE = 6
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken limit: where, Discord's error code, and the human message."""
+
+    path: str
+    code: str
+    message: str
+    source: str = "limits"
+    """``limits`` for hand checks, ``openapi`` for schema validation."""
+    method: str = ""
+    route: str = ""
+    """The route template of the offending request, e.g. ``/channels/{channel_id}/messages``."""
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.route}: {self.path}: {self.code} {self.message}".strip()
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[Violation] = []
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self.items.append(Violation(path, code, message))
+
+    def max_len(self, path: str, value: Any, limit: int) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+    def length_between(self, path: str, value: Any, low: int, high: int) -> None:
+        if isinstance(value, str) and not low <= len(value) <= high:
+            self.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+
+    def max_items(self, path: str, value: Any, limit: int) -> None:
+        if isinstance(value, list) and len(value) > limit:
+            self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def _join(prefix: str, key: str | int) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+# -- messages -------------------------------------------------------------------------------------------------
+
+
+def check_message(body: JSON, *, prefix: str = "") -> list[Violation]:
+    """Limits shared by channel messages, interaction messages, followups and edits."""
+    c = _Collector()
+    c.max_len(_join(prefix, "content"), body.get("content"), MAX_CONTENT)
+    embeds = body.get("embeds")
+    if isinstance(embeds, list):
+        _check_embeds(c, embeds, prefix)
+    components = body.get("components")
+    if isinstance(components, list):
+        _check_components(c, components, _join(prefix, "components"))
+    if "allowed_mentions" in body and body["allowed_mentions"] is not None:
+        _check_allowed_mentions(c, body["allowed_mentions"], _join(prefix, "allowed_mentions"))
+    if "nonce" in body and body["nonce"] is not None:
+        _check_nonce(c, body["nonce"], _join(prefix, "nonce"))
+    return c.items
+
+
+def _check_embeds(c: _Collector, embeds: list[Any], prefix: str) -> None:
+    base = _join(prefix, "embeds")
+    c.max_items(base, embeds, MAX_EMBEDS)
+    total = 0
+    for i, embed in enumerate(embeds):
+        if not isinstance(embed, dict):
+            continue
+        path = _join(base, i)
+        c.max_len(f"{path}.title", embed.get("title"), 256)
+        c.max_len(f"{path}.description", embed.get("description"), 4096)
+        total += len(embed.get("title") or "") + len(embed.get("description") or "")
+        fields = embed.get("fields") or []
+        c.max_items(f"{path}.fields", fields, 25)
+        for j, fld in enumerate(fields):
+            if isinstance(fld, dict):
+                c.max_len(f"{path}.fields.{j}.name", fld.get("name"), 256)
+                c.max_len(f"{path}.fields.{j}.value", fld.get("value"), 1024)
+                total += len(fld.get("name") or "") + len(fld.get("value") or "")
+        footer = embed.get("footer")
+        if isinstance(footer, dict):
+            c.max_len(f"{path}.footer.text", footer.get("text"), 2048)
+            total += len(footer.get("text") or "")
+        author = embed.get("author")
+        if isinstance(author, dict):
+            c.max_len(f"{path}.author.name", author.get("name"), 256)
+            total += len(author.get("name") or "")
+    if total > MAX_EMBED_TOTAL:
+        c.add(base, "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
+
+
+def _check_components(c: _Collector, rows: list[Any], base: str) -> None:
+    if len(rows) > MAX_ACTION_ROWS and all(isinstance(r, dict) and r.get("type") == ACTION_ROW for r in rows):
+        c.add(base, "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_ACTION_ROWS} or fewer in length.")
+    custom_ids: set[str] = set()
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            continue
+        path = _join(base, i)
+        if row.get("type") != ACTION_ROW:
+            _check_component(c, row, path, custom_ids)
+            continue
+        children = [x for x in row.get("components") or [] if isinstance(x, dict)]
+        selects = [x for x in children if x.get("type") in SELECT_TYPES]
+        if selects and len(children) > 1:
+            c.add(f"{path}.components", "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                  "The specified component exceeds the maximum width")
+        c.max_items(f"{path}.components", children, 5)
+        for j, child in enumerate(children):
+            _check_component(c, child, f"{path}.components.{j}", custom_ids)
+
+
+def _check_component(c: _Collector, comp: JSON, path: str, custom_ids: set[str]) -> None:
+    ctype = comp.get("type")
+    custom_id = comp.get("custom_id")
+    if custom_id is not None:
+        c.length_between(f"{path}.custom_id", custom_id, 1, 100)
+        if custom_id in custom_ids:
+            c.add(f"{path}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+        custom_ids.add(custom_id)
+    if ctype == BUTTON:
+        c.max_len(f"{path}.label", comp.get("label"), 80)
+        style = comp.get("style")
+        if style == LINK_STYLE:
+            if not comp.get("url"):
+                c.add(f"{path}.url", "BASE_TYPE_REQUIRED", "This field is required")
+        elif style != PREMIUM_STYLE and custom_id is None:
+            c.add(f"{path}.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    elif ctype in SELECT_TYPES:
+        if custom_id is None:
+            c.add(f"{path}.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+        c.max_len(f"{path}.placeholder", comp.get("placeholder"), 150)
+        if ctype == STRING_SELECT:
+            options = comp.get("options") or []
+            c.max_items(f"{path}.options", options, 25)
+            for k, opt in enumerate(options):
+                if isinstance(opt, dict):
+                    c.max_len(f"{path}.options.{k}.label", opt.get("label"), 100)
+                    c.max_len(f"{path}.options.{k}.value", opt.get("value"), 100)
+                    c.max_len(f"{path}.options.{k}.description", opt.get("description"), 100)
+    elif ctype == TEXT_INPUT:
+        c.max_len(f"{path}.label", comp.get("label"), 45)
+        c.max_len(f"{path}.placeholder", comp.get("placeholder"), 100)
+        c.max_len(f"{path}.value", comp.get("value"), 4000)
+    elif ctype == LABEL and isinstance(comp.get("component"), dict):
+        c.max_len(f"{path}.label", comp.get("label"), 45)
+        _check_component(c, comp["component"], f"{path}.component", custom_ids)
+
+
+def _check_allowed_mentions(c: _Collector, allowed: Any, base: str) -> None:
+    if not isinstance(allowed, dict):
+        return
+    parse = allowed.get("parse") or []
+    for i, kind in enumerate(parse):
+        if kind not in ("roles", "users", "everyone"):
+            c.add(f"{base}.parse.{i}", "BASE_TYPE_CHOICES", "Value must be one of ('roles', 'users', 'everyone').")
+    for kind in ("users", "roles"):
+        ids = allowed.get(kind) or []
+        c.max_items(f"{base}.{kind}", ids, 100)
+        if ids and kind in parse:
+            c.add(f"{base}.parse", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                  f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
+
+
+def _check_nonce(c: _Collector, nonce: Any, path: str) -> None:
+    if isinstance(nonce, bool):
+        c.add(path, "BASE_TYPE_BAD_TYPE", "Must be a string or an integer.")
+    elif isinstance(nonce, int):
+        if not -(2**63) <= nonce < 2**64:
+            c.add(path, "NUMBER_TYPE_MAX", "int value should be <= 18446744073709551615")
+    elif isinstance(nonce, str):
+        c.max_len(path, nonce, 25)
+
+
+# -- interaction callbacks ------------------------------------------------------------------------------------
+
+
+def check_callback(body: JSON) -> list[Violation]:
+    """Limits of ``POST /interactions/{id}/{token}/callback`` by response type."""
+    c = _Collector()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        return c.items
+    rtype = body.get("type")
+    if rtype in (4, 7):
+        c.items.extend(check_message(data, prefix="data"))
+    elif rtype == 8:
+        choices = data.get("choices") or []
+        c.max_items("data.choices", choices, 25)
+        for i, choice in enumerate(choices):
+            if isinstance(choice, dict):
+                c.length_between(f"data.choices.{i}.name", choice.get("name"), 1, 100)
+                c.max_len(f"data.choices.{i}.value", choice.get("value"), 100)
+    elif rtype == 9:
+        c.max_len("data.title", data.get("title"), 45)
+        c.length_between("data.custom_id", data.get("custom_id"), 1, 100)
+        components = data.get("components") or []
+        c.max_items("data.components", components, 5)
+        _check_components(c, components, "data.components")
+    return c.items
+
+
+# -- application commands -------------------------------------------------------------------------------------
+
+
+def check_commands(commands: Any) -> list[Violation]:
+    """Limits of the bulk-overwrite command PUT: names, descriptions, option counts, commands per type."""
+    c = _Collector()
+    if not isinstance(commands, list):
+        return c.items
+    per_type: dict[int, int] = {}
+    for i, cmd in enumerate(commands):
+        if not isinstance(cmd, dict):
+            continue
+        ctype = int(cmd.get("type") or 1)
+        per_type[ctype] = per_type.get(ctype, 0) + 1
+        _check_command_node(c, cmd, str(i), is_chat_input=ctype == 1)
+    for ctype, count in per_type.items():
+        if count > MAX_COMMANDS_PER_TYPE:
+            c.add("", "APPLICATION_COMMANDS_TOO_MANY",
+                  f"Maximum number of application commands of type {ctype} reached ({MAX_COMMANDS_PER_TYPE})")
+    return c.items
+
+
+def _check_command_node(c: _Collector, node: JSON, path: str, *, is_chat_input: bool) -> None:
+    name = node.get("name")
+    if is_chat_input:
+        if not isinstance(name, str) or not COMMAND_NAME.match(name) or name != name.lower():
+            c.add(f"{path}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        description = node.get("description")
+        if not isinstance(description, str) or not 1 <= len(description) <= 100:
+            c.add(f"{path}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+    else:
+        c.length_between(f"{path}.name", name, 1, 32)
+    options = node.get("options") or []
+    c.max_items(f"{path}.options", options, 25)
+    for j, opt in enumerate(options):
+        if not isinstance(opt, dict):
+            continue
+        opt_path = f"{path}.options.{j}"
+        _check_command_node(c, opt, opt_path, is_chat_input=True)
+        choices = opt.get("choices") or []
+        c.max_items(f"{opt_path}.choices", choices, 25)
+        if choices and opt.get("autocomplete"):
+            c.add(f"{opt_path}.autocomplete", "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES",
+                  "Autocomplete cannot be enabled on options with choices")
+    required_seen_optional = False
+    for j, opt in enumerate(options):
+        if isinstance(opt, dict) and opt.get("type") not in (1, 2):
+            if opt.get("required"):
+                if required_seen_optional:
+                    c.add(f"{path}.options.{j}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                          "Required options must be placed before non-required options")
+            else:
+                required_seen_optional = True
+
+
+# -- error tree -------------------------------------------------------------------------------------------------
+
+
+def error_tree(violations: list[Violation]) -> JSON:
+    """Nest violations the way Discord does: ``{"embeds": {"0": {"title": {"_errors": [...]}}}}``."""
+    tree: JSON = {}
+    for v in violations:
+        node = tree
+        for part in (p for p in v.path.split(".") if p):
+            node = node.setdefault(part, {})
+        node.setdefault("_errors", []).append({"code": v.code, "message": v.message})
+    return tree

@@ -1,0 +1,877 @@
+"""The REST half of the emulator: an aiohttp app serving ``/api/v10`` the way discord.py 2.7 expects.
+
+Every request passes one middleware that records it (``FakeDiscord.requests``), checks the bot token (except on
+the token-authenticated ``/interactions`` and ``/webhooks`` routes), applies injected faults, turns ``APIError``
+into Discord's JSON error body and adds rate-limit headers. All JSON replies carry ``Content-Type:
+application/json`` exactly, because discord.py compares the header verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from . import errors
+from . import permissions as perms
+from .faults import Fault
+from .interactions import InteractionRecord
+from .limits import Violation, check_callback, check_commands, check_message, error_tree
+from .messages import REPLY, apply_edit, build_message
+from .state import VOICE_CHANNEL, Channel, Guild, Message, StoredFile, World
+
+if TYPE_CHECKING:
+    from .core import FakeDiscord
+
+JSON = dict[str, Any]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger(__name__)
+
+API = "/api/v10"
+UNAUTHENTICATED_PREFIXES = ("/interactions/", "/webhooks/")
+
+
+@dataclass
+class RecordedRequest:
+    """One REST call as the emulator saw it (``FakeDiscord.requests``)."""
+
+    method: str
+    path: str
+    """Path relative to ``/api/v10``, e.g. ``/channels/123/messages``."""
+    route: str
+    """The matched route template, e.g. ``/channels/{channel_id}/messages`` (the path if no route matched)."""
+    query: dict[str, str]
+    headers: dict[str, str] = field(repr=False)
+    json: Any = None
+    """The JSON body (or the ``payload_json`` part of a multipart body); None when there was none."""
+    files: list[StoredFile] = field(default_factory=list, repr=False)
+    status: int | None = None
+    fault: str | None = None
+    """The injected fault kind that shaped the answer, if any."""
+    response: Any = field(default=None, repr=False)
+    """The JSON the emulator answered with (None for empty answers)."""
+
+
+RECORD_KEY = web.RequestKey("fakediscord_record", RecordedRequest)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON reply with exactly ``Content-Type: application/json`` (discord.py compares it verbatim)."""
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def _bucket(route: str, method: str) -> str:
+    return hashlib.sha1(f"{method} {route}".encode()).hexdigest()[:16]
+
+
+def _ratelimit_headers(route: str, method: str, *, remaining: int = 49, reset_after: float = 1.0) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": "50",
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": _bucket(route, method),
+    }
+
+
+async def read_body(request: web.Request) -> tuple[Any, list[StoredFile], str | None]:
+    """Parse a JSON or multipart body; returns (json, files, problem)."""
+    if not request.body_exists:
+        return None, [], None
+    ctype = request.content_type
+    if ctype.startswith("multipart/"):
+        payload: Any = None
+        files: list[StoredFile] = []
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "payload_json":
+                try:
+                    payload = json.loads(await part.text())
+                except ValueError:
+                    return None, [], "payload_json is not valid JSON"
+            elif part.name is not None and part.name.startswith("files["):
+                data = await part.read(decode=False)
+                files.append(StoredFile(
+                    id="",
+                    filename=part.filename or part.name,
+                    data=bytes(data),
+                    content_type=part.headers.get("Content-Type"),
+                ))
+        return payload, files, None
+    raw = await request.read()
+    if not raw:
+        return None, [], None
+    try:
+        return json.loads(raw), [], None
+    except ValueError:
+        return None, [], "the body is not valid JSON"
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class RestApi:
+    """Route handlers; ``self.fd`` is the owning ``FakeDiscord``."""
+
+    def __init__(self, fd: FakeDiscord) -> None:
+        self.fd = fd
+
+    @property
+    def world(self) -> World:
+        return self.fd.world
+
+    def build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self.middleware], client_max_size=64 * 1024 * 1024)
+        gw = self.fd.gateway.handle
+        for path in ("/gateway", "/gateway/resume", "/", "/resume"):
+            app.router.add_get(path, gw)
+        r = app.router
+        a = API
+        r.add_get(a + "/users/@me", self.get_me)
+        r.add_get(a + "/users/{user_id}", self.get_user)
+        r.add_get(a + "/oauth2/applications/@me", self.get_application)
+        r.add_get(a + "/applications/@me", self.get_application)
+        r.add_get(a + "/gateway", self.get_gateway)
+        r.add_get(a + "/gateway/bot", self.get_gateway_bot)
+        for base in ("/applications/{application_id}/commands",
+                     "/applications/{application_id}/guilds/{guild_id}/commands"):
+            r.add_get(a + base, self.list_commands)
+            r.add_put(a + base, self.put_commands)
+            r.add_post(a + base, self.post_command)
+            r.add_get(a + base + "/{command_id}", self.get_command)
+            r.add_patch(a + base + "/{command_id}", self.patch_command)
+            r.add_delete(a + base + "/{command_id}", self.delete_command)
+        r.add_post(a + "/interactions/{interaction_id}/{interaction_token}/callback", self.callback)
+        r.add_post(a + "/webhooks/{webhook_id}/{webhook_token}", self.followup)
+        wm = a + "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+        r.add_get(wm, self.get_webhook_message)
+        r.add_patch(wm, self.edit_webhook_message)
+        r.add_delete(wm, self.delete_webhook_message)
+        r.add_get(a + "/channels/{channel_id}", self.get_channel)
+        r.add_get(a + "/channels/{channel_id}/messages", self.list_messages)
+        r.add_post(a + "/channels/{channel_id}/messages", self.create_message)
+        r.add_get(a + "/channels/{channel_id}/messages/{message_id}", self.get_message)
+        r.add_patch(a + "/channels/{channel_id}/messages/{message_id}", self.edit_message)
+        r.add_delete(a + "/channels/{channel_id}/messages/{message_id}", self.delete_message)
+        reaction = a + "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me"
+        r.add_put(reaction, self.add_reaction)
+        r.add_delete(reaction, self.remove_reaction)
+        r.add_post(a + "/channels/{channel_id}/typing", self.typing)
+        r.add_get(a + "/guilds/{guild_id}", self.get_guild)
+        r.add_get(a + "/guilds/{guild_id}/channels", self.get_guild_channels)
+        r.add_get(a + "/guilds/{guild_id}/roles", self.get_roles)
+        r.add_get(a + "/guilds/{guild_id}/roles/{role_id}", self.get_role)
+        r.add_get(a + "/guilds/{guild_id}/members", self.list_members)
+        r.add_get(a + "/guilds/{guild_id}/members/{user_id}", self.get_member)
+        ev = a + "/guilds/{guild_id}/scheduled-events"
+        r.add_get(ev, self.list_events)
+        r.add_post(ev, self.create_event)
+        r.add_get(ev + "/{guild_scheduled_event_id}", self.get_event)
+        r.add_patch(ev + "/{guild_scheduled_event_id}", self.edit_event)
+        r.add_delete(ev + "/{guild_scheduled_event_id}", self.delete_event)
+        return app
+
+    # -- middleware -------------------------------------------------------------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(API + "/"):
+            if request.match_info.http_exception is not None:
+                return json_response({"message": "404: Not Found", "code": 0}, 404)
+            return await handler(request)
+        fd = self.fd
+        rel = request.path[len(API):]
+        resource = request.match_info.route.resource
+        route = resource.canonical[len(API):] if resource is not None else rel
+        body, files, problem = await read_body(request)
+        rec = RecordedRequest(
+            method=request.method,
+            path=rel,
+            route=route,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            json=body,
+            files=files,
+        )
+        request[RECORD_KEY] = rec
+        fd.requests.append(rec)
+        response = await self._answer(request, handler, rec, problem)
+        rec.status = response.status
+        if isinstance(response, web.Response) and response.body is not None and response.status != 204:
+            with contextlib.suppress(ValueError, TypeError):
+                rec.response = json.loads(bytes(response.body))  # type: ignore[arg-type]
+        if response.status != 429 and not rel.startswith(UNAUTHENTICATED_PREFIXES):
+            for key, value in _ratelimit_headers(route, request.method).items():
+                response.headers.setdefault(key, value)
+        return response
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, rec: RecordedRequest, problem: str | None
+    ) -> web.StreamResponse:
+        fd = self.fd
+        authorized = request.headers.get("Authorization") == f"Bot {fd.token}"
+        if not authorized and not rec.path.startswith(UNAUTHENTICATED_PREFIXES):
+            return self._error(errors.unauthorized())
+        fault = fd.faults.take(request.method, rec.path)
+        if fault is not None:
+            rec.fault = fault.kind
+            if fault.kind == "delay":
+                await asyncio.sleep(fault.seconds)
+            elif fault.kind != "commit_then_502":
+                return self._fault_response(fault, rec)
+        if problem is not None:
+            return self._error(errors.APIError(400, 50109, f"The request body contains invalid JSON. ({problem})"))
+        try:
+            response = await handler(request)
+        except errors.APIError as exc:
+            response = self._error(exc)
+        except web.HTTPNotFound:
+            response = self._error(errors.not_found_route())
+        except web.HTTPMethodNotAllowed:
+            response = self._error(errors.APIError(405, 0, "405: Method Not Allowed"))
+        except Exception as exc:  # an emulator bug: surface it loudly, but answer fast (no 5xx retries)
+            log.exception("fakediscord internal error on %s %s", request.method, rec.path)
+            fd.internal_errors.append(f"{request.method} {rec.path}: {exc!r}")
+            response = json_response({"message": f"fakediscord internal error: {exc!r}", "code": 0}, 400)
+        if fault is not None and fault.kind == "commit_then_502":
+            return json_response({"message": "502: Bad Gateway", "code": 0}, 502)
+        return response
+
+    def _error(self, exc: errors.APIError) -> web.Response:
+        return json_response(exc.body(), exc.status)
+
+    def _fault_response(self, fault: Fault, rec: RecordedRequest) -> web.Response:
+        if fault.kind == "429":
+            ra = fault.retry_after
+            scope = fault.scope or ("global" if fault.global_ else "user")
+            headers = {
+                "Via": "1.1 google",
+                "Retry-After": str(max(1, math.ceil(ra))),
+                "X-RateLimit-Scope": scope,
+            }
+            if fault.global_:
+                headers["X-RateLimit-Global"] = "true"
+            else:
+                headers.update(_ratelimit_headers(rec.route, rec.method, remaining=0, reset_after=ra))
+                headers["X-RateLimit-Limit"] = "5"
+            body = {"message": "You are being rate limited.", "retry_after": ra, "global": fault.global_,
+                    "code": 0}
+            return json_response(body, 429, headers)
+        if fault.kind == "5xx":
+            status = fault.status or 500
+            reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                      504: "Gateway Timeout"}.get(status, "Server Error")
+            return json_response({"message": f"{status}: {reason}", "code": 0}, status)
+        if fault.kind == "403":
+            return json_response({"message": fault.message or "Missing Permissions", "code": fault.code or 50013},
+                                 403)
+        code, message = 0, "404: Not Found"
+        if "/messages/" in rec.path:
+            code, message = 10008, "Unknown Message"
+        elif rec.path.startswith("/channels/"):
+            code, message = 10003, "Unknown Channel"
+        elif rec.path.startswith("/webhooks/"):
+            code, message = 10015, "Unknown Webhook"
+        return json_response({"message": fault.message or message,
+                              "code": fault.code if fault.code is not None else code}, 404)
+
+    # -- shared helpers -------------------------------------------------------------------------------------
+
+    def _record(self, request: web.Request) -> RecordedRequest:
+        return request[RECORD_KEY]
+
+    def _body(self, request: web.Request) -> Any:
+        return self._record(request).json
+
+    def _files(self, request: web.Request) -> list[StoredFile]:
+        files = self._record(request).files
+        for stored in files:
+            if not stored.id:
+                stored.id = self.world.snowflakes.next()
+        return files
+
+    def _json_body(self, request: web.Request) -> JSON:
+        body = self._body(request)
+        if not isinstance(body, dict):
+            raise errors.invalid_form_body({"_errors": [{"code": "DICT_TYPE_CONVERT",
+                                                         "message": "Only dictionaries may be used in a DictType"}]})
+        return body
+
+    def validate(self, request: web.Request, body: Any, hand: list[Violation], *, spec_path: str | None = None,
+                 ) -> None:
+        """Run the OpenAPI check plus ``hand`` violations; record them and raise Discord's 50035 if any."""
+        rec = self._record(request)
+        found = list(hand)
+        found += self.fd.openapi_violations(request.method, spec_path or rec.route, body)
+        if not found:
+            return
+        stamped = [Violation(v.path, v.code, v.message, v.source, rec.method, rec.route) for v in found]
+        self.fd.violations.extend(stamped)
+        raise errors.invalid_form_body(error_tree(stamped))
+
+    def _guild(self, guild_id: str) -> Guild:
+        guild = self.world.guilds.get(guild_id)
+        if not isinstance(guild, Guild):
+            raise errors.unknown_guild()
+        return guild
+
+    def _channel(self, channel_id: str, *, need: int = perms.VIEW_CHANNEL) -> Channel:
+        channel = self.world.channels.get(channel_id)
+        if not isinstance(channel, Channel):
+            raise errors.unknown_channel()
+        have = channel.guild.bot_permissions_in(channel)
+        if not have & perms.VIEW_CHANNEL:
+            raise errors.missing_access()
+        if have & need != need:
+            raise errors.missing_permissions()
+        return channel
+
+    def _app(self, request: web.Request) -> None:
+        if request.match_info["application_id"] != self.world.application_id:
+            raise errors.missing_access()
+
+    # -- users, application, gateway ------------------------------------------------------------------------
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        return json_response({**self.world.bot_user.to_json(), "verified": True, "mfa_enabled": False,
+                              "flags": 0, "locale": "en-US"})
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        user = self.world.users.get(request.match_info["user_id"])
+        if user is None:
+            raise errors.APIError(404, 10013, "Unknown User")
+        return json_response(user.to_json())
+
+    async def get_application(self, request: web.Request) -> web.Response:
+        world = self.world
+        return json_response({
+            "id": world.application_id,
+            "name": world.bot_user.username,
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": world.owner_user.to_json(),
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "team": None,
+            "summary": "",
+            "rpc_origins": [],
+            "interactions_endpoint_url": None,
+            "approximate_guild_count": len(world.guilds),
+        })
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.fd.gateway_url})
+
+    async def get_gateway_bot(self, request: web.Request) -> web.Response:
+        return json_response({
+            "url": self.fd.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        })
+
+    # -- application commands -------------------------------------------------------------------------------
+
+    def _command_scope(self, request: web.Request) -> tuple[Guild | None, list[JSON] | None]:
+        self._app(request)
+        guild_id = request.match_info.get("guild_id")
+        if guild_id is None:
+            return None, self.world.global_commands
+        guild = self.world.guilds.get(guild_id)
+        if guild is None:
+            raise errors.missing_access()
+        assert isinstance(guild, Guild)
+        return guild, guild.commands
+
+    def _save_commands(self, guild: Guild | None, commands: list[JSON]) -> None:
+        if guild is None:
+            self.world.global_commands = commands
+        else:
+            guild.commands = commands
+
+    def _complete_command(self, guild: Guild | None, body: JSON, previous: list[JSON] | None) -> JSON:
+        ctype = int(body.get("type") or 1)
+        old = next((c for c in previous or [] if c["name"] == body.get("name") and int(c.get("type", 1)) == ctype),
+                   None)
+        command: JSON = {
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+            "contexts": None,
+            "integration_types": [0],
+            "description": "",
+            **body,
+            "type": ctype,
+            "id": old["id"] if old else self.world.snowflakes.next(),
+            "application_id": self.world.application_id,
+            "version": self.world.snowflakes.next(),
+        }
+        if guild is not None:
+            command["guild_id"] = guild.id
+        return command
+
+    async def list_commands(self, request: web.Request) -> web.Response:
+        _guild, commands = self._command_scope(request)
+        return json_response(commands or [])
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        guild, previous = self._command_scope(request)
+        body = self._body(request)
+        if not isinstance(body, list):
+            raise errors.invalid_form_body({"_errors": [{"code": "LIST_TYPE_CONVERT",
+                                                         "message": "Only iterables may be used in a ListType"}]})
+        self.validate(request, body, check_commands(body))
+        commands = [self._complete_command(guild, cmd, previous) for cmd in body]
+        self._save_commands(guild, commands)
+        return json_response(commands)
+
+    async def post_command(self, request: web.Request) -> web.Response:
+        guild, previous = self._command_scope(request)
+        body = self._json_body(request)
+        violations = [Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
+                      for v in check_commands([body])]
+        self.validate(request, body, violations)
+        command = self._complete_command(guild, body, previous)
+        existing = [c for c in previous or [] if c["id"] != command["id"]]
+        self._save_commands(guild, [*existing, command])
+        created = len(existing) == len(previous or [])
+        return json_response(command, 201 if created else 200)
+
+    def _find_command(self, request: web.Request) -> tuple[Guild | None, list[JSON], JSON]:
+        guild, commands = self._command_scope(request)
+        command_id = request.match_info["command_id"]
+        for cmd in commands or []:
+            if cmd["id"] == command_id:
+                return guild, list(commands or []), cmd
+        raise errors.APIError(404, 10063, "Unknown application command")
+
+    async def get_command(self, request: web.Request) -> web.Response:
+        _guild, _commands, cmd = self._find_command(request)
+        return json_response(cmd)
+
+    async def patch_command(self, request: web.Request) -> web.Response:
+        guild, commands, cmd = self._find_command(request)
+        body = self._json_body(request)
+        merged = {**cmd, **body}
+        violations = [Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
+                      for v in check_commands([merged])]
+        self.validate(request, body, violations)
+        merged["version"] = self.world.snowflakes.next()
+        self._save_commands(guild, [merged if c is cmd else c for c in commands])
+        return json_response(merged)
+
+    async def delete_command(self, request: web.Request) -> web.Response:
+        guild, commands, cmd = self._find_command(request)
+        self._save_commands(guild, [c for c in commands if c is not cmd])
+        return no_content()
+
+    # -- interactions and their webhooks --------------------------------------------------------------------
+
+    async def callback(self, request: web.Request) -> web.Response:
+        fd = self.fd
+        record = fd.interactions.for_callback(request.match_info["interaction_id"],
+                                              request.match_info["interaction_token"])
+        body = self._body(request)
+        try:
+            if not isinstance(body, dict) or "type" not in body:
+                raise errors.invalid_form_body({"type": {"_errors": [{"code": "BASE_TYPE_REQUIRED",
+                                                                      "message": "This field is required"}]}})
+            hand = check_callback(body)
+            hand += [Violation(*v) for v in fd.interactions.check_callback_type(record, body)]
+            self.validate(request, body, hand)
+        except errors.APIError as exc:
+            record.reject(exc, f"callback type {body.get('type') if isinstance(body, dict) else '?'}")
+            raise
+        with_response = request.query.get("with_response", "").lower() in ("1", "true")
+        result = fd.interactions.apply_callback(record, body, self._files(request), with_response=with_response)
+        return no_content() if result is None else json_response(result)
+
+    def _webhook_record(self, request: web.Request) -> InteractionRecord:
+        return self.fd.interactions.for_webhook(request.match_info["webhook_id"],
+                                                request.match_info["webhook_token"])
+
+    def _validated_message_body(self, request: web.Request, record: InteractionRecord | None, what: str) -> JSON:
+        body = self._json_body(request) if self._body(request) is not None else {}
+        spec_path = None
+        if request.match_info.get("message_id") == "@original":
+            spec_path = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+        try:
+            self.validate(request, body, check_message(body), spec_path=spec_path)
+        except errors.APIError as exc:
+            if record is not None:
+                record.reject(exc, what)
+            raise
+        return body
+
+    async def followup(self, request: web.Request) -> web.Response:
+        record = self._webhook_record(request)
+        body = self._validated_message_body(request, record, "followup")
+        message = self.fd.interactions.followup(record, body, self._files(request))
+        if request.query.get("wait", "").lower() not in ("1", "true"):
+            return no_content()
+        return json_response(dict(message))
+
+    async def get_webhook_message(self, request: web.Request) -> web.Response:
+        record = self._webhook_record(request)
+        return json_response(dict(self.fd.interactions.message(record, request.match_info["message_id"])))
+
+    async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        record = self._webhook_record(request)
+        message = self.fd.interactions.message(record, request.match_info["message_id"])
+        body = self._validated_message_body(request, record, "edit of " + request.match_info["message_id"])
+        self.fd.interactions.edit(record, message, body, self._files(request))
+        return json_response(dict(message))
+
+    async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        record = self._webhook_record(request)
+        message = self.fd.interactions.message(record, request.match_info["message_id"])
+        self.fd.interactions.delete(record, message)
+        return no_content()
+
+    # -- channels and messages ------------------------------------------------------------------------------
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        return json_response(self._channel(request.match_info["channel_id"]).to_json())
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"])
+        if not channel.guild.bot_permissions_in(channel) & perms.READ_MESSAGE_HISTORY:
+            return json_response([])
+        messages = sorted(channel.visible_messages(), key=lambda m: int(m.id), reverse=True)
+        query = request.query
+        try:
+            limit = max(1, min(100, int(query.get("limit", "50"))))
+        except ValueError:
+            limit = 50
+        if "before" in query:
+            messages = [m for m in messages if int(m.id) < int(query["before"])]
+        if "after" in query:
+            messages = sorted((m for m in messages if int(m.id) > int(query["after"])), key=lambda m: int(m.id))
+            messages = list(reversed(messages[:limit]))
+        if "around" in query:
+            pivot = int(query["around"])
+            older = [m for m in messages if int(m.id) <= pivot][: (limit + 1) // 2]
+            newer = [m for m in messages if int(m.id) > pivot][-(limit // 2):] if limit > 1 else []
+            messages = newer + older
+        return json_response([dict(m) for m in messages[:limit]])
+
+    def _channel_message(self, request: web.Request, channel: Channel) -> Message:
+        message = self.world.find_message(channel.id, request.match_info["message_id"])
+        if message is None or message.ephemeral:
+            raise errors.unknown_message()
+        assert isinstance(message, Message)
+        return message
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL
+                                | perms.READ_MESSAGE_HISTORY)
+        return json_response(dict(self._channel_message(request, channel)))
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        fd = self.fd
+        world = self.world
+        channel = self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        body = self._json_body(request) if self._body(request) is not None else {}
+        files = self._files(request)
+        hand = check_message(body)
+        if not any(body.get(k) for k in ("content", "embeds", "components", "sticker_ids", "poll")) and not files:
+            hand.append(Violation("", "MESSAGE_EMPTY", "Cannot send an empty message"))
+        self.validate(request, body, hand)
+        have = channel.guild.bot_permissions_in(channel)
+        if body.get("embeds") and not have & perms.EMBED_LINKS:
+            raise errors.missing_permissions()
+        if files and not have & perms.ATTACH_FILES:
+            raise errors.missing_permissions()
+        author = world.bot_user
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            existing = fd.nonce_lookup(author.id, nonce)
+            if existing is not None:
+                return json_response(dict(existing))
+        extra: JSON = {}
+        msg_type = 0
+        ref = body.get("message_reference")
+        if isinstance(ref, dict) and ref.get("message_id") is not None and int(ref.get("type") or 0) == 0:
+            ref_channel = str(ref.get("channel_id") or channel.id)
+            target = world.find_message(ref_channel, str(ref["message_id"]))
+            if target is None:
+                if ref.get("fail_if_not_exists", True):
+                    errs = {"message_reference": {"_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                                                               "message": "Unknown message"}]}}
+                    raise errors.invalid_form_body(errs)
+            else:
+                msg_type = REPLY
+                referenced = {k: v for k, v in target.items() if k != "referenced_message"}
+                extra["message_reference"] = {"type": 0, "message_id": target.id, "channel_id": target.channel_id,
+                                              "guild_id": channel.guild.id}
+                extra["referenced_message"] = referenced
+        if body.get("tts") and not have & perms.SEND_TTS_MESSAGES:
+            body = {**body, "tts": False}
+        message = build_message(world, channel, author, body, msg_type=msg_type, files=files, extra=extra)
+        world.store_message(channel, message)
+        if nonce is not None:
+            fd.nonce_remember(author.id, nonce, message)
+        fd.dispatch("MESSAGE_CREATE", dict(message))
+        return json_response(dict(message))
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"])
+        message = self._channel_message(request, channel)
+        body = self._json_body(request)
+        if str(message["author"]["id"]) != self.world.bot_user.id:
+            keys = set(body) - {"flags"}
+            if keys:
+                raise errors.APIError(403, 50005, "Cannot edit a message authored by another user")
+        self.validate(request, body, check_message(body))
+        apply_edit(self.world, message, body, files=self._files(request))
+        self.fd.dispatch("MESSAGE_UPDATE", dict(message))
+        return json_response(dict(message))
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"])
+        message = self._channel_message(request, channel)
+        own = str(message["author"]["id"]) == self.world.bot_user.id
+        if not own and not channel.guild.bot_permissions_in(channel) & perms.MANAGE_MESSAGES:
+            raise errors.missing_permissions()
+        message.deleted = True
+        self.fd.dispatch("MESSAGE_DELETE", {"id": message.id, "channel_id": channel.id,
+                                            "guild_id": channel.guild.id})
+        return no_content()
+
+    async def add_reaction(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"],
+                                need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY | perms.ADD_REACTIONS)
+        message = self._channel_message(request, channel)
+        emoji = request.match_info["emoji"]
+        reactions: list[JSON] = message.setdefault("reactions", [])
+        for reaction in reactions:
+            if reaction["emoji"]["name"] == emoji:
+                if not reaction["me"]:
+                    reaction["me"] = True
+                    reaction["count"] += 1
+                return no_content()
+        reactions.append({"emoji": {"id": None, "name": emoji}, "count": 1, "me": True})
+        return no_content()
+
+    async def remove_reaction(self, request: web.Request) -> web.Response:
+        channel = self._channel(request.match_info["channel_id"])
+        message = self._channel_message(request, channel)
+        emoji = request.match_info["emoji"]
+        for reaction in list(message.get("reactions", [])):
+            if reaction["emoji"]["name"] == emoji and reaction["me"]:
+                reaction["me"] = False
+                reaction["count"] -= 1
+                if reaction["count"] <= 0:
+                    message["reactions"].remove(reaction)
+        return no_content()
+
+    async def typing(self, request: web.Request) -> web.Response:
+        self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        return no_content()
+
+    # -- guilds -------------------------------------------------------------------------------------------
+
+    async def get_guild(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        data = guild.rest_json()
+        if request.query.get("with_counts", "").lower() in ("1", "true"):
+            data["approximate_member_count"] = len(guild.members)
+            data["approximate_presence_count"] = 0
+        return json_response(data)
+
+    async def get_guild_channels(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        return json_response([c.to_json() for c in guild.channels.values()])
+
+    async def get_roles(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        return json_response([r.to_json() for r in guild.roles.values()])
+
+    async def get_role(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        role = guild.roles.get(request.match_info["role_id"])
+        if role is None:
+            raise errors.APIError(404, 10011, "Unknown Role")
+        return json_response(role.to_json())
+
+    async def list_members(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        try:
+            limit = max(1, min(1000, int(request.query.get("limit", "1"))))
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            limit, after = 1, 0
+        members = sorted(guild.members.values(), key=lambda m: int(m.id))
+        return json_response([m.to_json() for m in members if int(m.id) > after][:limit])
+
+    async def get_member(self, request: web.Request) -> web.Response:
+        guild = self._guild(request.match_info["guild_id"])
+        member = guild.members.get(request.match_info["user_id"])
+        if member is None:
+            raise errors.unknown_member()
+        return json_response(member.to_json())
+
+    # -- scheduled events -----------------------------------------------------------------------------------
+
+    def _event_guild(self, request: web.Request) -> Guild:
+        return self._guild(request.match_info["guild_id"])
+
+    def _need_event_perms(self, guild: Guild) -> None:
+        have = guild.base_permissions(guild.bot_member)
+        if not have & (perms.MANAGE_EVENTS | perms.CREATE_EVENTS):
+            raise errors.missing_permissions()
+
+    def _event_violations(self, guild: Guild, event: JSON, *, check_start: bool) -> list[Violation]:
+        out: list[Violation] = []
+        name = event.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            out.append(Violation("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+        description = event.get("description")
+        if isinstance(description, str) and len(description) > 1000:
+            out.append(Violation("description", "BASE_TYPE_MAX_LENGTH", "Must be 1000 or fewer in length."))
+        entity_type = event.get("entity_type")
+        start = _iso(event.get("scheduled_start_time"))
+        end = _iso(event.get("scheduled_end_time"))
+        if start is None:
+            out.append(Violation("scheduled_start_time", "DATE_TIME_TYPE_PARSE", "Could not parse the date time"))
+        elif check_start and start <= self.fd.clock.now():
+            out.append(Violation("scheduled_start_time", "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
+                                 "Cannot schedule event in the past."))
+        if start is not None and end is not None and end <= start:
+            out.append(Violation("scheduled_end_time", "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                                 "Cannot schedule event to end before starting."))
+        if entity_type == 3:
+            metadata = event.get("entity_metadata") or {}
+            location = metadata.get("location") if isinstance(metadata, dict) else None
+            if not isinstance(location, str) or not 1 <= len(location) <= 100:
+                out.append(Violation("entity_metadata.location", "BASE_TYPE_REQUIRED", "This field is required"))
+            if end is None:
+                out.append(Violation("scheduled_end_time", "BASE_TYPE_REQUIRED", "This field is required"))
+        elif entity_type in (1, 2):
+            channel = guild.channels.get(str(event.get("channel_id")))
+            want = 13 if entity_type == 1 else VOICE_CHANNEL
+            if channel is None or channel.type != want:
+                out.append(Violation("channel_id", "BASE_TYPE_REQUIRED",
+                                     "This field is required (a " + ("stage" if want == 13 else "voice")
+                                     + " channel of the guild)"))
+        else:
+            out.append(Violation("entity_type", "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}."))
+        if event.get("privacy_level", 2) != 2:
+            out.append(Violation("privacy_level", "BASE_TYPE_CHOICES", "Value must be one of {2}."))
+        return out
+
+    @staticmethod
+    def _normal_time(value: Any) -> Any:
+        parsed = _iso(value)
+        return parsed.astimezone(UTC).isoformat() if parsed is not None else value
+
+    async def list_events(self, request: web.Request) -> web.Response:
+        guild = self._event_guild(request)
+        return json_response(list(guild.scheduled_events.values()))
+
+    async def get_event(self, request: web.Request) -> web.Response:
+        guild = self._event_guild(request)
+        event = guild.scheduled_events.get(request.match_info["guild_scheduled_event_id"])
+        if event is None:
+            raise errors.unknown_event()
+        return json_response(event)
+
+    async def create_event(self, request: web.Request) -> web.Response:
+        guild = self._event_guild(request)
+        self._need_event_perms(guild)
+        body = self._json_body(request)
+        self.validate(request, body, self._event_violations(guild, body, check_start=True))
+        world = self.world
+        event: JSON = {
+            "id": world.snowflakes.next(),
+            "guild_id": guild.id,
+            "channel_id": str(body["channel_id"]) if body.get("channel_id") is not None else None,
+            "creator_id": world.bot_user.id,
+            "creator": world.bot_user.to_json(),
+            "name": body["name"],
+            "description": body.get("description"),
+            "scheduled_start_time": self._normal_time(body["scheduled_start_time"]),
+            "scheduled_end_time": self._normal_time(body.get("scheduled_end_time")),
+            "privacy_level": body.get("privacy_level", 2),
+            "status": 1,
+            "entity_type": body["entity_type"],
+            "entity_id": None,
+            "entity_metadata": body.get("entity_metadata"),
+            "user_count": 0,
+            "image": None,
+            "recurrence_rule": body.get("recurrence_rule"),
+            "auto_start": False,
+            "guild_scheduled_event_exceptions": [],
+            "sku_ids": [],
+        }
+        guild.scheduled_events[event["id"]] = event
+        self.fd.dispatch("GUILD_SCHEDULED_EVENT_CREATE", dict(event))
+        return json_response(event)
+
+    async def edit_event(self, request: web.Request) -> web.Response:
+        guild = self._event_guild(request)
+        self._need_event_perms(guild)
+        event = guild.scheduled_events.get(request.match_info["guild_scheduled_event_id"])
+        if event is None:
+            raise errors.unknown_event()
+        body = self._json_body(request)
+        merged = {**event, **body}
+        hand = self._event_violations(guild, merged, check_start="scheduled_start_time" in body
+                                      and merged.get("status", 1) == 1)
+        status = body.get("status")
+        allowed_next = {1: {1, 2, 4}, 2: {2, 3}, 3: {3}, 4: {4}}.get(int(event["status"]), set())
+        if status is not None and status not in allowed_next:
+            hand.append(Violation("status", "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+                                  f"Cannot change the status from {event['status']} to {status}."))
+        self.validate(request, body, hand)
+        for key in ("scheduled_start_time", "scheduled_end_time"):
+            if key in body:
+                merged[key] = self._normal_time(body[key])
+        if body.get("channel_id") is not None:
+            merged["channel_id"] = str(body["channel_id"])
+        if body.get("entity_type") == 3:
+            merged["channel_id"] = None
+        event.clear()
+        event.update(merged)
+        self.fd.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", dict(event))
+        return json_response(event)
+
+    async def delete_event(self, request: web.Request) -> web.Response:
+        guild = self._event_guild(request)
+        self._need_event_perms(guild)
+        event = guild.scheduled_events.pop(request.match_info["guild_scheduled_event_id"], None)
+        if event is None:
+            raise errors.unknown_event()
+        self.fd.dispatch("GUILD_SCHEDULED_EVENT_DELETE", dict(event))
+        return no_content()

@@ -1,0 +1,151 @@
+"""A minimal plain discord.py bot running against FakeDiscord (not the project's bot)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from fakediscord import Channel, FakeDiscord, Guild, Member, make_token
+
+APP_ID = "1187654321098765432"
+TOKEN = make_token(APP_ID)
+TRACKS = ["rivalry", "rival hearts", "river song", "heated", "overtime", "final whistle"]
+
+
+class PanelView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+
+    @discord.ui.button(label="Next", custom_id="panel:next", style=discord.ButtonStyle.primary)
+    async def next_page(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
+        await interaction.response.edit_message(content="page 2", view=None)
+
+    @discord.ui.select(custom_id="panel:pick", options=[discord.SelectOption(label=t, value=t) for t in TRACKS[:3]])
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PanelView]) -> None:
+        await interaction.response.send_message(f"picked {select.values[0]}", ephemeral=True)
+
+    @discord.ui.button(label="Ask", custom_id="panel:ask")
+    async def ask(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
+        await interaction.response.send_modal(AskModal())
+
+
+class AskModal(discord.ui.Modal, title="Favourite track"):
+    answer: discord.ui.TextInput[AskModal] = discord.ui.TextInput(label="Track", custom_id="ask:answer")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"you said {self.answer.value}")
+
+
+soundtrack = app_commands.Group(name="soundtrack", description="Soundtrack facts")
+
+
+@soundtrack.command(name="track", description="Look up a track")
+@app_commands.describe(track="Track name")
+async def track_cmd(interaction: discord.Interaction, track: str, private: bool = False) -> None:
+    await interaction.response.send_message(f"Track: {track}", ephemeral=private)
+
+
+@track_cmd.autocomplete("track")
+async def track_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    if current == "many":
+        return [app_commands.Choice(name=f"track {i}", value=f"t{i}") for i in range(26)]
+    return [app_commands.Choice(name=t, value=t) for t in TRACKS if current.lower()[:3] in t]
+
+
+@app_commands.command(name="panel", description="A panel with a button")
+async def panel_cmd(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("page 1", view=PanelView())
+
+
+@app_commands.command(name="slow", description="Defers, then answers")
+async def slow_cmd(interaction: discord.Interaction, count: int = 1) -> None:
+    await interaction.response.defer(thinking=True)
+    await asyncio.sleep(0.2)
+    await interaction.edit_original_response(content=f"done x{count}")
+    if count > 1:
+        await interaction.followup.send("extra", ephemeral=True)
+
+
+@app_commands.command(name="silent", description="Never answers")
+async def silent_cmd(interaction: discord.Interaction) -> None:
+    return
+
+
+@app_commands.command(name="bigfield", description="Sends an embed whose field is too long")
+async def bigfield_cmd(interaction: discord.Interaction) -> None:
+    embed = discord.Embed(title="Too long").add_field(name="lyrics", value="x" * 1025)
+    await interaction.response.send_message(embed=embed)
+
+
+@app_commands.command(name="post", description="Posts to a channel")
+async def post_cmd(interaction: discord.Interaction, where: discord.TextChannel, text: str) -> None:
+    await where.send(text)
+    await interaction.response.send_message(f"posted in {where.mention}", ephemeral=True)
+
+
+class EmuBot(commands.Bot):
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
+        self.guild_id = guild_id
+        self.ready_event = asyncio.Event()
+        self.resumed_count = 0
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return  # skip discord.py's 5 s sleep before a re-IDENTIFY
+
+    async def setup_hook(self) -> None:
+        for cmd in (soundtrack, panel_cmd, slow_cmd, silent_cmd, bigfield_cmd):
+            self.tree.add_command(cmd)
+        guild = discord.Object(self.guild_id)
+        self.tree.add_command(post_cmd, guild=guild)
+        await self.tree.sync()
+        await self.tree.sync(guild=guild)
+
+    async def on_ready(self) -> None:
+        self.ready_event.set()
+
+    async def on_resumed(self) -> None:
+        self.resumed_count += 1
+
+
+@dataclass
+class Env:
+    fd: FakeDiscord
+    bot: EmuBot
+    guild: Guild
+    chan: Channel
+    fan: Member
+
+
+@pytest.fixture
+async def fd() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(token=TOKEN, settle=0.1) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def env(fd: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+    monkeypatch.setattr(discord.http.Route, "BASE", fd.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fd.gateway_url))
+    guild = fd.add_guild("Rivalry Fans")
+    chan = guild.add_text_channel("announcements")
+    fan = guild.add_member("Shane")
+    bot = EmuBot(int(guild.id))
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await fd.wait_until_ready()
+        yield Env(fd, bot, guild, chan, fan)
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
