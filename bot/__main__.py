@@ -42,6 +42,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sync.add_argument("--guild", type=int, help="sync to this one server id (instant) instead of globally")
     backup = sub.add_parser("backup", help="write a consistent copy of the database to PATH")
     backup.add_argument("path", type=Path)
+    sub.add_parser("demo", help="run the bot against a local emulated Discord and print a fan-server session")
     args = parser.parse_args(argv)
     args.command = args.command or "run"
     return args
@@ -78,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    if args.command == "demo":  # its own temporary database; the operator's is never touched
+        from bot.demo import run_demo
+
+        await run_demo(catalogue, sys.stdout)
+        return 0
     async with Database.open(settings.database_path) as db:
         if args.command == "check":
             return await check(settings, catalogue, db)

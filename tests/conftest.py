@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,19 +9,36 @@ import pytest
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.db import Database
+from bot.emulated import DEMO_APPLICATION_ID as APPLICATION_ID
+from bot.emulated import fake_token as make_token
 
-APPLICATION_ID = 1234567890123456789
+__all__ = ["APPLICATION_ID", "make_token"]
 
 
-def make_token(application_id: int = APPLICATION_ID) -> str:
-    """A token with Discord's shape whose first part encodes `application_id`; it opens nothing real."""
-    first = base64.urlsafe_b64encode(str(application_id).encode()).decode().rstrip("=")
-    return f"{first}.GhR1vl.{'x' * 38}"
+# Test data, not facts: what an operator's overlay completing the tracklist looks like, so that the
+# tracklist needs several pages. Titles say they are placeholders.
+FULL_TRACKLIST_OVERLAY = (
+    '[overlay]\nsources = ["test"]\n[sources]\ntest = { name = "Test data", url = "https://example.org/test" }\n'
+    + "".join(f'[[tracks]]\nid = "test-cue-{n}"\ntitle = "Test cue {n}"\nnumber = {n}\n' for n in range(9, 34))
+    + '[[tracks]]\nid = "its-you"\nnumber = 34\n'
+)
 
 
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def full_overlay(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("overlay") / "full-tracklist.toml"
+    path.write_text(FULL_TRACKLIST_OVERLAY, "utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def full_catalogue(full_overlay: Path) -> Catalogue:
+    return load_catalogue(full_overlay)
 
 
 @pytest.fixture

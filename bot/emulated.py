@@ -1,0 +1,68 @@
+"""Run the real bot against the local Discord emulator (`fakediscord`): for the demo and end-to-end tests.
+
+Nothing here replaces a discord.py internal: the bot is started exactly as `python -m bot` starts it,
+only with the REST and gateway endpoints pointed at the emulator, as an operator would point them at a
+REST proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord.gateway
+import discord.http
+
+from bot.bot import HeatedRivalryBot
+from bot.catalogue import Catalogue
+from bot.db import Database
+from bot.endpoints import apply_endpoints
+from bot.settings import load_settings
+from fakediscord import FakeDiscord
+
+DEMO_APPLICATION_ID = 1180000000000000001
+
+
+def fake_token(application_id: int = DEMO_APPLICATION_ID) -> str:
+    """A token with Discord's shape whose first part encodes `application_id`; it opens nothing real."""
+    first = base64.urlsafe_b64encode(str(application_id).encode()).decode().rstrip("=")
+    return f"{first}.GhR1vl.{'x' * 38}"
+
+
+@contextlib.asynccontextmanager
+async def emulated_bot(
+    fd: FakeDiscord, token: str, database_path: Path, catalogue: Catalogue
+) -> AsyncIterator[HeatedRivalryBot]:
+    """The bot, logged in to `fd` and ready; closed (gateway, HTTP session, database) when the block ends."""
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": token,
+            "DATABASE_PATH": str(database_path),
+            "DISCORD_API_BASE": fd.api_base,
+            "DISCORD_GATEWAY_URL": fd.gateway_url,
+        }
+    )
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    apply_endpoints(settings)
+    try:
+        async with Database.open(settings.database_path) as db, HeatedRivalryBot(
+            settings=settings, db=db, catalogue=catalogue
+        ) as bot:
+            runner = asyncio.create_task(bot.start(token), name="bot")
+            ready = asyncio.create_task(fd.wait_until_ready())
+            await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if runner.done():  # the bot stopped before it was ready: surface its error
+                ready.cancel()
+                runner.result()
+                raise RuntimeError("the bot stopped before it was ready")
+            await ready
+            try:
+                yield bot
+            finally:
+                await bot.close()
+                await runner
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
