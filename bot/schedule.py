@@ -78,18 +78,19 @@ def release_epoch(release: Release, server_zone: ZoneInfo) -> int | None:
     return int(local_instant(release.date, release.time or dt.time(0, 0), zone).timestamp())
 
 
-def due_epoch(release_at: int, lead: LeadTime, server_zone: ZoneInfo) -> int:
+def due_epoch(release_at: int, lead: LeadTime, server_zone: ZoneInfo, *, wall: dt.time | None = None) -> int:
     """When the post for `lead` is due.
 
     Days and weeks are calendar steps on the server's wall clock (1d before a midnight release is the
     previous local midnight, 23 or 25 hours earlier across a daylight-saving change); hours and minutes
     are then subtracted as elapsed time. A wall time the step lands on that is skipped or repeated is
-    resolved as the module says.
+    resolved as the module says. `wall` is the time of day the release was set for, when a gap moved
+    the release itself (a midnight that did not exist): the steps keep that intended time of day.
     """
     instant = dt.datetime.fromtimestamp(release_at, server_zone)
     if lead.days:
         stepped = instant.date() - dt.timedelta(days=lead.days)
-        instant = local_instant(stepped, instant.timetz(), server_zone)
+        instant = local_instant(stepped, wall or instant.time(), server_zone)
     return int(instant.timestamp()) - lead.minutes * 60
 
 
@@ -106,7 +107,10 @@ def reminder_plan(release: Release, leads: Sequence[LeadTime], server_zone: Zone
     release_at = release_epoch(release, server_zone)
     if release_at is None:
         return ()
-    return tuple(sorted((Due(lead, due_epoch(release_at, lead, server_zone)) for lead in leads), key=lambda d: d.due))
+    on_server_clock = release.zone is None or release.zone == server_zone.key
+    wall = (release.time or dt.time(0, 0)) if on_server_clock else None
+    dues = (Due(lead, due_epoch(release_at, lead, server_zone, wall=wall)) for lead in leads)
+    return tuple(sorted(dues, key=lambda d: d.due))
 
 
 def future_release_epoch(day: dt.date, time: dt.time | None, server_zone: ZoneInfo, now: int) -> int:

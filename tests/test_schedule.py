@@ -188,7 +188,7 @@ days = st.dates(dt.date(2020, 1, 1), dt.date(2035, 12, 31))
 def test_day_leads_land_on_local_midnight(zone: ZoneInfo, day: dt.date, count: int) -> None:
     at = release_epoch(release(day), zone)
     assert at is not None
-    posted = dt.datetime.fromtimestamp(due_epoch(at, LeadTime(days=count), zone), zone)
+    posted = dt.datetime.fromtimestamp(due_epoch(at, LeadTime(days=count), zone, wall=dt.time(0, 0)), zone)
     expected = day - dt.timedelta(days=count)
     if (posted.date(), posted.time()) != (expected, dt.time(0, 0)):  # only where midnight itself was skipped
         assert posted.date() == expected
@@ -383,3 +383,14 @@ def test_the_reminder_core_does_not_import_discord() -> None:
     code = "import sys, bot.schedule, bot.templates, bot.timeparse; print('discord' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_day_lead_before_a_skipped_midnight_is_the_previous_midnight() -> None:
+    """Beirut skipped 2024-03-31 00:00; the release moves to 01:00 but "1d before" is still 30 March 00:00."""
+    beirut = ZoneInfo("Asia/Beirut")
+    plan = reminder_plan(release(dt.date(2024, 3, 31)), [LeadTime(days=1), AT_RELEASE], beirut)
+    local = [dt.datetime.fromtimestamp(d.due, beirut) for d in plan]
+    assert [(t.date(), t.time()) for t in local] == [
+        (dt.date(2024, 3, 30), dt.time(0, 0)),
+        (dt.date(2024, 3, 31), dt.time(1, 0)),
+    ]

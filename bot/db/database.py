@@ -6,6 +6,7 @@ arrangement that never reports "database is locked" to a fan, and lets `backup` 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -62,6 +63,9 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path | None) -> None:
         self._conn = connection
         self.path = path
+        # One connection is shared by every feature: while one coroutine holds a transaction, another's
+        # statement would silently run inside it (or fail to BEGIN), so all access takes turns here.
+        self._lock = asyncio.Lock()
 
     @classmethod
     @asynccontextmanager
@@ -116,24 +120,29 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A short write transaction; `BEGIN IMMEDIATE` takes the write lock up front so it never deadlocks."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
+        """A short write transaction; `BEGIN IMMEDIATE` takes the write lock up front so it never deadlocks.
+
+        Use the yielded connection inside the block, not `execute`/`fetch*`, which would wait for the block.
+        """
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        await self._conn.execute(sql, tuple(params))
+        async with self._lock:
+            await self._conn.execute(sql, tuple(params))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
     async def get_meta(self, key: str) -> str | None:
@@ -152,7 +161,8 @@ class Database:
         destination.parent.mkdir(parents=True, exist_ok=True)
         target = await aiosqlite.connect(str(destination))
         try:
-            await self._conn.backup(target)
+            async with self._lock:
+                await self._conn.backup(target)
         finally:
             await target.close()
 
