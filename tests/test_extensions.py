@@ -43,7 +43,7 @@ async def test_every_extension_loads(loaded_bot: HeatedRivalryBot) -> None:
 
 async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> None:
     commands = by_name(tree_payload(loaded_bot.tree))
-    assert {"soundtrack", "about"} <= set(commands)
+    assert {"soundtrack", "about", "poll", "poll-admin"} <= set(commands)
     for command in commands.values():
         assert command["contexts"] == [0], f"/{command['name']} must be guild-only"
         assert command["integration_types"] == [0]
@@ -56,8 +56,36 @@ async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> No
     assert options["episode"]["number"]["type"] == 4 and options["episode"]["number"]["required"]
     assert options["song"]["query"]["type"] == 3 and options["song"]["query"]["autocomplete"]
     assert commands["about"].get("options", []) == []
-    for command in commands.values():
-        assert command["default_member_permissions"] is None, "fan commands are open to everyone"
+    for name, command in commands.items():
+        if name != "poll-admin":
+            assert command["default_member_permissions"] is None, "fan commands are open to everyone"
+
+
+def subcommands(command: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each subcommand's options by name."""
+    return {sub["name"]: {o["name"]: o for o in sub.get("options", [])} for sub in command["options"]}
+
+
+async def test_poll_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:
+    commands = by_name(tree_payload(loaded_bot.tree))
+    poll = subcommands(commands["poll"])
+    assert set(poll) == {"vote", "mine", "withdraw", "results"}
+    for name in ("track", "second", "third"):
+        assert poll["vote"][name]["type"] == 3 and poll["vote"][name]["autocomplete"]
+        assert poll["vote"][name]["required"] == (name == "track")
+    assert poll["mine"] == {} and poll["withdraw"] == {}
+    assert set(poll["results"]) == {"round"} and not poll["results"]["round"]["required"]
+    admin = commands["poll-admin"]
+    assert int(admin["default_member_permissions"]) == 32, "poll-admin needs Manage Server (1 << 5)"
+    options = subcommands(admin)
+    assert set(options) == {"open", "close", "reset", "settings", "post", "export"}
+    assert options["open"] == options["close"] == options["reset"] == options["export"] == {}
+    settings = options["settings"]
+    assert [c["value"] for c in settings["mode"]["choices"]] == ["single", "top3"]
+    assert [c["value"] for c in settings["results"]["choices"]] == ["live", "hidden"]
+    assert not settings["mode"]["required"] and not settings["results"]["required"]
+    channel = options["post"]["channel"]
+    assert channel["type"] == 7 and channel["required"] and 0 in channel["channel_types"]
 
 
 async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:
