@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,3 +59,50 @@ async def full_server(fd: FakeDiscord, tmp_path: Path, full_catalogue: Catalogue
     """The bot with an operator's overlay completing the tracklist (test data), so lists need pages."""
     async with fan_server(fd, tmp_path / "bot.sqlite3", full_catalogue) as running:
         yield running
+
+
+Start = Callable[[], Coroutine[Any, Any, asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def start_bot(fd: FakeDiscord, tmp_path: Path, full_overlay: Path) -> AsyncIterator[Start]:
+    """Start `python -m bot` pointed at the emulator; every process still running at the end is killed."""
+    processes: list[asyncio.subprocess.Process] = []
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_", "DEV_"))},
+        "DISCORD_TOKEN": fake_token(),
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "DISCORD_API_BASE": fd.api_base,
+        "DISCORD_GATEWAY_URL": fd.gateway_url,
+        "CATALOGUE_PATH": str(full_overlay),
+        "LOG_LEVEL": "INFO",
+    }
+
+    async def start() -> asyncio.subprocess.Process:
+        identified = fd.gateway.identify_count
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        processes.append(process)
+        await fd.gateway.wait_for(lambda: fd.gateway.identify_count > identified, timeout=30)
+        await fd.wait_until_ready()
+        return process
+
+    yield start
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+        await process.communicate()
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    return process.returncode or 0, stderr.decode()
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL: the crash case, no chance to close anything."""
+    process.kill()
+    await asyncio.wait_for(process.communicate(), timeout=20)
