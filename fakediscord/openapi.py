@@ -30,12 +30,11 @@ _SNOWFLAKE_PATCH: JSON = {
 
 
 def default_spec_path() -> Path:
-    """``$FAKEDISCORD_OPENAPI`` or ``<repo>/../shared/reference/discord-openapi.json``."""
+    """``$FAKEDISCORD_OPENAPI``, else the copy shipped in ``fakediscord/spec/`` (Discord's spec, MIT licensed)."""
     env = os.environ.get(SPEC_ENV)
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parent.parent
-    return repo.parent / "shared" / "reference" / "discord-openapi.json"
+    return Path(__file__).resolve().parent / "spec" / "discord-openapi.json"
 
 
 class SpecValidator:
