@@ -99,5 +99,10 @@ DEMO_SCRIPT: list[tuple[str, str, dict[str, Any]]] = [
     ("Shane", "/soundtrack track", {"track": "rivalry theme remix"}),
     ("Ilya", "/soundtrack episode", {"number": 1}),
     ("Rose", "/soundtrack song", {"query": pick("dumas")}),
+    ("Shane", "/poll vote", {"track": pick("rivalry")}),
+    ("Ilya", "/poll vote", {"track": pick("its you")}),
+    ("Rose", "/poll vote", {"track": pick("rival")}),
+    ("Ilya", "/poll vote", {"track": pick("melt")}),
+    ("Rose", "/poll results", {}),
     ("Shane", "/about", {}),
 ]

@@ -108,20 +108,16 @@ def _token(raw: str) -> str | None:
 
 
 def _database_path(raw: str) -> Path:
+    """Checked without creating anything: the database opens (and makes its folder) only when needed."""
     path = Path(raw).expanduser()
-    if path.exists() and path.is_dir():
+    if path.is_dir():
         raise SettingsError(f"DATABASE_PATH={raw} is a folder: give a file path such as {path / 'bot.sqlite3'}.")
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    existing = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
+    if not existing.is_dir() and existing != path:
+        raise SettingsError(f"DATABASE_PATH={raw}: cannot create the folder {path.parent}, because {existing} is a file.")
+    if not os.access(existing, os.W_OK):
         raise SettingsError(
-            f"DATABASE_PATH={raw}: cannot create the folder {folder} ({exc.strerror}); choose a writable location."
-        ) from exc
-    target = path if path.exists() else folder
-    if not os.access(target, os.W_OK):
-        raise SettingsError(
-            f"DATABASE_PATH={raw}: {target} is not writable by this user; fix its permissions or choose another path."
+            f"DATABASE_PATH={raw}: {existing} is not writable by this user; fix its permissions or choose another path."
         )
     return path
 

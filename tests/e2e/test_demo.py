@@ -1,0 +1,25 @@
+"""`python -m bot demo` prints a readable fan-server session, with no token and no network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_prints_the_transcript(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Shane › /soundtrack about" in out and "9 of 34 tracks listed" in out
+    assert "Rose › /soundtrack track track:rivl" in out and "(autocomplete offered: 1. Rivalry" in out
+    assert "bot (only you can see this):\n    No track matches 'rivalry theme remix'." in out
+    assert "Ilya › /poll vote track:melt" in out
+    assert "Rose › /poll results" in out and "Rivalry" in out.split("Rose › /poll results", 1)[1]
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
