@@ -183,7 +183,8 @@ def render_entry(entry: Entry, standings: Standings, top: int) -> str:
     place = f"#{entry.place} (tie)" if entry.tied else f"#{entry.place}"
     share = f"{round(100 * entry.votes / standings.voters)}%" if standings.voters else "0%"
     votes = f"{entry.votes} vote{'' if entry.votes == 1 else 's'} ({share})"
-    numbers = votes if standings.mode is Mode.SINGLE else f"{entry.points} pts · {votes}"
+    points = f"{entry.points} pt{'' if entry.points == 1 else 's'}"
+    numbers = votes if standings.mode is Mode.SINGLE else f"{points} · {votes}"
     return f"**{place}** {entry.label}\n`{bar(entry.points, top)}` {numbers}"
 
 

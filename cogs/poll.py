@@ -24,6 +24,7 @@ from bot.db.poll import Ballot, PollState, PollStore
 from bot.embeds import Card, discord_timestamp
 from bot.errors import INTERNAL_ERROR, UserError, describe_failure, send_ephemeral
 from bot.poll import (
+    CLOSED_MESSAGE,
     PICK_OPTIONS,
     TIE_NOTE,
     Mode,
@@ -412,6 +413,8 @@ class PickMenu(
         if desk.catalogue.track(track_id) is None:
             raise UserError("That track has left the catalogue since this ballot was posted; pick another one.")
         state = await desk.store.state(guild_id)
+        if not state.is_open:  # say so now, not after the member has chosen a rank
+            raise UserError(CLOSED_MESSAGE)
         if state.mode is Mode.SINGLE:
             text = await desk.vote(guild_id, interaction.user.id, lambda _current: (track_id,))
             await interaction.response.send_message(text, ephemeral=True)

@@ -109,6 +109,13 @@ def test_top3_scores_3_2_1_and_counts_voters_once(catalogue: Catalogue) -> None:
     assert scores == {melt: (3, 7), rivalry: (3, 7), souls: (3, 3)}
 
 
+def test_top3_lines_show_points_then_votes_in_the_singular_when_one(catalogue: Catalogue) -> None:
+    standings = compute_standings(Mode.TOP3, tallies(("melt", 1, 2), ("rivalry", 3, 1)), catalogue)
+    lines = render_standings(standings, 4000).splitlines()
+    assert lines[1].endswith("` 6 pts · 2 votes (100%)")
+    assert lines[3].endswith("` 1 pt · 1 vote (50%)")
+
+
 def test_ties_share_a_place_and_list_in_album_order(catalogue: Catalogue) -> None:
     order = ids(catalogue)
     late, early, alone = order[5], order[1], order[3]
