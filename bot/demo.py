@@ -66,7 +66,9 @@ def _typed(command: str, options: dict[str, Any]) -> str:
     return " ".join([command, *(f"{name}:{value}" for name, value in shown.items())])
 
 
-async def run_demo(catalogue: Catalogue, out: TextIO, steps: Iterable[tuple[str, str, dict[str, Any]]] | None = None) -> None:
+async def run_demo(
+    catalogue: Catalogue, out: TextIO, steps: Iterable[tuple[str, str, dict[str, Any]]] | None = None
+) -> None:
     """Play `steps` (member name, command, options) against the real bot and write the transcript to `out`."""
     logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output; only problems are logged
     token = fake_token()

@@ -48,9 +48,10 @@ async def emulated_bot(
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     apply_endpoints(settings)
     try:
-        async with Database.open(settings.database_path) as db, HeatedRivalryBot(
-            settings=settings, db=db, catalogue=catalogue
-        ) as bot:
+        async with (
+            Database.open(settings.database_path) as db,
+            HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot,
+        ):
             runner = asyncio.create_task(bot.start(token), name="bot")
             ready = asyncio.create_task(fd.wait_until_ready())
             await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -114,7 +114,9 @@ def _database_path(raw: str) -> Path:
         raise SettingsError(f"DATABASE_PATH={raw} is a folder: give a file path such as {path / 'bot.sqlite3'}.")
     existing = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
     if not existing.is_dir() and existing != path:
-        raise SettingsError(f"DATABASE_PATH={raw}: cannot create the folder {path.parent}, because {existing} is a file.")
+        raise SettingsError(
+            f"DATABASE_PATH={raw}: cannot create the folder {path.parent}, because {existing} is a file."
+        )
     if not os.access(existing, os.W_OK):
         raise SettingsError(
             f"DATABASE_PATH={raw}: {existing} is not writable by this user; fix its permissions or choose another path."

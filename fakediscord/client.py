@@ -87,8 +87,10 @@ class Reply:
 
     def __repr__(self) -> str:
         kind = self.response_type
-        return (f"<Reply {self.record.label} type={kind} ephemeral={self.ephemeral} content={self.content!r} "
-                f"followups={len(self.followups)}>")
+        return (
+            f"<Reply {self.record.label} type={kind} ephemeral={self.ephemeral} content={self.content!r} "
+            f"followups={len(self.followups)}>"
+        )
 
     @property
     def interaction_id(self) -> str:
@@ -320,7 +322,11 @@ class Member:
                     all_values[name] = typed[name] = choices[value.index]["value"]
         data = build_data(fd.world, self.guild, self.record, resolved_cmd, all_values)
         record = fd.interactions.create(
-            APPLICATION_COMMAND, guild=self.guild, channel=channel, member=self.record, data=data,
+            APPLICATION_COMMAND,
+            guild=self.guild,
+            channel=channel,
+            member=self.record,
+            data=data,
             label=resolved_cmd.display,
         )
         await fd._run(record)
@@ -363,7 +369,11 @@ class Member:
         fd = self._fd
         data = build_data(fd.world, self.guild, self.record, resolved_cmd, values, focused=option)
         record = fd.interactions.create(
-            AUTOCOMPLETE, guild=self.guild, channel=channel, member=self.record, data=data,
+            AUTOCOMPLETE,
+            guild=self.guild,
+            channel=channel,
+            member=self.record,
+            data=data,
             label=f"autocomplete of option {option!r} of {resolved_cmd.display}",
         )
         await fd._run(record, failure="Discord shows 'Loading options failed'")
@@ -382,9 +392,7 @@ class Member:
             raise AssertionError(f"unknown message {target.get('id')!r}")
         return [stored]
 
-    def _find_component(
-        self, target: Reply | Message | JSON, match: Any, what: str
-    ) -> tuple[Message, JSON]:
+    def _find_component(self, target: Reply | Message | JSON, match: Any, what: str) -> tuple[Message, JSON]:
         messages = self._messages_of(target)
         for message in messages:
             if message.deleted:
@@ -429,8 +437,13 @@ class Member:
 
         message, select = self._find_component(target, match, f"select {custom_id or ''}".strip())
         if custom_id is None:
-            selects = [c for m in self._messages_of(target) if m is message for c in _walk(m.components)
-                       if c.get("type") in SELECT_TYPES]
+            selects = [
+                c
+                for m in self._messages_of(target)
+                if m is message
+                for c in _walk(m.components)
+                if c.get("type") in SELECT_TYPES
+            ]
             if len(selects) > 1:
                 raise AssertionError(f"message {message.id} has {len(selects)} selects; pass custom_id=")
         if select.get("disabled"):
@@ -458,8 +471,7 @@ class Member:
         option: JSON = {"type": otype, "name": str(cid)}
         if kind == CHANNEL_SELECT and select.get("channel_types"):
             option["channel_types"] = select["channel_types"]
-        ids = [convert_option(self._fd.world, self.guild, self.record, "select", option, v, resolved)
-               for v in values]
+        ids = [convert_option(self._fd.world, self.guild, self.record, "select", option, v, resolved) for v in values]
         data["values"] = [str(i) for i in ids]
         data["resolved"] = resolved.to_json()
         return data
@@ -470,7 +482,12 @@ class Member:
         if channel is None:
             raise AssertionError(f"message {message.id} is not in a known channel")
         record = fd.interactions.create(
-            MESSAGE_COMPONENT, guild=channel.guild, channel=channel, member=self.record, data=data, label=label,
+            MESSAGE_COMPONENT,
+            guild=channel.guild,
+            channel=channel,
+            member=self.record,
+            data=data,
+            label=label,
             source=message,
         )
         await fd._run(record)
@@ -485,8 +502,9 @@ class Member:
             modal = target.modal
             origin: InteractionRecord | None = target.record
             if modal is None:
-                raise AssertionError(f"{target.record.label} did not open a modal (response type "
-                                     f"{target.response_type})")
+                raise AssertionError(
+                    f"{target.record.label} did not open a modal (response type {target.response_type})"
+                )
         else:
             modal, origin = target, None
         remaining = dict(values)
@@ -497,8 +515,13 @@ class Member:
         source = origin.source if origin is not None else None
         channel = origin.channel if origin is not None else self.guild.system_channel
         record = fd.interactions.create(
-            MODAL_SUBMIT, guild=self.guild, channel=channel, member=self.record, data=data,
-            label=f"modal {modal.get('title')!r}", source=source,
+            MODAL_SUBMIT,
+            guild=self.guild,
+            channel=channel,
+            member=self.record,
+            data=data,
+            label=f"modal {modal.get('title')!r}",
+            source=source,
         )
         await fd._run(record)
         return Reply(fd, record)
@@ -528,8 +551,11 @@ class Member:
         if ctype in SELECT_TYPES:
             picked = remaining.pop(cid, [])
             picked = [picked] if isinstance(picked, str) else list(picked)
-            data = self._select_data(comp, picked) if picked or comp.get("required", True) else {
-                "custom_id": cid, "component_type": ctype, "values": []}
+            data = (
+                self._select_data(comp, picked)
+                if picked or comp.get("required", True)
+                else {"custom_id": cid, "component_type": ctype, "values": []}
+            )
             out: JSON = {"type": ctype, "custom_id": cid, "values": data["values"]}
             return out
         return None

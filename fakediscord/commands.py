@@ -30,9 +30,17 @@ NUMBER = 10
 ATTACHMENT = 11
 
 OPTION_TYPE_NAMES = {
-    SUB_COMMAND: "subcommand", SUB_COMMAND_GROUP: "subcommand group", STRING: "string", INTEGER: "integer",
-    BOOLEAN: "boolean", USER: "user", CHANNEL: "channel", ROLE: "role", MENTIONABLE: "mentionable",
-    NUMBER: "number", ATTACHMENT: "attachment",
+    SUB_COMMAND: "subcommand",
+    SUB_COMMAND_GROUP: "subcommand group",
+    STRING: "string",
+    INTEGER: "integer",
+    BOOLEAN: "boolean",
+    USER: "user",
+    CHANNEL: "channel",
+    ROLE: "role",
+    MENTIONABLE: "mentionable",
+    NUMBER: "number",
+    ATTACHMENT: "attachment",
 }
 
 
@@ -80,10 +88,10 @@ def find_command(world: World, guild: Guild, member: GuildMember, text: str) -> 
     available = [c for c in world.commands_for(guild) if int(c.get("type") or 1) == 1]
     command = next((c for c in available if c.get("name") == parts[0]), None)
     if command is None:
-        registered = "none registered yet (did the bot sync its command tree?)" if not available else _names(
-            available)
-        raise CommandNotAvailable(f"/{parts[0]} is not a registered slash command in {guild.name!r}; "
-                                  f"registered: {registered}")
+        registered = "none registered yet (did the bot sync its command tree?)" if not available else _names(available)
+        raise CommandNotAvailable(
+            f"/{parts[0]} is not a registered slash command in {guild.name!r}; registered: {registered}"
+        )
     _check_usable(guild, member, command)
     node = command
     path = [parts[0]]
@@ -137,8 +145,11 @@ def build_data(
     if focused is None:
         missing = [n for n, o in options_by_name.items() if o.get("required") and n not in values]
         if missing:
-            hint = " (channel= selects where the command runs; pass the option as options={'channel': ...})" if (
-                "channel" in missing) else ""
+            hint = (
+                " (channel= selects where the command runs; pass the option as options={'channel': ...})"
+                if ("channel" in missing)
+                else ""
+            )
             raise AssertionError(f"{resolved_cmd.display} requires option {missing[0]!r}{hint}")
     elif focused not in options_by_name:
         raise CommandNotAvailable(
@@ -218,8 +229,11 @@ def convert_option(
         result = _resolve_role(guild, value, resolved, label)
     elif otype == MENTIONABLE:
         role = _as_role(guild, value)
-        result = (_resolve_role(guild, value, resolved, label) if role is not None
-                  else _resolve_user(guild, value, resolved, label))
+        result = (
+            _resolve_role(guild, value, resolved, label)
+            if role is not None
+            else _resolve_user(guild, value, resolved, label)
+        )
     elif otype == CHANNEL:
         channel = _as_channel(guild, value)
         if channel is None:

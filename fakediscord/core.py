@@ -192,7 +192,8 @@ class FakeDiscord:
     def requests_to(self, method: str | None = None, route: str | None = None) -> list[RecordedRequest]:
         """Recorded requests filtered by method and route template or exact path."""
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if (method is None or r.method == method.upper()) and (route is None or route in (r.route, r.path))
         ]
 
@@ -236,8 +237,12 @@ class FakeDiscord:
 
     # -- running interactions -------------------------------------------------------------------------------
 
-    async def _run(self, record: InteractionRecord, *, failure: str = "Discord shows \"This interaction failed\"",
-                   ) -> None:
+    async def _run(
+        self,
+        record: InteractionRecord,
+        *,
+        failure: str = 'Discord shows "This interaction failed"',
+    ) -> None:
         """Dispatch the interaction, wait for its initial response (3 s), then let the bot's activity settle."""
         if self.gateway.current is None:
             # e.g. right after an op 9 or while the bot (re)identifies: give it a moment.
@@ -265,8 +270,9 @@ class FakeDiscord:
         if record.type != 4:  # autocomplete needs no settling
             await self._settle(record)
 
-    async def _settle(self, record: InteractionRecord, *, max_wait: float | None = None,
-                      from_now: bool = False) -> None:
+    async def _settle(
+        self, record: InteractionRecord, *, max_wait: float | None = None, from_now: bool = False
+    ) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time() if from_now or record.dispatched_at is None else record.dispatched_at
         end = start + (self.max_wait if max_wait is None else max_wait)

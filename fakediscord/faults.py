@@ -97,9 +97,19 @@ class FaultInjector:
         """
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(KINDS)}")
-        fault = Fault(kind, method, path, retry_after=retry_after, global_=global_, status=status,
-                      seconds=seconds, times=count, code=code,
-                      message=message, scope=scope)
+        fault = Fault(
+            kind,
+            method,
+            path,
+            retry_after=retry_after,
+            global_=global_,
+            status=status,
+            seconds=seconds,
+            times=count,
+            code=code,
+            message=message,
+            scope=scope,
+        )
         self._faults.append(fault)
         return fault
 

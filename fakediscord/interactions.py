@@ -51,14 +51,19 @@ AUTOCOMPLETE_RESULT = 8
 MODAL = 9
 
 CALLBACK_NAMES = {
-    PONG: "PONG", CHANNEL_MESSAGE: "CHANNEL_MESSAGE_WITH_SOURCE",
+    PONG: "PONG",
+    CHANNEL_MESSAGE: "CHANNEL_MESSAGE_WITH_SOURCE",
     DEFERRED_CHANNEL_MESSAGE: "DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE",
-    DEFERRED_UPDATE_MESSAGE: "DEFERRED_UPDATE_MESSAGE", UPDATE_MESSAGE: "UPDATE_MESSAGE",
-    AUTOCOMPLETE_RESULT: "APPLICATION_COMMAND_AUTOCOMPLETE_RESULT", MODAL: "MODAL",
+    DEFERRED_UPDATE_MESSAGE: "DEFERRED_UPDATE_MESSAGE",
+    UPDATE_MESSAGE: "UPDATE_MESSAGE",
+    AUTOCOMPLETE_RESULT: "APPLICATION_COMMAND_AUTOCOMPLETE_RESULT",
+    MODAL: "MODAL",
 }
 INTERACTION_NAMES = {
-    APPLICATION_COMMAND: "APPLICATION_COMMAND", MESSAGE_COMPONENT: "MESSAGE_COMPONENT",
-    AUTOCOMPLETE: "APPLICATION_COMMAND_AUTOCOMPLETE", MODAL_SUBMIT: "MODAL_SUBMIT",
+    APPLICATION_COMMAND: "APPLICATION_COMMAND",
+    MESSAGE_COMPONENT: "MESSAGE_COMPONENT",
+    AUTOCOMPLETE: "APPLICATION_COMMAND_AUTOCOMPLETE",
+    MODAL_SUBMIT: "MODAL_SUBMIT",
 }
 
 RESPONSE_DEADLINE = 3.0
@@ -253,8 +258,13 @@ class Interactions:
         rtype = body.get("type")
         allowed = {
             APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
-            MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE,
-                                MODAL},
+            MESSAGE_COMPONENT: {
+                CHANNEL_MESSAGE,
+                DEFERRED_CHANNEL_MESSAGE,
+                DEFERRED_UPDATE_MESSAGE,
+                UPDATE_MESSAGE,
+                MODAL,
+            },
             AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
             MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE},
         }[record.type]
@@ -264,8 +274,13 @@ class Interactions:
             return []
         kind = INTERACTION_NAMES.get(record.type, str(record.type))
         name = CALLBACK_NAMES.get(rtype, str(rtype)) if isinstance(rtype, int) else repr(rtype)
-        return [("type", "INTERACTION_RESPONSE_TYPE_INVALID",
-                 f"Interaction response type {name} is not valid for a {kind} interaction.")]
+        return [
+            (
+                "type",
+                "INTERACTION_RESPONSE_TYPE_INVALID",
+                f"Interaction response type {name} is not valid for a {kind} interaction.",
+            )
+        ]
 
     def apply_callback(
         self, record: InteractionRecord, body: JSON, files: list[StoredFile], *, with_response: bool
@@ -307,11 +322,13 @@ class Interactions:
         interaction: JSON = {"id": record.id, "type": record.type}
         reply: JSON = {"interaction": interaction}
         if message is not None:
-            interaction.update({
-                "response_message_id": message.id,
-                "response_message_loading": rtype == DEFERRED_CHANNEL_MESSAGE,
-                "response_message_ephemeral": message.ephemeral,
-            })
+            interaction.update(
+                {
+                    "response_message_id": message.id,
+                    "response_message_loading": rtype == DEFERRED_CHANNEL_MESSAGE,
+                    "response_message_ephemeral": message.ephemeral,
+                }
+            )
             reply["resource"] = {"type": rtype, "message": dict(message)}
         return reply
 
@@ -353,8 +370,7 @@ class Interactions:
             "interaction_metadata": metadata,
         }
         if record.type == APPLICATION_COMMAND:
-            extra["interaction"] = {"id": record.id, "type": record.type, "name": record.data.get("name"),
-                                    "user": user}
+            extra["interaction"] = {"id": record.id, "type": record.type, "name": record.data.get("name"), "user": user}
         return extra
 
     def _store(self, record: InteractionRecord, message: Message) -> None:
@@ -397,8 +413,7 @@ class Interactions:
     def edit(self, record: InteractionRecord, message: Message, body: JSON, files: list[StoredFile]) -> Message:
         first_edit_of_placeholder = record.loading and message is record.original
         mask = SETTABLE_FLAGS
-        apply_edit(self.world, message, body, files=files, flags_mask=mask,
-                   mark_edited=not first_edit_of_placeholder)
+        apply_edit(self.world, message, body, files=files, flags_mask=mask, mark_edited=not first_edit_of_placeholder)
         if first_edit_of_placeholder:
             message["flags"] = message.flags & ~FLAG_LOADING
             record.loading = False
@@ -411,8 +426,9 @@ class Interactions:
         if message is record.original:
             record.loading = False
         if not message.ephemeral:
-            self.emit("MESSAGE_DELETE", {"id": message.id, "channel_id": message.channel_id,
-                                         "guild_id": record.guild.id})
+            self.emit(
+                "MESSAGE_DELETE", {"id": message.id, "channel_id": message.channel_id, "guild_id": record.guild.id}
+            )
         record.touch()
 
     def followup(self, record: InteractionRecord, body: JSON, files: list[StoredFile]) -> Message:

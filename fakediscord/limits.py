@@ -136,8 +136,11 @@ def _check_components(c: _Collector, rows: list[Any], base: str) -> None:
         children = [x for x in row.get("components") or [] if isinstance(x, dict)]
         selects = [x for x in children if x.get("type") in SELECT_TYPES]
         if selects and len(children) > 1:
-            c.add(f"{path}.components", "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                  "The specified component exceeds the maximum width")
+            c.add(
+                f"{path}.components",
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
         c.max_items(f"{path}.components", children, 5)
         for j, child in enumerate(children):
             _check_component(c, child, f"{path}.components.{j}", custom_ids)
@@ -191,8 +194,11 @@ def _check_allowed_mentions(c: _Collector, allowed: Any, base: str) -> None:
         ids = allowed.get(kind) or []
         c.max_items(f"{base}.{kind}", ids, 100)
         if ids and kind in parse:
-            c.add(f"{base}.parse", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-                  f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
+            c.add(
+                f"{base}.parse",
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
 
 
 def _check_nonce(c: _Collector, nonce: Any, path: str) -> None:
@@ -250,8 +256,11 @@ def check_commands(commands: Any) -> list[Violation]:
         _check_command_node(c, cmd, str(i), is_chat_input=ctype == 1)
     for ctype, count in per_type.items():
         if count > MAX_COMMANDS_PER_TYPE:
-            c.add("", "APPLICATION_COMMANDS_TOO_MANY",
-                  f"Maximum number of application commands of type {ctype} reached ({MAX_COMMANDS_PER_TYPE})")
+            c.add(
+                "",
+                "APPLICATION_COMMANDS_TOO_MANY",
+                f"Maximum number of application commands of type {ctype} reached ({MAX_COMMANDS_PER_TYPE})",
+            )
     return c.items
 
 
@@ -275,15 +284,21 @@ def _check_command_node(c: _Collector, node: JSON, path: str, *, is_chat_input: 
         choices = opt.get("choices") or []
         c.max_items(f"{opt_path}.choices", choices, 25)
         if choices and opt.get("autocomplete"):
-            c.add(f"{opt_path}.autocomplete", "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES",
-                  "Autocomplete cannot be enabled on options with choices")
+            c.add(
+                f"{opt_path}.autocomplete",
+                "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES",
+                "Autocomplete cannot be enabled on options with choices",
+            )
     required_seen_optional = False
     for j, opt in enumerate(options):
         if isinstance(opt, dict) and opt.get("type") not in (1, 2):
             if opt.get("required"):
                 if required_seen_optional:
-                    c.add(f"{path}.options.{j}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                          "Required options must be placed before non-required options")
+                    c.add(
+                        f"{path}.options.{j}.required",
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                        "Required options must be placed before non-required options",
+                    )
             else:
                 required_seen_optional = True
 

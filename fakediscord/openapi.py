@@ -91,8 +91,9 @@ class SpecValidator:
         elif kind in ("minLength", "minItems"):
             message = f"Must be {limit} or more in length."
         elif kind == "required":
-            missing = next((name for name in limit if isinstance(error.instance, dict) and name not in
-                            error.instance), None)
+            missing = next(
+                (name for name in limit if isinstance(error.instance, dict) and name not in error.instance), None
+            )
             if missing is not None:
                 parts.append(str(missing))
             message = "This field is required"

@@ -114,12 +114,14 @@ async def read_body(request: web.Request) -> tuple[Any, list[StoredFile], str | 
                     return None, [], "payload_json is not valid JSON"
             elif part.name is not None and part.name.startswith("files["):
                 data = await part.read(decode=False)
-                files.append(StoredFile(
-                    id="",
-                    filename=part.filename or part.name,
-                    data=bytes(data),
-                    content_type=part.headers.get("Content-Type"),
-                ))
+                files.append(
+                    StoredFile(
+                        id="",
+                        filename=part.filename or part.name,
+                        data=bytes(data),
+                        content_type=part.headers.get("Content-Type"),
+                    )
+                )
         return payload, files, None
     raw = await request.read()
     if not raw:
@@ -163,8 +165,10 @@ class RestApi:
         r.add_get(a + "/applications/@me", self.get_application)
         r.add_get(a + "/gateway", self.get_gateway)
         r.add_get(a + "/gateway/bot", self.get_gateway_bot)
-        for base in ("/applications/{application_id}/commands",
-                     "/applications/{application_id}/guilds/{guild_id}/commands"):
+        for base in (
+            "/applications/{application_id}/commands",
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+        ):
             r.add_get(a + base, self.list_commands)
             r.add_put(a + base, self.put_commands)
             r.add_post(a + base, self.post_command)
@@ -210,9 +214,9 @@ class RestApi:
                 return json_response({"message": "404: Not Found", "code": 0}, 404)
             return await handler(request)
         fd = self.fd
-        rel = request.path[len(API):]
+        rel = request.path[len(API) :]
         resource = request.match_info.route.resource
-        route = resource.canonical[len(API):] if resource is not None else rel
+        route = resource.canonical[len(API) :] if resource is not None else rel
         body, files, problem = await read_body(request)
         rec = RecordedRequest(
             method=request.method,
@@ -284,17 +288,19 @@ class RestApi:
             else:
                 headers.update(_ratelimit_headers(rec.route, rec.method, remaining=0, reset_after=ra))
                 headers["X-RateLimit-Limit"] = "5"
-            body = {"message": "You are being rate limited.", "retry_after": ra, "global": fault.global_,
-                    "code": 0}
+            body = {"message": "You are being rate limited.", "retry_after": ra, "global": fault.global_, "code": 0}
             return json_response(body, 429, headers)
         if fault.kind == "5xx":
             status = fault.status or 500
-            reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-                      504: "Gateway Timeout"}.get(status, "Server Error")
+            reason = {
+                500: "Internal Server Error",
+                502: "Bad Gateway",
+                503: "Service Unavailable",
+                504: "Gateway Timeout",
+            }.get(status, "Server Error")
             return json_response({"message": f"{status}: {reason}", "code": 0}, status)
         if fault.kind == "403":
-            return json_response({"message": fault.message or "Missing Permissions", "code": fault.code or 50013},
-                                 403)
+            return json_response({"message": fault.message or "Missing Permissions", "code": fault.code or 50013}, 403)
         code, message = 0, "404: Not Found"
         if "/messages/" in rec.path:
             code, message = 10008, "Unknown Message"
@@ -302,8 +308,9 @@ class RestApi:
             code, message = 10003, "Unknown Channel"
         elif rec.path.startswith("/webhooks/"):
             code, message = 10015, "Unknown Webhook"
-        return json_response({"message": fault.message or message,
-                              "code": fault.code if fault.code is not None else code}, 404)
+        return json_response(
+            {"message": fault.message or message, "code": fault.code if fault.code is not None else code}, 404
+        )
 
     # -- shared helpers -------------------------------------------------------------------------------------
 
@@ -323,12 +330,19 @@ class RestApi:
     def _json_body(self, request: web.Request) -> JSON:
         body = self._body(request)
         if not isinstance(body, dict):
-            raise errors.invalid_form_body({"_errors": [{"code": "DICT_TYPE_CONVERT",
-                                                         "message": "Only dictionaries may be used in a DictType"}]})
+            raise errors.invalid_form_body(
+                {"_errors": [{"code": "DICT_TYPE_CONVERT", "message": "Only dictionaries may be used in a DictType"}]}
+            )
         return body
 
-    def validate(self, request: web.Request, body: Any, hand: list[Violation], *, spec_path: str | None = None,
-                 ) -> None:
+    def validate(
+        self,
+        request: web.Request,
+        body: Any,
+        hand: list[Violation],
+        *,
+        spec_path: str | None = None,
+    ) -> None:
         """Run the OpenAPI check plus ``hand`` violations; record them and raise Discord's 50035 if any."""
         rec = self._record(request)
         found = list(hand)
@@ -363,8 +377,9 @@ class RestApi:
     # -- users, application, gateway ------------------------------------------------------------------------
 
     async def get_me(self, request: web.Request) -> web.Response:
-        return json_response({**self.world.bot_user.to_json(), "verified": True, "mfa_enabled": False,
-                              "flags": 0, "locale": "en-US"})
+        return json_response(
+            {**self.world.bot_user.to_json(), "verified": True, "mfa_enabled": False, "flags": 0, "locale": "en-US"}
+        )
 
     async def get_user(self, request: web.Request) -> web.Response:
         user = self.world.users.get(request.match_info["user_id"])
@@ -374,32 +389,36 @@ class RestApi:
 
     async def get_application(self, request: web.Request) -> web.Response:
         world = self.world
-        return json_response({
-            "id": world.application_id,
-            "name": world.bot_user.username,
-            "description": "",
-            "icon": None,
-            "bot_public": True,
-            "bot_require_code_grant": False,
-            "owner": world.owner_user.to_json(),
-            "verify_key": "0" * 64,
-            "flags": 0,
-            "team": None,
-            "summary": "",
-            "rpc_origins": [],
-            "interactions_endpoint_url": None,
-            "approximate_guild_count": len(world.guilds),
-        })
+        return json_response(
+            {
+                "id": world.application_id,
+                "name": world.bot_user.username,
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": world.owner_user.to_json(),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+                "summary": "",
+                "rpc_origins": [],
+                "interactions_endpoint_url": None,
+                "approximate_guild_count": len(world.guilds),
+            }
+        )
 
     async def get_gateway(self, request: web.Request) -> web.Response:
         return json_response({"url": self.fd.gateway_url})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        return json_response({
-            "url": self.fd.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
-        })
+        return json_response(
+            {
+                "url": self.fd.gateway_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
 
     # -- application commands -------------------------------------------------------------------------------
 
@@ -422,8 +441,9 @@ class RestApi:
 
     def _complete_command(self, guild: Guild | None, body: JSON, previous: list[JSON] | None) -> JSON:
         ctype = int(body.get("type") or 1)
-        old = next((c for c in previous or [] if c["name"] == body.get("name") and int(c.get("type", 1)) == ctype),
-                   None)
+        old = next(
+            (c for c in previous or [] if c["name"] == body.get("name") and int(c.get("type", 1)) == ctype), None
+        )
         command: JSON = {
             "default_member_permissions": None,
             "dm_permission": True,
@@ -449,8 +469,9 @@ class RestApi:
         guild, previous = self._command_scope(request)
         body = self._body(request)
         if not isinstance(body, list):
-            raise errors.invalid_form_body({"_errors": [{"code": "LIST_TYPE_CONVERT",
-                                                         "message": "Only iterables may be used in a ListType"}]})
+            raise errors.invalid_form_body(
+                {"_errors": [{"code": "LIST_TYPE_CONVERT", "message": "Only iterables may be used in a ListType"}]}
+            )
         self.validate(request, body, check_commands(body))
         commands = [self._complete_command(guild, cmd, previous) for cmd in body]
         self._save_commands(guild, commands)
@@ -459,8 +480,10 @@ class RestApi:
     async def post_command(self, request: web.Request) -> web.Response:
         guild, previous = self._command_scope(request)
         body = self._json_body(request)
-        violations = [Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
-                      for v in check_commands([body])]
+        violations = [
+            Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
+            for v in check_commands([body])
+        ]
         self.validate(request, body, violations)
         command = self._complete_command(guild, body, previous)
         existing = [c for c in previous or [] if c["id"] != command["id"]]
@@ -484,8 +507,10 @@ class RestApi:
         guild, commands, cmd = self._find_command(request)
         body = self._json_body(request)
         merged = {**cmd, **body}
-        violations = [Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
-                      for v in check_commands([merged])]
+        violations = [
+            Violation(v.path.split(".", 1)[1] if "." in v.path else "", v.code, v.message)
+            for v in check_commands([merged])
+        ]
         self.validate(request, body, violations)
         merged["version"] = self.world.snowflakes.next()
         self._save_commands(guild, [merged if c is cmd else c for c in commands])
@@ -500,13 +525,15 @@ class RestApi:
 
     async def callback(self, request: web.Request) -> web.Response:
         fd = self.fd
-        record = fd.interactions.for_callback(request.match_info["interaction_id"],
-                                              request.match_info["interaction_token"])
+        record = fd.interactions.for_callback(
+            request.match_info["interaction_id"], request.match_info["interaction_token"]
+        )
         body = self._body(request)
         try:
             if not isinstance(body, dict) or "type" not in body:
-                raise errors.invalid_form_body({"type": {"_errors": [{"code": "BASE_TYPE_REQUIRED",
-                                                                      "message": "This field is required"}]}})
+                raise errors.invalid_form_body(
+                    {"type": {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]}}
+                )
             hand = check_callback(body)
             hand += [Violation(*v) for v in fd.interactions.check_callback_type(record, body)]
             self.validate(request, body, hand)
@@ -518,8 +545,7 @@ class RestApi:
         return no_content() if result is None else json_response(result)
 
     def _webhook_record(self, request: web.Request) -> InteractionRecord:
-        return self.fd.interactions.for_webhook(request.match_info["webhook_id"],
-                                                request.match_info["webhook_token"])
+        return self.fd.interactions.for_webhook(request.match_info["webhook_id"], request.match_info["webhook_token"])
 
     def _validated_message_body(self, request: web.Request, record: InteractionRecord | None, what: str) -> JSON:
         body = self._json_body(request) if self._body(request) is not None else {}
@@ -582,7 +608,7 @@ class RestApi:
         if "around" in query:
             pivot = int(query["around"])
             older = [m for m in messages if int(m.id) <= pivot][: (limit + 1) // 2]
-            newer = [m for m in messages if int(m.id) > pivot][-(limit // 2):] if limit > 1 else []
+            newer = [m for m in messages if int(m.id) > pivot][-(limit // 2) :] if limit > 1 else []
             messages = newer + older
         return json_response([dict(m) for m in messages[:limit]])
 
@@ -594,8 +620,7 @@ class RestApi:
         return message
 
     async def get_message(self, request: web.Request) -> web.Response:
-        channel = self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL
-                                | perms.READ_MESSAGE_HISTORY)
+        channel = self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY)
         return json_response(dict(self._channel_message(request, channel)))
 
     async def create_message(self, request: web.Request) -> web.Response:
@@ -627,14 +652,21 @@ class RestApi:
             target = world.find_message(ref_channel, str(ref["message_id"]))
             if target is None:
                 if ref.get("fail_if_not_exists", True):
-                    errs = {"message_reference": {"_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-                                                               "message": "Unknown message"}]}}
+                    errs = {
+                        "message_reference": {
+                            "_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]
+                        }
+                    }
                     raise errors.invalid_form_body(errs)
             else:
                 msg_type = REPLY
                 referenced = {k: v for k, v in target.items() if k != "referenced_message"}
-                extra["message_reference"] = {"type": 0, "message_id": target.id, "channel_id": target.channel_id,
-                                              "guild_id": channel.guild.id}
+                extra["message_reference"] = {
+                    "type": 0,
+                    "message_id": target.id,
+                    "channel_id": target.channel_id,
+                    "guild_id": channel.guild.id,
+                }
                 extra["referenced_message"] = referenced
         if body.get("tts") and not have & perms.SEND_TTS_MESSAGES:
             body = {**body, "tts": False}
@@ -665,13 +697,13 @@ class RestApi:
         if not own and not channel.guild.bot_permissions_in(channel) & perms.MANAGE_MESSAGES:
             raise errors.missing_permissions()
         message.deleted = True
-        self.fd.dispatch("MESSAGE_DELETE", {"id": message.id, "channel_id": channel.id,
-                                            "guild_id": channel.guild.id})
+        self.fd.dispatch("MESSAGE_DELETE", {"id": message.id, "channel_id": channel.id, "guild_id": channel.guild.id})
         return no_content()
 
     async def add_reaction(self, request: web.Request) -> web.Response:
-        channel = self._channel(request.match_info["channel_id"],
-                                need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY | perms.ADD_REACTIONS)
+        channel = self._channel(
+            request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY | perms.ADD_REACTIONS
+        )
         message = self._channel_message(request, channel)
         emoji = request.match_info["emoji"]
         reactions: list[JSON] = message.setdefault("reactions", [])
@@ -766,11 +798,19 @@ class RestApi:
         if start is None:
             out.append(Violation("scheduled_start_time", "DATE_TIME_TYPE_PARSE", "Could not parse the date time"))
         elif check_start and start <= self.fd.clock.now():
-            out.append(Violation("scheduled_start_time", "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
-                                 "Cannot schedule event in the past."))
+            out.append(
+                Violation(
+                    "scheduled_start_time", "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST", "Cannot schedule event in the past."
+                )
+            )
         if start is not None and end is not None and end <= start:
-            out.append(Violation("scheduled_end_time", "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
-                                 "Cannot schedule event to end before starting."))
+            out.append(
+                Violation(
+                    "scheduled_end_time",
+                    "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                    "Cannot schedule event to end before starting.",
+                )
+            )
         if entity_type == 3:
             metadata = event.get("entity_metadata") or {}
             location = metadata.get("location") if isinstance(metadata, dict) else None
@@ -782,9 +822,13 @@ class RestApi:
             channel = guild.channels.get(str(event.get("channel_id")))
             want = 13 if entity_type == 1 else VOICE_CHANNEL
             if channel is None or channel.type != want:
-                out.append(Violation("channel_id", "BASE_TYPE_REQUIRED",
-                                     "This field is required (a " + ("stage" if want == 13 else "voice")
-                                     + " channel of the guild)"))
+                out.append(
+                    Violation(
+                        "channel_id",
+                        "BASE_TYPE_REQUIRED",
+                        "This field is required (a " + ("stage" if want == 13 else "voice") + " channel of the guild)",
+                    )
+                )
         else:
             out.append(Violation("entity_type", "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}."))
         if event.get("privacy_level", 2) != 2:
@@ -847,13 +891,19 @@ class RestApi:
             raise errors.unknown_event()
         body = self._json_body(request)
         merged = {**event, **body}
-        hand = self._event_violations(guild, merged, check_start="scheduled_start_time" in body
-                                      and merged.get("status", 1) == 1)
+        hand = self._event_violations(
+            guild, merged, check_start="scheduled_start_time" in body and merged.get("status", 1) == 1
+        )
         status = body.get("status")
         allowed_next = {1: {1, 2, 4}, 2: {2, 3}, 3: {3}, 4: {4}}.get(int(event["status"]), set())
         if status is not None and status not in allowed_next:
-            hand.append(Violation("status", "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
-                                  f"Cannot change the status from {event['status']} to {status}."))
+            hand.append(
+                Violation(
+                    "status",
+                    "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+                    f"Cannot change the status from {event['status']} to {status}.",
+                )
+            )
         self.validate(request, body, hand)
         for key in ("scheduled_start_time", "scheduled_end_time"):
             if key in body:

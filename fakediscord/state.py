@@ -310,7 +310,12 @@ class Guild:
         self.everyone = Role(self, guild_id, "@everyone", perms.DEFAULT_EVERYONE, 0, mentionable=False)
         self.roles[guild_id] = self.everyone
         bot_role = Role(
-            self, world.snowflakes.next(), world.bot_user.username, bot_permissions, 1, managed=True,
+            self,
+            world.snowflakes.next(),
+            world.bot_user.username,
+            bot_permissions,
+            1,
+            managed=True,
             bot_id=world.bot_user.id,
         )
         self.roles[bot_role.id] = bot_role
@@ -336,14 +341,26 @@ class Guild:
     def add_role(
         self, name: str, mentionable: bool = False, *, permissions: int = 0, color: int = 0, hoist: bool = False
     ) -> Role:
-        role = Role(self, self.world.snowflakes.next(), name, permissions, len(self.roles), mentionable,
-                    color=color, hoist=hoist)
+        role = Role(
+            self,
+            self.world.snowflakes.next(),
+            name,
+            permissions,
+            len(self.roles),
+            mentionable,
+            color=color,
+            hoist=hoist,
+        )
         self.roles[role.id] = role
         self.world.dispatch("GUILD_ROLE_CREATE", {"guild_id": self.id, "role": role.to_json()})
         return role
 
     def add_member(
-        self, name: str, manage_guild: bool = False, *, roles: tuple[Role, ...] | list[Role] = (),
+        self,
+        name: str,
+        manage_guild: bool = False,
+        *,
+        roles: tuple[Role, ...] | list[Role] = (),
         global_name: str | None = None,
     ) -> Member:
         """Add a human member and return its test client; ``manage_guild`` grants the "Server Managers" role."""
@@ -427,8 +444,20 @@ class Guild:
     def rest_json(self) -> JSON:
         """``GET /guilds/{id}`` shape: like GUILD_CREATE minus the gateway-only lists."""
         data = self.to_json(intents=0)
-        for key in ("unavailable", "member_count", "large", "joined_at", "channels", "members", "threads",
-                    "voice_states", "presences", "stage_instances", "guild_scheduled_events", "soundboard_sounds"):
+        for key in (
+            "unavailable",
+            "member_count",
+            "large",
+            "joined_at",
+            "channels",
+            "members",
+            "threads",
+            "voice_states",
+            "presences",
+            "stage_instances",
+            "guild_scheduled_events",
+            "soundboard_sounds",
+        ):
             data.pop(key, None)
         return data
 

@@ -178,7 +178,9 @@ async def test_callback_5xx_is_retried_within_the_deadline(env: Env) -> None:
     reply = await env.fan.run("/panel")
     assert reply.content == "page 1"
     assert reply.elapsed is not None and 0.9 < reply.elapsed < 3
-    statuses = [r.status for r in env.fd.requests_to("POST", "/interactions/{interaction_id}/{interaction_token}/callback")]
+    statuses = [
+        r.status for r in env.fd.requests_to("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
+    ]
     assert statuses == [502, 200]
 
 

@@ -95,17 +95,19 @@ async def test_op9_not_resumable_reidentifies(env: Env) -> None:
 
 
 async def test_bad_token_is_401(fd: FakeDiscord) -> None:
-    async with aiohttp.ClientSession() as session, session.get(
-        fd.api_base + "/users/@me", headers={"Authorization": "Bot nope"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(fd.api_base + "/users/@me", headers={"Authorization": "Bot nope"}) as resp,
+    ):
         assert resp.status == 401
         assert resp.headers["Content-Type"] == "application/json"
 
 
 async def test_unknown_route_is_json_404(fd: FakeDiscord) -> None:
-    async with aiohttp.ClientSession() as session, session.get(
-        fd.api_base + "/no/such/route", headers={"Authorization": f"Bot {TOKEN}"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(fd.api_base + "/no/such/route", headers={"Authorization": f"Bot {TOKEN}"}) as resp,
+    ):
         assert resp.status == 404
         assert resp.headers["Content-Type"] == "application/json"
         assert await resp.json() == {"message": "404: Not Found", "code": 0}
@@ -114,9 +116,10 @@ async def test_unknown_route_is_json_404(fd: FakeDiscord) -> None:
 
 @pytest.mark.parametrize("path", ["/gateway", "/gateway/bot"])
 async def test_gateway_endpoints(fd: FakeDiscord, path: str) -> None:
-    async with aiohttp.ClientSession() as session, session.get(
-        fd.api_base + path, headers={"Authorization": f"Bot {TOKEN}"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(fd.api_base + path, headers={"Authorization": f"Bot {TOKEN}"}) as resp,
+    ):
         assert resp.status == 200
         assert (await resp.json())["url"] == fd.gateway_url
 
@@ -140,8 +143,17 @@ async def test_dropped_connection_resumes(env: Env) -> None:
 
 
 async def test_custom_dispatch_reaches_the_client(env: Env) -> None:
-    role = {"id": "42", "name": "Injected", "permissions": "0", "position": 5, "color": 0, "hoist": False,
-            "managed": False, "mentionable": False, "flags": 0}
+    role = {
+        "id": "42",
+        "name": "Injected",
+        "permissions": "0",
+        "position": 5,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
     await env.fd.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": env.guild.id, "role": role})
     await env.fd.gateway.sync()
     guild = env.bot.get_guild(int(env.guild.id))

@@ -145,8 +145,12 @@ async def test_scheduled_events(env: Env) -> None:
     assert guild is not None
     start = env.fd.clock.now() + dt.timedelta(days=3)
     event = await guild.create_scheduled_event(
-        name="Release day", start_time=start, end_time=start + dt.timedelta(hours=2),
-        entity_type=discord.EntityType.external, location="Everywhere", privacy_level=discord.PrivacyLevel.guild_only,
+        name="Release day",
+        start_time=start,
+        end_time=start + dt.timedelta(hours=2),
+        entity_type=discord.EntityType.external,
+        location="Everywhere",
+        privacy_level=discord.PrivacyLevel.guild_only,
     )
     assert event.name == "Release day" and event.status is discord.EventStatus.scheduled
     assert list(env.guild.scheduled_events) == [str(event.id)]
@@ -157,9 +161,12 @@ async def test_scheduled_events(env: Env) -> None:
     assert len(await guild.fetch_scheduled_events()) == 1
     with pytest.raises(discord.HTTPException) as info:
         await guild.create_scheduled_event(
-            name="Past", start_time=env.fd.clock.now() - dt.timedelta(hours=1),
+            name="Past",
+            start_time=env.fd.clock.now() - dt.timedelta(hours=1),
             end_time=env.fd.clock.now() + dt.timedelta(hours=1),
-            entity_type=discord.EntityType.external, location="x", privacy_level=discord.PrivacyLevel.guild_only,
+            entity_type=discord.EntityType.external,
+            location="x",
+            privacy_level=discord.PrivacyLevel.guild_only,
         )
     assert info.value.code == 50035
     await event.delete()
@@ -169,9 +176,10 @@ async def test_scheduled_events(env: Env) -> None:
 @pytest.mark.skipif(default_spec_path() is None or not default_spec_path().exists(), reason="no OpenAPI spec")
 async def test_openapi_validation_catches_what_hand_checks_do_not(env: Env) -> None:
     url = f"{env.fd.api_base}/channels/{env.chan.id}/messages"
-    async with aiohttp.ClientSession() as session, session.post(
-        url, json={"content": "hi", "tts": "yes"}, headers={"Authorization": f"Bot {TOKEN}"}
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"content": "hi", "tts": "yes"}, headers={"Authorization": f"Bot {TOKEN}"}) as resp,
+    ):
         assert resp.status == 400
         assert resp.headers["Content-Type"] == "application/json"
         body = await resp.json()
