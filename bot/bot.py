@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Loaded in this order in setup_hook; a feature that fails to load stops the start rather than
 # leaving a bot whose commands are registered but unanswered.
-EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.about")
+EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.releases", "cogs.about")
 
 
 # The bot never joins voice; without this, every start warns that voice libraries are missing.

@@ -57,7 +57,7 @@ async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> No
     assert options["song"]["query"]["type"] == 3 and options["song"]["query"]["autocomplete"]
     assert commands["about"].get("options", []) == []
     for name, command in commands.items():
-        if name != "poll-admin":
+        if name not in ("poll-admin", "reminders"):
             assert command["default_member_permissions"] is None, "fan commands are open to everyone"
 
 
@@ -86,6 +86,34 @@ async def test_poll_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> Non
     assert not settings["mode"]["required"] and not settings["results"]["required"]
     channel = options["post"]["channel"]
     assert channel["type"] == 7 and channel["required"] and 0 in channel["channel_types"]
+
+
+async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:
+    commands = by_name(tree_payload(loaded_bot.tree))
+    reminders = commands["reminders"]
+    assert int(reminders["default_member_permissions"]) == 32, "reminders need Manage Server (1 << 5)"
+    options = subcommands(reminders)
+    assert set(options) == {
+        "channel", "role", "timezone", "leadtimes", "template", "enable", "disable", "status", "preview", "test",
+        "add-release", "remove-release",
+    }  # fmt: skip
+    assert options["channel"]["channel"]["type"] == 7 and options["channel"]["channel"]["required"]
+    assert 0 in options["channel"]["channel"]["channel_types"]
+    assert options["role"]["role"]["type"] == 8 and not options["role"]["role"]["required"]
+    assert options["timezone"]["zone"]["autocomplete"] and options["timezone"]["zone"]["required"]
+    assert options["leadtimes"]["spec"]["type"] == 3 and options["leadtimes"]["spec"]["required"]
+    assert options["template"]["text"]["max_length"] == 1000 and not options["template"]["text"]["required"]
+    assert options["enable"] == options["disable"] == options["status"] == options["test"] == {}
+    assert options["preview"]["release"]["autocomplete"] and not options["preview"]["release"]["required"]
+    add = options["add-release"]
+    assert [name for name in add if add[name]["required"]] == ["title", "date"]
+    assert set(add) == {"title", "date", "time", "link", "description"}
+    assert options["remove-release"]["release"]["autocomplete"] and options["remove-release"]["release"]["required"]
+    releases = commands["releases"]
+    assert releases["default_member_permissions"] is None
+    options = subcommands(releases)
+    assert options["upcoming"] == {}
+    assert options["countdown"]["release"]["autocomplete"] and not options["countdown"]["release"]["required"]
 
 
 async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:
