@@ -182,12 +182,25 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """Real time, optionally moved forward: the demo and tests show tomorrow's post without waiting for it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._wake: asyncio.Event | None = None
+
     def now(self) -> int:
-        return int(time.time())
+        return int(time.time() + self.offset)
 
     async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
+        self._wake = wake
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), max(0.0, epoch - time.time()))
+            await asyncio.wait_for(wake.wait(), max(0.0, epoch - (time.time() + self.offset)))
+
+    def jump_to(self, epoch: float) -> None:
+        """Make it `epoch` now for the dispatcher, and wake it so it notices."""
+        self.offset = epoch - time.time()
+        if self._wake is not None:
+            self._wake.set()
 
 
 def blocked_notice(reason: str) -> str:

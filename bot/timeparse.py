@@ -130,8 +130,8 @@ def format_lead_times(leads: Iterable[LeadTime]) -> str:
 
 
 def describe_lead_times(leads: Sequence[LeadTime]) -> str:
-    """Words for `/reminders status`: "1 week, 1 day and at release"."""
-    words = [str(lead) for lead in leads]
+    """Words for `/reminders status`: "1 week before, 1 day before and at release"."""
+    words = [str(lead) if lead.at_release else f"{lead} before" for lead in leads]
     if not words:
         return "none"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -298,7 +298,7 @@ class RemindersCog(
         config = await self.store.config(guild_of(interaction).id)
         config = await self.save(replace(config, lead_times=leads))
         await interaction.response.send_message(
-            f"Reminders will be posted {describe_lead_times(leads)} before each release. "
+            f"Reminders will be posted for each release: {describe_lead_times(leads)}. "
             f"{await self.next_post_line(config.guild_id)}",
             ephemeral=True,
         )

@@ -119,7 +119,7 @@ def test_lead_time_words_and_key(lead: LeadTime, words: str, key: str) -> None:
 def test_format_and_describe() -> None:
     leads = parse_lead_times("7d, 1d, 1h30m, 0")
     assert format_lead_times(leads) == "7d, 1d, 1h30m, 0"
-    assert describe_lead_times(leads) == "1 week, 1 day, 1 hour 30 minutes and at release"
+    assert describe_lead_times(leads) == "1 week before, 1 day before, 1 hour 30 minutes before and at release"
     assert describe_lead_times((AT_RELEASE,)) == "at release"
 
 

@@ -21,5 +21,10 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert "bot (only you can see this):\n    No track matches 'rivalry theme remix'." in out
     assert "Ilya › /poll vote track:melt" in out
     assert "Rose › /poll results" in out and "Rivalry" in out.split("Rose › /poll results", 1)[1]
+    reminders = out.split("## Release-day reminders", 1)[1]
+    assert "Mod › /reminders channel channel:#announcements" in reminders
+    assert reminders.count("  bot posted in #announcements:") == 2, "the 1-day and the release-moment posts"
+    assert reminders.count("(notified: @Release news)") == 2
+    assert "pending: 2 · sent: 2" in reminders
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"

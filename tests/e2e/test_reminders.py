@@ -7,7 +7,6 @@ a post "a few minutes ahead" arrives within a second; the subprocess tests use r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import os
@@ -24,7 +23,7 @@ import pytest
 from bot.db import Database
 from bot.db.reminders import GuildConfig, ReminderStore
 from bot.emulated import fake_token
-from bot.reminders import Reminders, SystemClock
+from bot.reminders import SystemClock
 from bot.timeparse import parse_lead_times
 from cogs.reminders import reminders_of
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
@@ -43,31 +42,10 @@ async def fd() -> AsyncIterator[FakeDiscord]:
         assert emulator.violations == [], f"the bot broke Discord's rules: {emulator.violations}"
 
 
-class OffsetClock(SystemClock):
-    """Real time plus an offset the test moves forward: the bot lives "later" without anyone sleeping."""
-
-    def __init__(self, service: Reminders) -> None:
-        self.service = service
-        self.offset = 0.0
-
-    def now(self) -> int:
-        return int(time.time() + self.offset)
-
-    async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), max(0.0, epoch - (time.time() + self.offset)))
-
-    def jump_to(self, epoch: float) -> None:
-        """Make it `epoch` now for the bot, and let the dispatcher notice."""
-        self.offset = epoch - time.time()
-        self.service.wake()
-
-
 @pytest.fixture
-async def clock(server: FanServer) -> OffsetClock:
+async def clock(server: FanServer) -> SystemClock:
     service = reminders_of(server.bot)
-    service.clock = OffsetClock(service)
-    assert isinstance(service.clock, OffsetClock)
+    assert isinstance(service.clock, SystemClock)
     return service.clock
 
 
@@ -135,7 +113,7 @@ async def add_release(mod: Member, at: dt.datetime, title: str = "Listening part
 
 
 async def test_both_posts_go_out_on_time_and_ping_exactly_the_role(
-    server: FanServer, mod: Member, news: Role, clock: OffsetClock
+    server: FanServer, mod: Member, news: Role, clock: SystemClock
 ) -> None:
     fd, channel = server.fd, server.channel
     await set_up(server, mod, news)
@@ -169,14 +147,14 @@ async def test_both_posts_go_out_on_time_and_ping_exactly_the_role(
 
 
 async def test_status_explains_the_next_posts_and_the_configuration(
-    server: FanServer, mod: Member, news: Role, clock: OffsetClock
+    server: FanServer, mod: Member, news: Role, clock: SystemClock
 ) -> None:
     await set_up(server, mod, news, "1d, 1h, 0")
     answer(await mod.run("/reminders timezone", zone="America/Toronto"))
     release = release_slot(clock.now(), 60 * 24 * 3)
     await add_release(mod, release.astimezone(dt.timezone(dt.timedelta(hours=-5))))
     status = answer(await mod.run("/reminders status"))
-    assert "Time zone: America/Toronto" in status and "Lead times: 1 day, 1 hour and at release" in status
+    assert "Time zone: America/Toronto" in status and "Lead times: 1 day before, 1 hour before and at release" in status
     assert "✅ I can post there, and the ping will notify." in status
     assert status.count("Listening party · ") == 3, "the three posts of the server's release are listed"
     assert "Unrivaled" in status, "catalogue releases are scheduled too"
@@ -222,7 +200,7 @@ async def test_channel_and_role_are_checked_when_set(server: FanServer, mod: Mem
 
 
 async def test_preview_and_test_post_look_like_the_real_one_without_pinging(
-    server: FanServer, mod: Member, news: Role, clock: OffsetClock
+    server: FanServer, mod: Member, news: Role, clock: SystemClock
 ) -> None:
     fd, channel = server.fd, server.channel
     await set_up(server, mod, news, "1d, 0")
@@ -245,7 +223,7 @@ async def test_preview_and_test_post_look_like_the_real_one_without_pinging(
 
 @pytest.mark.parametrize("kind", ["429", "5xx", "commit_then_502"])
 async def test_a_failed_post_is_retried_into_exactly_one_message(
-    server: FanServer, mod: Member, news: Role, clock: OffsetClock, kind: Any
+    server: FanServer, mod: Member, news: Role, clock: SystemClock, kind: Any
 ) -> None:
     fd, channel = server.fd, server.channel
     await set_up(server, mod, news, "0")
@@ -267,7 +245,7 @@ async def test_a_failed_post_is_retried_into_exactly_one_message(
 
 
 async def test_lost_permission_blocks_the_server_and_tells_moderators(
-    server: FanServer, mod: Member, news: Role, clock: OffsetClock
+    server: FanServer, mod: Member, news: Role, clock: SystemClock
 ) -> None:
     fd, channel, guild = server.fd, server.channel, server.guild
     await set_up(server, mod, news)
@@ -300,7 +278,7 @@ async def test_lost_permission_blocks_the_server_and_tells_moderators(
 # -- for everyone --------------------------------------------------------------------------------------------
 
 
-async def test_releases_upcoming_and_countdown(server: FanServer, mod: Member, clock: OffsetClock) -> None:
+async def test_releases_upcoming_and_countdown(server: FanServer, mod: Member, clock: SystemClock) -> None:
     release = release_slot(clock.now(), 90)
     await add_release(mod, release)
     upcoming = answer(await server.fan.run("/releases upcoming"), ephemeral=False)
