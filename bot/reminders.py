@@ -203,6 +203,35 @@ class SystemClock:
             self._wake.set()
 
 
+async def server_releases(store: ReminderStore, catalogue: Catalogue, guild_id: int) -> list[Release]:
+    """The catalogue's releases followed by the server's own."""
+    return [*catalogue.releases, *await store.own_releases(guild_id)]
+
+
+async def replan_server(store: ReminderStore, catalogue: Catalogue, guild_id: int, now: int) -> GuildConfig:
+    """Bring the server's stored posts in line with its configuration and releases."""
+    config = await store.config(guild_id)
+    await store.sync_plan(guild_id, plan(config, await server_releases(store, catalogue, guild_id)), now)
+    return config
+
+
+async def next_posts_everywhere(
+    store: ReminderStore, catalogue: Catalogue, now: int, limit: int
+) -> list[tuple[Post, Release | None]]:
+    """For `python -m bot check`: replan every server as a start would, then the soonest pending posts."""
+    found: list[tuple[Post, Release | None]] = []
+    for config in await store.configured_guilds():
+        await replan_server(store, catalogue, config.guild_id, now)
+        if not config.active:
+            continue
+        by_id = {r.id: r for r in await server_releases(store, catalogue, config.guild_id)}
+        found += [
+            (post, by_id.get(post.release_id))
+            for post in await store.posts(config.guild_id, [PostState.PENDING], limit)
+        ]
+    return sorted(found, key=lambda pair: pair[0].due_at)[:limit]
+
+
 def blocked_notice(reason: str) -> str:
     return (
         f"Release reminders are paused in this server: {reason}. Nothing will be posted until a moderator "
@@ -237,8 +266,7 @@ class Reminders:
     # -- releases and plans ---------------------------------------------------------------------------------
 
     async def releases(self, guild_id: int) -> list[Release]:
-        """The catalogue's releases followed by the server's own."""
-        return [*self.catalogue.releases, *await self.store.own_releases(guild_id)]
+        return await server_releases(self.store, self.catalogue, guild_id)
 
     async def upcoming_posts(self, guild_id: int, limit: int) -> list[tuple[Post, Release | None]]:
         """The server's next pending posts with their releases, for `/reminders status`."""
@@ -249,8 +277,7 @@ class Reminders:
 
     async def replan(self, guild_id: int) -> GuildConfig:
         """Bring the server's stored posts in line with its configuration and releases, then wake up."""
-        config = await self.store.config(guild_id)
-        await self.store.sync_plan(guild_id, plan(config, await self.releases(guild_id)), self.clock.now())
+        config = await replan_server(self.store, self.catalogue, guild_id, self.clock.now())
         self.wake()
         return config
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from bot.db import load_migrations
+from bot.db import Database, load_migrations
+from bot.db.reminders import GuildConfig, ReminderStore
+from bot.timeparse import parse_lead_times
 from tests.conftest import APPLICATION_ID, make_token
 
 VARIABLES = ("DISCORD_TOKEN", "DATABASE_PATH", "CATALOGUE_PATH", "DEV_GUILD_ID", "LOG_LEVEL", "DISCORD_API_BASE")
@@ -83,11 +87,25 @@ def test_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
 
 
 def test_unreachable_discord_is_one_clear_line(tmp_path: Path) -> None:
-    import socket
-
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     result = run_bot(tmp_path, DISCORD_TOKEN=make_token(), DISCORD_API_BASE=f"http://127.0.0.1:{port}/api/v10")
     assert result.returncode == 1
     assert "error: cannot reach Discord at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_lists_the_reminders_that_would_be_posted_next(tmp_path: Path) -> None:
+    """A server configured earlier: check replans it against the catalogue and shows its next posts."""
+
+    async def configure() -> None:
+        async with Database.open(tmp_path / "bot.sqlite3") as db:
+            config = GuildConfig(987654321098765432, channel_id=123456789012345678, lead_times=parse_lead_times("1d"))
+            await ReminderStore(db).configure(config, 0)
+
+    asyncio.run(configure())
+    result = run_bot(tmp_path, "check", DATABASE_PATH="bot.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert "next reminders: 1" in result.stdout
+    assert "2027-05-31 00:00 UTC · server 987654321098765432 · Unrivaled" in result.stdout
+    assert "· 1 day" in result.stdout
