@@ -65,35 +65,45 @@ Start = Callable[[], Coroutine[Any, Any, asyncio.subprocess.Process]]
 
 
 @pytest.fixture
-async def start_bot(fd: FakeDiscord, tmp_path: Path, full_overlay: Path) -> AsyncIterator[Start]:
-    """Start `python -m bot` pointed at the emulator; every process still running at the end is killed."""
+async def launcher(fd: FakeDiscord, tmp_path: Path) -> AsyncIterator[Callable[[Path], Start]]:
+    """`python -m bot` against the emulator with a given catalogue overlay; leftovers are killed at the end.
+
+    Each start waits until the new process has identified and received every server.
+    """
     processes: list[asyncio.subprocess.Process] = []
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_", "DEV_"))},
-        "DISCORD_TOKEN": fake_token(),
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "DISCORD_API_BASE": fd.api_base,
-        "DISCORD_GATEWAY_URL": fd.gateway_url,
-        "CATALOGUE_PATH": str(full_overlay),
-        "LOG_LEVEL": "INFO",
-    }
 
-    async def start() -> asyncio.subprocess.Process:
-        identified = fd.gateway.identify_count
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        processes.append(process)
-        await fd.gateway.wait_for(lambda: fd.gateway.identify_count > identified, timeout=30)
-        await fd.wait_until_ready()
-        return process
+    def for_overlay(overlay_path: Path) -> Start:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_", "DEV_"))},
+            "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "DISCORD_API_BASE": fd.api_base, "DISCORD_GATEWAY_URL": fd.gateway_url,
+            "CATALOGUE_PATH": str(overlay_path), "LOG_LEVEL": "INFO",
+        }  # fmt: skip
 
-    yield start
+        async def start() -> asyncio.subprocess.Process:
+            identified = fd.gateway.identify_count
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            processes.append(process)
+            await fd.gateway.wait_for(lambda: fd.gateway.identify_count > identified, timeout=30)
+            await fd.wait_until_ready()
+            return process
+
+        return start
+
+    yield for_overlay
     for process in processes:
         if process.returncode is None:
             process.kill()
         await process.communicate()
+
+
+@pytest.fixture
+def start_bot(launcher: Callable[[Path], Start], full_overlay: Path) -> Start:
+    """`python -m bot` with the full-tracklist overlay."""
+    return launcher(full_overlay)
 
 
 async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:

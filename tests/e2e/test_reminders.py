@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from bot.timeparse import parse_lead_times
 from cogs.reminders import reminders_of
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
 from fakediscord import permissions as perms
-from tests.e2e.conftest import FanServer, kill
+from tests.e2e.conftest import FanServer, Start, kill
 
 DEADLINE_S = 3.0
 MESSAGES = re.compile(r"^/channels/\d+/messages$")
@@ -301,8 +299,6 @@ async def test_releases_upcoming_and_countdown(server: FanServer, mod: Member, c
 
 # -- the real process: SIGKILL and a storm ------------------------------------------------------------------
 
-Launch = Callable[[], Awaitable[asyncio.subprocess.Process]]
-
 
 def overlay(release_at: dt.datetime) -> str:
     """An operator's catalogue overlay dating a release to the second (TOML local times may have seconds)."""
@@ -311,39 +307,6 @@ def overlay(release_at: dt.datetime) -> str:
         f'[[releases]]\nid = "storm-drop"\ntitle = "Storm drop"\nkind = "single"\ndate = {release_at:%Y-%m-%d}\n'
         f'time = {release_at:%H:%M:%S}\nzone = "UTC"\n'
     )
-
-
-@pytest.fixture
-async def launcher(fd: FakeDiscord, tmp_path: Path) -> AsyncIterator[Callable[[Path], Launch]]:
-    """`python -m bot` against the emulator with a given catalogue overlay; leftovers are killed."""
-    processes: list[asyncio.subprocess.Process] = []
-
-    def for_overlay(overlay_path: Path) -> Launch:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_", "DEV_"))},
-            "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "DISCORD_API_BASE": fd.api_base, "DISCORD_GATEWAY_URL": fd.gateway_url,
-            "CATALOGUE_PATH": str(overlay_path), "LOG_LEVEL": "INFO",
-        }  # fmt: skip
-
-        async def start() -> asyncio.subprocess.Process:
-            identified = fd.gateway.identify_count
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            processes.append(process)
-            await fd.gateway.wait_for(lambda: fd.gateway.identify_count > identified, timeout=30)
-            await fd.wait_until_ready()
-            return process
-
-        return start
-
-    yield for_overlay
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-        await process.communicate()
 
 
 async def seed(database: Path, guilds: list[tuple[Any, Channel, Role]], spec: str) -> None:
@@ -356,7 +319,7 @@ async def seed(database: Path, guilds: list[tuple[Any, Channel, Role]], spec: st
 
 
 async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
-    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Launch]
+    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
 ) -> None:
     guild = fd.add_guild("Heated Rivalry Fans")
     channel = guild.add_text_channel("releases")
@@ -386,7 +349,7 @@ async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
 
 
 async def test_a_storm_under_429s_and_a_sigkill_posts_exactly_once_per_server(
-    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Launch]
+    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
 ) -> None:
     servers = []
     for n in range(40):
