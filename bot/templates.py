@@ -181,7 +181,7 @@ def timing_line(lead: LeadTime, release_at: int, *, late: bool) -> str:
     if not lead.at_release:
         return f"{lead} to go: out {when}."
     if late:
-        return f"Came out {when}. This post is late because the bot was offline at the time."
+        return f"Came out {when}. This reminder could not be posted on time."
     return f"Out now: {stamp(release_at, 'F')}."
 
 

@@ -354,7 +354,7 @@ async def test_after_downtime_stale_posts_are_skipped_and_the_release_post_is_la
         await eventually(lambda: len(sender.sent) == 1)
         await idle(reminders, clock)
         message = sender.sent[0][1]
-        assert message.description.startswith("Came out") and "offline" in message.description
+        assert message.description.startswith("Came out") and "not be posted on time" in message.description
         [late] = await store.posts(GUILD, [PostState.SENT], 5)
         assert late.late and late.release_id == "party"
         skipped = await store.posts(GUILD, [PostState.SKIPPED], 5)

@@ -194,7 +194,7 @@ def test_any_text_is_accepted_or_refused_with_a_template_error(text: str) -> Non
         (
             AT_RELEASE,
             True,
-            "Came out <t:1780000000:R> (<t:1780000000:F>). This post is late because the bot was offline at the time.",
+            "Came out <t:1780000000:R> (<t:1780000000:F>). This reminder could not be posted on time.",
         ),
     ],
 )
