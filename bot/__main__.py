@@ -29,8 +29,11 @@ from bot.sync import sync_commands
 
 CONFIG_ERROR = 2
 
-# What the features need and nothing more: read the channel, post, and post embeds.
-BOT_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the features need and nothing more: see the channel, post embeds, and read back the bot's own
+# recent posts (a reminder interrupted by a crash is looked for before it is posted again).
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
 
 
 def invite_url(application_id: int) -> str:

@@ -7,7 +7,8 @@ instant go out concurrently, a bounded number at a time, and discord.py paces th
 Exactly once: every attempt at a post carries the same nonce, derived from (server, release, lead time,
 announced moment), with `enforce_nonce`, so Discord returns the message it already made instead of making
 a second one when a retry follows a lost response or a crash; and a post is recorded as sent only after
-Discord accepted it. Discord itself is behind the `Sender` protocol, implemented by the reminders cog.
+Discord accepted it. Discord remembers a nonce for minutes only, so a post that was attempted before is
+first looked for in the channel itself, which covers a crash followed by a long outage. Discord itself is behind the `Sender` protocol, implemented by the reminders cog.
 """
 
 from __future__ import annotations
@@ -166,6 +167,10 @@ class Sender(Protocol):
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
         """Post and return the message id, or raise `DeliveryError`."""
+        ...
+
+    async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:
+        """The id of this post if it is already in the channel (made at or after `since`), else None."""
         ...
 
     async def notify(self, guild_id: int, text: str) -> bool:
@@ -372,6 +377,14 @@ class Reminders:
         message = compose(
             release, post.release_at, post.lead, config, self.sender.server_name(post.guild_id), late=late
         )
+        if post.attempted_at is not None:
+            # An earlier attempt may have landed before a crash, longer ago than Discord remembers nonces.
+            landed = await self.sender.find_sent(config.channel_id, message, post.attempted_at)
+            if landed is not None:
+                await self.store.mark_sent(post, landed, self.clock.now(), late=late)
+                log.info("reminder %s was already in the channel as message %s", post.key, landed)
+                return
+        await self.store.mark_attempt(post, now)
         try:
             message_id = await self.sender.send(config.channel_id, message, nonce_for(post))
         except DeliveryError as error:

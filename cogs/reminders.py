@@ -162,6 +162,28 @@ class DiscordSender:
             raise DeliveryError(DeliveryError.TRANSIENT, f"could not reach Discord ({error!r})") from error
         return sent.id
 
+    async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:
+        """Look through the channel's messages since the first attempt (a minute's margin for clock skew).
+
+        Needs Read Message History; without it the nonce alone protects against duplicates.
+        """
+        me = self.bot.user
+        channel = self.bot.get_partial_messageable(channel_id)
+        after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(since - 60, dt.UTC)))
+        try:
+            async for old in channel.history(after=after, limit=100):
+                if (
+                    me is not None
+                    and old.author.id == me.id
+                    and any(
+                        embed.title == message.title and embed.footer.text == message.footer for embed in old.embeds
+                    )
+                ):
+                    return old.id
+        except discord.HTTPException as error:
+            log.warning("could not read <#%s> to look for an earlier attempt: %s", channel_id, error)
+        return None
+
     async def notify(self, guild_id: int, text: str) -> bool:
         guild = self.bot.get_guild(guild_id)
         channel = guild.system_channel if guild is not None else None

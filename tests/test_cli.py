@@ -74,7 +74,8 @@ def test_check_succeeds_offline_and_prints_the_invite(tmp_path: Path) -> None:
     invite = next(line for line in result.stdout.splitlines() if line.startswith("invite URL: "))
     assert f"client_id={APPLICATION_ID}" in invite
     assert "scope=bot+applications.commands" in invite
-    assert "permissions=19456" in invite  # View Channels + Send Messages + Embed Links, nothing else
+    # View Channels + Send Messages + Embed Links + Read Message History, nothing else
+    assert "permissions=84992" in invite
     assert token not in result.stdout + result.stderr
     assert (tmp_path / "db" / "bot.sqlite3").exists()
 

@@ -82,6 +82,8 @@ class FakeSender:
         self.attempts: list[str] = []
         self.failures: list[DeliveryError] = []
         self.notices: list[tuple[int, str]] = []
+        self.lookups: list[tuple[int, int]] = []
+        self.landed: int | None = None  # what find_sent reports: a post that reached the channel unrecorded
         self.gate: asyncio.Event | None = None
         self.concurrent = 0
         self.max_concurrent = 0
@@ -103,6 +105,10 @@ class FakeSender:
             return 10_000 + len(self.sent)
         finally:
             self.concurrent -= 1
+
+    async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:
+        self.lookups.append((channel_id, since))
+        return self.landed
 
     async def notify(self, guild_id: int, text: str) -> bool:
         self.notices.append((guild_id, text))
@@ -432,6 +438,37 @@ async def test_a_restart_mid_post_resends_with_the_same_nonce(
     finally:
         await second.stop()
     assert sender.attempts[0] == sender.attempts[1], "Discord sees the same nonce and keeps one message"
+
+
+async def test_after_a_long_outage_a_post_already_in_the_channel_is_recorded_not_repeated(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    """Discord accepted the post, the bot died before recording it, and came back after the nonce was forgotten."""
+    await configure(store, "0")
+    first = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await first.replan_all()
+    sender.gate = asyncio.Event()
+    first.start()
+    clock.advance(60)
+    await eventually(lambda: len(sender.attempts) == 1)
+    await first.stop()
+    assert sender.lookups == [], "a first attempt has nothing to look for"
+
+    sender.gate = None
+    sender.landed = 777
+    clock.advance(3 * 3600)  # well past Discord's nonce window, within the 12 h grace for a release post
+    second = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await second.replan_all()
+    second.start()
+    try:
+        await eventually(lambda: bool(sender.lookups))
+        await idle(second, clock)
+    finally:
+        await second.stop()
+    assert sender.lookups == [(CHANNEL + GUILD, T0 + 60)], "searched the channel from the first attempt on"
+    assert len(sender.attempts) == 1, "not posted again"
+    [sent] = await store.posts(GUILD, [PostState.SENT], 5)
+    assert sent.message_id == 777
 
 
 async def test_a_refused_post_fails_at_once_and_endless_errors_give_up(

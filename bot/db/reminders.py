@@ -80,6 +80,7 @@ class Post:
     error: str | None
     error_at: int | None
     updated_at: int
+    attempted_at: int | None = None
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -89,7 +90,7 @@ class Post:
 _CONFIG_COLUMNS = ("channel_id", "role_id", "zone", "lead_times", "template", "enabled")
 _POST_FIELDS = (
     "guild_id", "release_id", "lead", "announced", "release_at", "due_at", "wake_at", "state", "attempts", "late",
-    "message_id", "detail", "error", "error_at", "updated_at",
+    "message_id", "detail", "error", "error_at", "updated_at", "attempted_at",
 )  # fmt: skip
 _POST_COLUMNS = ", ".join(_POST_FIELDS)
 
@@ -301,6 +302,14 @@ class ReminderStore:
             (error, now, now, *post.key),
         )
 
+    async def mark_attempt(self, post: Post, now: int) -> None:
+        """Remember that the post is being handed to Discord (the first time only)."""
+        await self._db.execute(
+            "UPDATE reminder_posts SET attempted_at = COALESCE(attempted_at, ?) "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (now, *post.key),
+        )
+
     async def mark_sent(self, post: Post, message_id: int, now: int, *, late: bool) -> None:
         await self._finish(post, PostState.SENT, now, message_id=message_id, late=late)
 
@@ -423,4 +432,5 @@ def _post(row: sqlite3.Row) -> Post:
         error=row["error"],
         error_at=row["error_at"],
         updated_at=int(row["updated_at"]),
+        attempted_at=row["attempted_at"],
     )
