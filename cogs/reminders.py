@@ -82,6 +82,16 @@ def missing_permissions(channel: discord.abc.GuildChannel) -> list[str]:
     return [label for name, label in NEEDED if not getattr(mine, name)]
 
 
+def history_warning(channel: discord.abc.GuildChannel) -> str | None:
+    """Read Message History is optional, but without it a crash can, rarely, double a post."""
+    if channel.permissions_for(channel.guild.me).read_message_history:
+        return None
+    return (
+        f"I lack Read Message History in {channel.mention}: after a crash I cannot check whether a reminder "
+        "already went out, so only Discord's few-minute duplicate guard protects against a double post."
+    )
+
+
 def ping_warning(guild: discord.Guild, role_id: int | None, channel_id: int | None) -> str | None:
     """Why the role's ping would notify nobody, if it would not (Discord drops it without an error)."""
     role = guild.get_role(role_id) if role_id is not None else None
@@ -272,8 +282,8 @@ class RemindersCog(
         lines = [f"Reminders will be posted in {channel.mention}." + (" Posting is unblocked." if unblocked else "")]
         if not config.enabled:
             lines.append("Posting is off: `/reminders enable` turns it on.")
-        warning = ping_warning(guild_of(interaction), config.role_id, config.channel_id)
-        lines += [f"⚠️ {warning}"] if warning else []
+        warnings = [ping_warning(guild_of(interaction), config.role_id, config.channel_id), history_warning(channel)]
+        lines += [f"⚠️ {warning}" for warning in warnings if warning]
         lines.append(await self.next_post_line(config.guild_id))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
@@ -399,6 +409,7 @@ class RemindersCog(
             missing = missing_permissions(channel)
             if missing:
                 problems.append(f"I lack {', '.join(missing)} in {channel.mention}.")
+            problems += [note] if (note := history_warning(channel)) else []
         elif config.channel_id is not None:
             problems.append("The reminder channel no longer exists or is hidden from me.")
         warning = ping_warning(guild, config.role_id, config.channel_id)

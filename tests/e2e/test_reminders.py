@@ -189,6 +189,13 @@ async def test_channel_and_role_are_checked_when_set(server: FanServer, mod: Mem
     muted = guild.add_text_channel("announcements", bot_permissions=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
     refused = answer(await mod.run("/reminders channel", options={"channel": muted}))
     assert refused.startswith(f"`channel`: I can't post reminders in {muted.mention}: I need Embed Links there.")
+    forgetful = guild.add_text_channel(
+        "news", bot_permissions=perms.VIEW_CHANNEL | perms.SEND_MESSAGES | perms.EMBED_LINKS
+    )  # no Read Message History: accepted, with the trade-off spelled out
+    accepted = answer(await mod.run("/reminders channel", options={"channel": forgetful}))
+    assert accepted.startswith(f"Reminders will be posted in {forgetful.mention}.")
+    assert f"I lack Read Message History in {forgetful.mention}" in accepted
+    assert f"I lack Read Message History in {forgetful.mention}" in answer(await mod.run("/reminders status"))
     quiet = guild.add_role("Quiet", mentionable=False)
     warned = answer(await mod.run("/reminders role", role=quiet))
     assert "is not mentionable and I lack Mention Everyone, so its ping would notify nobody" in warned
