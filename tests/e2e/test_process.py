@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.emulated import fake_token
 from fakediscord import FakeDiscord
 from tests.e2e.conftest import Start, stop
 
 
-async def test_sigterm_closes_cleanly_and_buttons_survive_a_restart(fd: FakeDiscord, start_bot: Start) -> None:
+async def test_sigterm_closes_cleanly_and_buttons_survive_a_restart(
+    fd: FakeDiscord, start_bot: Start, tmp_path: Path
+) -> None:
     guild = fd.add_guild("Heated Rivalry Fans")
     channel = guild.add_text_channel("soundtrack")
     fan = guild.add_member("Shane")
@@ -18,6 +22,7 @@ async def test_sigterm_closes_cleanly_and_buttons_survive_a_restart(fd: FakeDisc
     code, log = await stop(first)
     assert code == 0, log
     assert "Traceback" not in log and fake_token() not in log
+    assert not (tmp_path / "bot.sqlite3-wal").exists(), "the database was closed cleanly (WAL checkpointed)"
 
     await start_bot()
     turned = await fan.click(reply, "Next")
