@@ -8,6 +8,7 @@ answered or has expired, so no interaction is ever left showing "This interactio
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -68,3 +69,26 @@ def describe_options(interaction: discord.Interaction[Any]) -> str:
     command = interaction.command.qualified_name if interaction.command else "?"
     options = dict(interaction.namespace.__dict__.items())
     return f"/{command} {options}"
+
+
+async def answer_failure(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
+    """The friendly message for an expected failure; for a bug, a log line with its context and an apology."""
+    message = describe_failure(error)
+    if message is None:
+        log.error(
+            "unexpected error in %s (guild %s, user %s)",
+            where,
+            interaction.guild_id,
+            interaction.user.id,
+            exc_info=error,
+        )
+        message = INTERNAL_ERROR
+    await send_ephemeral(interaction, message)
+
+
+async def guarded(interaction: discord.Interaction[Any], action: Awaitable[None], where: str) -> None:
+    """Component callbacks bypass the tree's on_error; answer their failures the same way, privately."""
+    try:
+        await action
+    except Exception as error:
+        await answer_failure(interaction, error, where)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.errors import INTERNAL_ERROR, describe_failure, describe_options, send_ephemeral
+from bot.errors import answer_failure, describe_options
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
-
-log = logging.getLogger(__name__)
 
 
 class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
@@ -27,14 +24,4 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
     async def on_error(
         self, interaction: discord.Interaction[HeatedRivalryBot], error: app_commands.AppCommandError
     ) -> None:
-        message = describe_failure(error)
-        if message is None:
-            log.error(
-                "unexpected error in %s (guild %s, user %s)",
-                describe_options(interaction),
-                interaction.guild_id,
-                interaction.user.id,
-                exc_info=error,
-            )
-            message = INTERNAL_ERROR
-        await send_ephemeral(interaction, message)
+        await answer_failure(interaction, error, describe_options(interaction))

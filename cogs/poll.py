@@ -8,10 +8,9 @@ posted months ago still works after any number of restarts.
 from __future__ import annotations
 
 import io
-import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from discord.ext import commands
 from bot.catalogue import Catalogue, Track
 from bot.db.poll import Ballot, PollState, PollStore
 from bot.embeds import Card, discord_timestamp
-from bot.errors import INTERNAL_ERROR, UserError, describe_failure, send_ephemeral
+from bot.errors import UserError, guarded
 from bot.poll import (
     CLOSED_MESSAGE,
     PICK_OPTIONS,
@@ -44,8 +43,6 @@ from cogs.soundtrack import SoundtrackFinder
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
-
-log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["HeatedRivalryBot"]
 
@@ -176,18 +173,6 @@ def desk_of(interaction: discord.Interaction[Any]) -> PollDesk:
     if not isinstance(cog, Poll):
         raise RuntimeError("the poll cog is not loaded")
     return cog.desk
-
-
-async def guarded(interaction: discord.Interaction[Any], action: Awaitable[None]) -> None:
-    """Component callbacks bypass the tree's on_error; answer their failures the same way, privately."""
-    try:
-        await action
-    except Exception as error:
-        message = describe_failure(error)
-        if message is None:
-            log.exception("unexpected error in poll component (guild %s)", interaction.guild_id)
-            message = INTERNAL_ERROR
-        await send_ephemeral(interaction, message)
 
 
 class Poll(commands.Cog):
@@ -404,7 +389,7 @@ class PickMenu(
         return cls(int(match["part"]), options, placeholder)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.pick(interaction))
+        await guarded(interaction, self.pick(interaction), "poll pick")
 
     async def pick(self, interaction: discord.Interaction[Any]) -> None:
         desk = desk_of(interaction)
@@ -453,7 +438,7 @@ class RankButton(
         return cls(int(match["round"]), int(match["rank"]), match["track"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.place(interaction))
+        await guarded(interaction, self.place(interaction), "poll place")
 
     async def place(self, interaction: discord.Interaction[Any]) -> None:
         desk = desk_of(interaction)
@@ -483,7 +468,7 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], t
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.show(interaction))
+        await guarded(interaction, self.show(interaction), "poll show")
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         text = await desk_of(interaction).mine(guild_of(interaction), interaction.user.id)
@@ -505,7 +490,7 @@ class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.show(interaction))
+        await guarded(interaction, self.show(interaction), "poll show")
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         desk = desk_of(interaction)
@@ -537,7 +522,7 @@ class ResetButton(
         return cls(int(match["round"]), int(match["owner"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.confirm(interaction))
+        await guarded(interaction, self.confirm(interaction), "poll confirm")
 
     async def confirm(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.user.id != self.owner_id:

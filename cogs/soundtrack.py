@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.cards import album_card, episode_card, song_card, track_card, tracklist_card, tracklist_page_count
 from bot.catalogue import Catalogue, Song, Track
-from bot.errors import UserError
+from bot.errors import UserError, guarded
 from bot.search import Index, fold, truncate
 
 if TYPE_CHECKING:
@@ -182,6 +182,9 @@ class TracklistPageButton(
         return cls(int(match["page"]), match["direction"], int(match["owner"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await guarded(interaction, self.turn(interaction), "tracklist page button")
+
+    async def turn(self, interaction: discord.Interaction[Any]) -> None:
         catalogue: Catalogue = interaction.client.catalogue
         if interaction.user.id == self.owner_id:
             embed, view = tracklist_message(catalogue, self.page, self.owner_id)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
+from types import ModuleType
 from typing import Any
 
+import pytest
+
 from bot.catalogue import Catalogue
+from bot.errors import INTERNAL_ERROR
 from fakediscord import pick
 from tests.e2e.conftest import FanServer
 
@@ -15,6 +21,11 @@ DEADLINE_S = 3.0
 def text_of(reply: Any) -> str:
     """Everything a fan reads in a reply: content and every embed's text."""
     return (reply.content or "") + "\n" + json.dumps(reply.embeds, ensure_ascii=False)
+
+
+def loaded(extension: str) -> ModuleType:
+    """The module the bot loaded (load_extension executes a fresh copy of it)."""
+    return sys.modules[extension]
 
 
 def assert_in_time(reply: Any) -> None:
@@ -127,3 +138,30 @@ async def test_commands_are_registered_once_and_not_resynced_on_reconnect(server
     await server.fd.gateway.send_reconnect()
     await server.fan.run("/about")
     assert len([r for r in server.fd.requests if r.method == "PUT" and "/commands" in r.path]) == 1
+
+
+async def test_a_bug_is_logged_with_its_command_and_the_fan_gets_an_apology(
+    server: FanServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loaded("cogs.soundtrack"), "track_card", broken)
+    reply = await server.fan.run("/soundtrack track", track=pick("rivl"))
+    assert reply.ephemeral and reply.content == INTERNAL_ERROR
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage().startswith("unexpected error in /soundtrack track {'track': 'rivalry'}")
+
+
+async def test_a_bug_in_a_button_is_answered_too(
+    full_server: FanServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = await full_server.fan.run("/soundtrack tracks")
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loaded("cogs.soundtrack"), "tracklist_card", broken)
+    clicked = await full_server.fan.click(reply, "Next")
+    assert clicked.ephemeral and clicked.content == INTERNAL_ERROR
+    assert any("tracklist page button" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
