@@ -416,9 +416,8 @@ async def test_a_storm_is_delivered_once_each_with_bounded_concurrency(
     assert sender.max_concurrent <= reminders.concurrency
 
 
-async def test_a_restart_mid_post_resends_with_the_same_nonce(
-    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
-) -> None:
+async def crash_mid_post(store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock) -> None:
+    """A release-moment post is on its way to Discord when the bot stops: nothing is recorded."""
     await configure(store, "0")
     first = make(store, catalogue, sender, clock, release_at(T0 + 60))
     await first.replan_all()
@@ -426,10 +425,15 @@ async def test_a_restart_mid_post_resends_with_the_same_nonce(
     first.start()
     clock.advance(60)
     await eventually(lambda: len(sender.attempts) == 1)
-    await first.stop()  # the crash: the post was on its way, nothing recorded
+    await first.stop()
     assert (await store.counts(GUILD))[PostState.PENDING] == 1
-
     sender.gate = None
+
+
+async def test_a_restart_mid_post_resends_with_the_same_nonce(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    await crash_mid_post(store, catalogue, sender, clock)
     second = make(store, catalogue, sender, clock, release_at(T0 + 60))
     await second.replan_all()
     second.start()
@@ -444,17 +448,8 @@ async def test_after_a_long_outage_a_post_already_in_the_channel_is_recorded_not
     store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
 ) -> None:
     """Discord accepted the post, the bot died before recording it, and came back after the nonce was forgotten."""
-    await configure(store, "0")
-    first = make(store, catalogue, sender, clock, release_at(T0 + 60))
-    await first.replan_all()
-    sender.gate = asyncio.Event()
-    first.start()
-    clock.advance(60)
-    await eventually(lambda: len(sender.attempts) == 1)
-    await first.stop()
+    await crash_mid_post(store, catalogue, sender, clock)
     assert sender.lookups == [], "a first attempt has nothing to look for"
-
-    sender.gate = None
     sender.landed = 777
     clock.advance(3 * 3600)  # well past Discord's nonce window, within the 12 h grace for a release post
     second = make(store, catalogue, sender, clock, release_at(T0 + 60))
