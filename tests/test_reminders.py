@@ -11,7 +11,7 @@ import pytest
 
 from bot.catalogue import Catalogue, Confidence, Release
 from bot.db import Database
-from bot.db.reminders import GuildConfig, PostState, ReminderStore
+from bot.db.reminders import GuildConfig, PlannedPost, PostState, ReminderStore
 from bot.reminders import (
     MAX_ATTEMPTS,
     RETRY_BASE_S,
@@ -491,3 +491,17 @@ async def test_a_refused_post_fails_at_once_and_endless_errors_give_up(
     assert len(sender.attempts) == 1 + MAX_ATTEMPTS and sender.sent == []
     gave_up, _ = await store.posts(GUILD, [PostState.FAILED], 5)
     assert gave_up.detail == f"gave up after {MAX_ATTEMPTS} attempts: Discord answered 502"
+
+
+async def test_an_attempt_is_forgotten_when_its_release_moves(store: ReminderStore) -> None:
+    """A message from before the move announced another moment: it must not count as the moved post."""
+    lead = parse_lead_times("0")[0]
+    await store.sync_plan(GUILD, [PlannedPost("drop", lead, "2027-01-01", T0 + 600, T0 + 600)], T0)
+    [post] = await store.posts(GUILD, [PostState.PENDING], 5)
+    await store.mark_attempt(post, T0 + 600)
+    await store.sync_plan(GUILD, [PlannedPost("drop", lead, "2027-01-01", T0 + 900, T0 + 900)], T0 + 601)
+    [recomputed] = await store.posts(GUILD, [PostState.PENDING], 5)
+    assert recomputed.attempted_at == T0 + 600, "same announcement, new due time (a zone change): still the same post"
+    await store.sync_plan(GUILD, [PlannedPost("drop", lead, "2027-02-01", T0 + 9000, T0 + 9000)], T0 + 602)
+    [moved] = await store.posts(GUILD, [PostState.PENDING], 5)
+    assert moved.attempted_at is None

@@ -248,10 +248,12 @@ class ReminderStore:
                     plan.announced,
                 ):
                     wake = plan.due_at if old.attempts == 0 else max(plan.due_at, old.wake_at)
+                    # A release announced for another moment makes an earlier attempt's message a different post.
                     await conn.execute(
                         "UPDATE reminder_posts SET announced = ?, release_at = ?, due_at = ?, wake_at = ?, "
+                        "attempted_at = CASE WHEN announced = ? THEN attempted_at END, "
                         "updated_at = ? WHERE guild_id = ? AND release_id = ? AND lead = ?",
-                        (plan.announced, plan.release_at, plan.due_at, wake, now, guild_id, *key),
+                        (plan.announced, plan.release_at, plan.due_at, wake, plan.announced, now, guild_id, *key),
                     )
 
     async def skip_missed(self, guild_id: int, now: int, reason: str) -> int:
