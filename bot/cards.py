@@ -12,7 +12,6 @@ from bot.catalogue import Catalogue, Confidence, Episode, Song, Source, Track
 from bot.embeds import (
     Card,
     confidence_note,
-    discord_timestamp,
     fact_line,
     format_date,
     format_duration,
@@ -20,6 +19,7 @@ from bot.embeds import (
     source_links,
     spoiler,
 )
+from bot.markup import discord_timestamp
 
 TRACKS_PER_PAGE = 15
 FOOTER = "Facts come with their sources. 'Unknown' means no source has said it yet."

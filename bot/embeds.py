@@ -23,7 +23,6 @@ FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 AUTHOR_LIMIT = 256
 TOTAL_LIMIT = 6000
-CONTENT_LIMIT = 2000
 
 COLOUR = discord.Colour(0xC8102E)  # hockey red
 
@@ -84,10 +83,6 @@ def fact_line(fact: Fact[str] | Fact[int] | Fact[dt.date], render: str | None = 
         return "unknown" + (f" ({fact.note})" if fact.note else "")
     text = render if render is not None else str(fact.value)
     return f"{text} ({confidence_note(fact.confidence)})"
-
-
-def discord_timestamp(epoch: int, style: str = "F") -> str:
-    return f"<t:{epoch}:{style}>"
 
 
 @dataclass

@@ -26,9 +26,10 @@ from typing import Protocol
 
 from bot.catalogue import Catalogue, Release
 from bot.db.reminders import GuildConfig, PlannedPost, Post, PostState, ReminderStore
+from bot.markup import CONTENT_LIMIT
 from bot.schedule import DEFAULT_GRACE_S, Action, decide, release_epoch, reminder_plan
 from bot.search import MAX_NAME, Index, fold, truncate
-from bot.templates import CONTENT_LIMIT, DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
+from bot.templates import DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
 from bot.timeparse import LeadTime
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 from itertools import groupby
 
+from bot.markup import CONTENT_LIMIT, discord_timestamp
 from bot.timeparse import LeadTime
 
 PLACEHOLDERS = ("release", "when", "countdown", "role", "link", "server")
 TEMPLATE_LIMIT = 1000
-CONTENT_LIMIT = 2000  # Discord's message limit (also in bot.embeds, which this discord-free module cannot import)
 RELEASE_LIMIT = 100
 SERVER_LIMIT = 100
 LINK_LIMIT = 512
@@ -75,11 +75,6 @@ class Values:
 def neutralise(text: str) -> str:
     """`@everyone`, `@here` and `<@…>` mentions made inert with a zero-width space, so text cannot ping."""
     return _PINGS_RE.sub(_ZWSP, text)
-
-
-def stamp(epoch: int, style: str) -> str:
-    """A Discord timestamp, which each reader sees in their own time zone."""
-    return f"<t:{epoch}:{style}>"
 
 
 def parse_template(text: str) -> Template:
@@ -155,8 +150,8 @@ def render(template: Template, values: Values) -> str:
     link = values.link if values.link and len(values.link) <= LINK_LIMIT else ""  # a cut URL would mislead
     substitutions = {
         "release": _clamp(neutralise(values.release), RELEASE_LIMIT),
-        "when": stamp(values.release_at, "F"),
-        "countdown": stamp(values.release_at, "R"),
+        "when": discord_timestamp(values.release_at, "F"),
+        "countdown": discord_timestamp(values.release_at, "R"),
         "role": f"<@&{values.role_id}>" if values.role_id is not None else "",
         "link": link,
         "server": _clamp(neutralise(values.server), SERVER_LIMIT),
@@ -177,12 +172,12 @@ def render(template: Template, values: Values) -> str:
 
 def timing_line(lead: LeadTime, release_at: int, *, late: bool) -> str:
     """The sentence in the post's embed that says where the release stands, true whenever it is read."""
-    when = f"{stamp(release_at, 'R')} ({stamp(release_at, 'F')})"
+    when = f"{discord_timestamp(release_at, 'R')} ({discord_timestamp(release_at, 'F')})"
     if not lead.at_release:
         return f"{lead} to go: out {when}."
     if late:
         return f"Came out {when}. This reminder could not be posted on time."
-    return f"Out now: {stamp(release_at, 'F')}."
+    return f"Out now: {discord_timestamp(release_at, 'F')}."
 
 
 def _clamp(text: str, limit: int) -> str:

@@ -20,8 +20,9 @@ from discord.ext import commands
 
 from bot.catalogue import Catalogue, Track
 from bot.db.poll import Ballot, PollState, PollStore
-from bot.embeds import Card, discord_timestamp
+from bot.embeds import Card
 from bot.errors import UserError, guarded
+from bot.markup import discord_timestamp
 from bot.poll import (
     CLOSED_MESSAGE,
     PICK_OPTIONS,

@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import Card, clamp, discord_timestamp, join_within
+from bot.embeds import Card, clamp, join_within
 from bot.errors import UserError
+from bot.markup import discord_timestamp
 from bot.reminders import find_release, release_choices
 from bot.schedule import moment, next_release, upcoming
 from cogs.reminders import reminders_of

@@ -22,8 +22,9 @@ from discord.ext import commands
 
 from bot.catalogue import Release
 from bot.db.reminders import GuildConfig, Post, PostState, ReminderStore
-from bot.embeds import Card, clamp, discord_timestamp
+from bot.embeds import Card, clamp
 from bot.errors import UserError
+from bot.markup import discord_timestamp
 from bot.reminders import (
     DeliveryError,
     Mode,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.markup import CONTENT_LIMIT
 from bot.templates import (
-    CONTENT_LIMIT,
     DEFAULT_TEMPLATE,
     DEFAULT_TEXT,
     LINK_LIMIT,
