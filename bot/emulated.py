@@ -8,7 +8,6 @@ REST proxy.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,15 +20,14 @@ from bot.catalogue import Catalogue
 from bot.db import Database
 from bot.endpoints import apply_endpoints
 from bot.settings import load_settings
-from fakediscord import FakeDiscord
+from fakediscord import FakeDiscord, make_token
 
 DEMO_APPLICATION_ID = 1180000000000000001
 
 
 def fake_token(application_id: int = DEMO_APPLICATION_ID) -> str:
-    """A token with Discord's shape whose first part encodes `application_id`; it opens nothing real."""
-    first = base64.urlsafe_b64encode(str(application_id).encode()).decode().rstrip("=")
-    return f"{first}.GhR1vl.{'x' * 38}"
+    """The emulator's token for the demo application: Discord's shape, opens nothing real."""
+    return make_token(application_id)
 
 
 @contextlib.asynccontextmanager
