@@ -8,10 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,9 +19,7 @@ import discord
 from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
 from bot.db import Database, MigrationError
-from bot.db.reminders import ReminderStore
 from bot.endpoints import apply_endpoints
-from bot.reminders import next_posts_everywhere
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.sync import sync_commands
 
@@ -127,12 +123,11 @@ async def check(settings: Settings, catalogue: Catalogue, db: Database) -> int:
     print(f"settings: ok ({settings!r})")
     print(f"catalogue: ok, {catalogue.coverage} ({' + '.join(catalogue.files)})")
     print(f"database: ok, {settings.database_path} at schema version {await db.schema_version()}")
-    posts = await next_posts_everywhere(ReminderStore(db), catalogue, int(time.time()), limit=10)
-    print(f"next reminders: {len(posts) or 'none scheduled'}")
-    for post, release in posts:
-        when = dt.datetime.fromtimestamp(post.due_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        title = release.title if release else post.release_id
-        print(f"  {when} · server {post.guild_id} · {title} · {post.lead}")
+    # The features load as at a start (replanning every server's reminders) but nothing connects.
+    async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:
+        await bot.load_features()
+        for line in await bot.reports():
+            print(line)
     application_id = settings.application_id
     if application_id is None:
         print("invite URL: set DISCORD_TOKEN to see it (the application id is read from the token)")

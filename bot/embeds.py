@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.catalogue import Confidence, Fact, Source
+from bot.markup import clamp
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -25,10 +26,6 @@ AUTHOR_LIMIT = 256
 TOTAL_LIMIT = 6000
 
 COLOUR = discord.Colour(0xC8102E)  # hockey red
-
-
-def clamp(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def spoiler(text: str) -> str:

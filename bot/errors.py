@@ -16,6 +16,7 @@ from discord import app_commands
 
 log = logging.getLogger(__name__)
 
+NOT_IN_A_SERVER = "This works in a server, not in direct messages."
 INTERNAL_ERROR = (
     "Something went wrong on our side while answering that. It has been logged for the server's bot operator; "
     "please try again in a moment."
@@ -46,7 +47,7 @@ def describe_failure(error: Exception) -> str | None:
     if isinstance(error, UserError):
         return str(error)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works in a server, not in direct messages."
+        return NOT_IN_A_SERVER
     if isinstance(error, app_commands.MissingPermissions):
         missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {missing} permission to use this."

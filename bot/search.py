@@ -13,6 +13,8 @@ from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.markup import clamp
+
 T = TypeVar("T")
 
 MAX_CHOICES = 25  # Discord's limit on autocomplete choices
@@ -36,7 +38,8 @@ class Match(Generic[T]):
 
 
 def truncate(text: str, limit: int = MAX_NAME) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A name that fits an autocomplete choice or a select option (100 characters, Discord's limit)."""
+    return clamp(text, limit)
 
 
 class Index(Generic[T]):

@@ -9,8 +9,8 @@ import pytest
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.db import Database
-from bot.emulated import DEMO_APPLICATION_ID as APPLICATION_ID
-from bot.emulated import fake_token as make_token
+from bot.demo.harness import DEMO_APPLICATION_ID as APPLICATION_ID
+from bot.demo.harness import fake_token as make_token
 
 __all__ = ["APPLICATION_ID", "make_token"]
 

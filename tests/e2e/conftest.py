@@ -16,7 +16,7 @@ import pytest
 
 from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue
-from bot.emulated import emulated_bot, fake_token
+from bot.demo.harness import emulated_bot, fake_token
 from fakediscord import FakeDiscord
 
 

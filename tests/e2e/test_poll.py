@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulated import fake_token
+from bot.demo.harness import fake_token
 from fakediscord import CommandNotAvailable, FakeDiscord, Member, Message, Reply, pick
 from fakediscord import permissions as perms
 from tests.e2e.conftest import FanServer, Start, kill

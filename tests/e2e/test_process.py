@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.emulated import fake_token
+from bot.demo.harness import fake_token
 from fakediscord import FakeDiscord
 from tests.e2e.conftest import Start, stop
 

@@ -7,10 +7,12 @@ a post "a few minutes ahead" arrives within a second; the subprocess tests use r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -19,12 +21,11 @@ from typing import Any
 
 import pytest
 
+from bot.clock import SystemClock
 from bot.db import Database
-from bot.db.reminders import GuildConfig, ReminderStore
-from bot.emulated import fake_token
-from bot.reminders import SystemClock
-from bot.timeparse import parse_lead_times
-from cogs.reminders import reminders_of
+from bot.demo.harness import fake_token
+from cogs.reminders.store import GuildConfig, ReminderStore
+from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
 from fakediscord import permissions as perms
 from tests.e2e.conftest import FanServer, Start, kill
@@ -43,9 +44,8 @@ async def fd() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def clock(server: FanServer) -> SystemClock:
-    service = reminders_of(server.bot)
-    assert isinstance(service.clock, SystemClock)
-    return service.clock
+    assert isinstance(server.bot.clock, SystemClock)
+    return server.bot.clock
 
 
 @pytest.fixture
@@ -85,6 +85,23 @@ async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> No
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+
+
+async def settled(database: Path, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Until the bot's own record says every post of a release that is out is final (sent, skipped or failed).
+
+    The explicit idle signal of a bot in another process: after it, nothing more will be posted for those
+    releases, so counting the channel's posts then tests exactly-once, instead of sleeping and hoping.
+    """
+
+    def pending() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM reminder_posts WHERE state = 'pending' AND release_at <= ?", (int(time.time()),)
+            ).fetchone()
+        return int(row[0])
+
+    await eventually(lambda: pending() == 0, timeout)
 
 
 def release_slot(now: float, minutes_ahead: int = 3) -> dt.datetime:
@@ -242,7 +259,7 @@ async def test_a_failed_post_is_retried_into_exactly_one_message(
         return [r for r in fd.requests_to("POST") if r.path == f"/channels/{channel.id}/messages"]
 
     await eventually(lambda: len(attempts()) == 2 and len(reminder_posts(fd, channel)) == 1)
-    await asyncio.sleep(0.3)
+    await server.bot.wait_idle()
     first, retry = attempts()
     assert first.fault == kind and retry.fault is None
     assert first.json["nonce"] == retry.json["nonce"], "the retry carries the same nonce"
@@ -264,7 +281,7 @@ async def test_lost_permission_blocks_the_server_and_tells_moderators(
     assert f"<#{channel.id}>" in notice.content and "Missing Permissions" in notice.content
     assert not notice.mentioned_role_ids and not notice.mention_everyone
     clock.jump_to(release.timestamp() + 1)
-    await asyncio.sleep(0.3)
+    await server.bot.wait_idle()
     assert len([r for r in fd.requests_to("POST") if r.path == f"/channels/{channel.id}/messages"]) == 1
     status = answer(await mod.run("/reminders status"))
     assert "**Blocked** since" in status and "Missing Permissions" in status
@@ -361,7 +378,7 @@ async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
     fd.clock.advance(600)  # the outage outlasts Discord's memory of the nonce: only the bot can tell now
     await start()
     await eventually(lambda: looked() or posted() > posted_before, timeout=20)
-    await asyncio.sleep(1.0)
+    await settled(tmp_path / "bot.sqlite3")
     posts = reminder_posts(fd, channel)
     assert len(posts) == 2, "no loss, no duplicate"
     assert [p.mentioned_role_ids for p in posts] == [[role.id], [role.id]]
@@ -393,5 +410,5 @@ async def test_a_storm_under_429s_and_a_sigkill_posts_exactly_once_per_server(
     await kill(first)
     await start()
     await eventually(lambda: delivered() >= len(servers), timeout=60 + count // 5)
-    await asyncio.sleep(1.0)
+    await settled(tmp_path / "bot.sqlite3", timeout=60 + count // 5)
     assert [len(reminder_posts(fd, channel)) for _, channel, _ in servers] == [1] * len(servers)

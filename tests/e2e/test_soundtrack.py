@@ -146,7 +146,7 @@ async def test_a_bug_is_logged_with_its_command_and_the_fan_gets_an_apology(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(loaded("cogs.soundtrack"), "track_card", broken)
+    monkeypatch.setattr(loaded("cogs.soundtrack.commands"), "track_card", broken)
     reply = await server.fan.run("/soundtrack track", track=pick("rivl"))
     assert reply.ephemeral and reply.content == INTERNAL_ERROR
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -161,7 +161,7 @@ async def test_a_bug_in_a_button_is_answered_too(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(loaded("cogs.soundtrack"), "tracklist_card", broken)
+    monkeypatch.setattr(loaded("cogs.soundtrack.components"), "tracklist_card", broken)
     clicked = await full_server.fan.click(reply, "Next")
     assert clicked.ephemeral and clicked.content == INTERNAL_ERROR
     assert any("tracklist page button" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)

@@ -1,0 +1,44 @@
+"""The bot's one clock: UTC epoch seconds, real time by default, movable forward for the demo and tests.
+
+Every feature asks `bot.clock` for "now" instead of calling `time.time()`, so a test or the demo that moves
+time forward moves it for all of them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> int:
+        """Seconds since the Unix epoch (UTC)."""
+        ...
+
+    async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
+        """Return at `epoch` (epoch seconds), or earlier when `wake` is set."""
+        ...
+
+
+class SystemClock:
+    """Real time, optionally moved forward: the demo and tests show tomorrow's post without waiting for it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._wake: asyncio.Event | None = None
+
+    def now(self) -> int:
+        return int(time.time() + self.offset)
+
+    async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
+        self._wake = wake
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), max(0.0, epoch - (time.time() + self.offset)))
+
+    def jump_to(self, epoch: float) -> None:
+        """Make it `epoch` now, and wake whoever sleeps on this clock so it notices."""
+        self.offset = epoch - time.time()
+        if self._wake is not None:
+            self._wake.set()

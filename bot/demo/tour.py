@@ -1,0 +1,208 @@
+"""The demo's script and transcript: the real bot, a local emulated Discord, and a scripted fan-server session as text.
+
+It needs no token and no network: the emulator listens on loopback and the database is a temporary file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.bot import HeatedRivalryBot
+from bot.catalogue import Catalogue
+from bot.clock import SystemClock
+from bot.demo.harness import emulated_bot, fake_token
+from fakediscord import FakeDiscord, Guild, Message, Pick, Reply, pick
+
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
+_MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
+
+
+def render_timestamps(text: str, now: int) -> str:
+    """Discord shows `<t:…>` in each reader's zone; a transcript shows UTC, and `:R` relative to `now`."""
+
+    def replace(match: re.Match[str]) -> str:
+        epoch = int(match.group(1))
+        if match.group(2) == "R":
+            return relative(epoch - now)
+        return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%a %d %b %Y %H:%M UTC")
+
+    return _TIMESTAMP.sub(replace, text)
+
+
+def relative(seconds: int) -> str:
+    """Like Discord's relative timestamps: the largest whole unit."""
+    size = abs(seconds)
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if size >= length:
+            count = size // length
+            span = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {span}" if seconds > 0 else f"{span} ago"
+    return "now"
+
+
+def render_mentions(text: str, guild: Guild) -> str:
+    """`<#id>`, `<@&id>` and `<@id>` as the names a reader sees."""
+
+    def replace(match: re.Match[str]) -> str:
+        kind, snowflake = match.groups()
+        if kind == "#" and snowflake in guild.channels:
+            return f"#{guild.channels[snowflake].name}"
+        if kind == "@&" and snowflake in guild.roles:
+            return f"@{guild.roles[snowflake].name}"
+        if snowflake in guild.members:
+            return f"@{guild.members[snowflake].user.username}"
+        return match.group(0)
+
+    return _MENTION.sub(replace, text)
+
+
+def render_reply(reply: Any) -> list[str]:
+    """A reply as a fan reads it: who can see it, the text, each embed, and the buttons under it."""
+    lines = ["  bot" + (" (only you can see this)" if reply.ephemeral else "") + ":"]
+    if reply.content:
+        lines += [f"    {line}" for line in reply.content.splitlines()]
+    for embed in reply.embeds:
+        lines += render_embed(embed)
+    buttons = [_component_label(c) for row in reply.components for c in row.get("components", [])]
+    if buttons:
+        lines.append("    " + " ".join(buttons))
+    return lines
+
+
+def render_embed(embed: dict[str, Any]) -> list[str]:
+    lines = [f"    ┃ {embed['title']}"] if embed.get("title") else []
+    for text in embed.get("description", "").splitlines():
+        lines.append(f"    ┃ {text}")
+    for item in embed.get("fields", []):
+        lines.append(f"    ┃ ▸ {item['name']}")
+        lines += [f"    ┃   {text}" for text in item["value"].splitlines()]
+    if embed.get("footer"):
+        lines.append(f"    ┃ — {embed['footer']['text']}")
+    return lines
+
+
+def _component_label(component: dict[str, Any]) -> str:
+    label = component.get("label") or component.get("placeholder") or component.get("custom_id", "?")
+    return f"({label})" if component.get("disabled") else f"[{label}]"
+
+
+def _typed(command: str, options: dict[str, Any]) -> str:
+    """What the member typed; a picked suggestion shows the letters typed before picking."""
+    shown = {
+        name: value.partial if isinstance(value, Pick) else getattr(value, "mention", value)
+        for name, value in options.items()
+    }
+    return " ".join([command, *(f"{name}:{value}" for name, value in shown.items())])
+
+
+def render_post(guild: Guild, message: Message) -> list[str]:
+    """A message the bot posted on its own (a reminder), with whom it notified."""
+    lines = [f"  bot posted in #{guild.channels[message.channel_id].name}:"]
+    lines += [f"    {line}" for line in message.content.splitlines()]
+    for embed in message.embeds:
+        lines += render_embed(embed)
+    roles = [guild.roles[role_id].name for role_id in message.mentioned_role_ids]
+    lines.append("    (notified: " + (", ".join(f"@{name}" for name in roles) or "nobody") + ")")
+    return lines
+
+
+class Tour:
+    """The transcript of one fan server: members type commands, time passes, the bot answers and posts."""
+
+    def __init__(self, fd: FakeDiscord, bot: HeatedRivalryBot, out: TextIO) -> None:
+        self.fd = fd
+        self.bot = bot
+        self.out = out
+        self.guild = fd.add_guild("Heated Rivalry Fans")
+        self.chat = self.guild.add_text_channel("soundtrack")
+        self.news = self.guild.add_text_channel("announcements")
+        self.role = self.guild.add_role("Release news", mentionable=True)
+        self.members = {name: self.guild.add_member(name) for name in ("Shane", "Ilya", "Rose")}
+        self.members["Mod"] = self.guild.add_member("Mod", manage_guild=True)
+        self.members["Rose"].add_role(self.role)
+
+    def say(self, text: str) -> None:
+        """Write `text` as a reader would see it: times in UTC (relative to the bot's clock), names for ids."""
+        now = self.bot.clock.now()
+        self.out.write(render_mentions(render_timestamps(text, now), self.guild) + "\n")
+
+    async def run(self, who: str, command: str, **options: Any) -> Reply:
+        self.say(f"{who} › {_typed(command, options)}")
+        bound = {"options": {"channel": options.pop("channel")}} if "channel" in options else {}
+        reply = await self.members[who].run(command, channel=self.chat, **bound, **options)
+        if reply.autocomplete_choices:
+            self.say("  (autocomplete offered: " + ", ".join(c["name"] for c in reply.autocomplete_choices[:5]) + ")")
+        self.say("\n".join(render_reply(reply)) + "\n")
+        return reply
+
+    async def click(self, who: str, reply: Reply, label: str) -> Reply:
+        self.say(f"{who} › clicks [{label}]")
+        turned = await self.members[who].click(reply, label)
+        self.say("\n".join(render_reply(turned)) + "\n")
+        return turned
+
+    async def skip_to(self, epoch: int, what: str) -> None:
+        """Move the bot's clock forward and show what it posted by itself meanwhile."""
+        clock = self.bot.clock
+        assert isinstance(clock, SystemClock)
+        before = len(self.fd.channel_messages(self.news))
+        clock.jump_to(epoch)
+        self.say(f"… time passes: it is now <t:{epoch}> ({what}) …")
+        async with asyncio.timeout(10):
+            await self.bot.wait_idle()
+        for message in self.fd.channel_messages(self.news)[before:]:
+            self.say("\n".join(render_post(self.guild, message)) + "\n")
+
+
+async def tour(t: Tour) -> None:
+    """The scripted session: the soundtrack, the poll, then a moderator's reminders."""
+    t.say(f"# {t.guild.name} (the real bot, connected to a local emulated Discord)\n")
+    t.say("## The soundtrack\n")
+    await t.run("Shane", "/soundtrack about")
+    await t.run("Ilya", "/soundtrack tracks")
+    await t.run("Rose", "/soundtrack track", track=pick("rivl"))
+    await t.run("Shane", "/soundtrack track", track="rivalry theme remix")
+    await t.run("Ilya", "/soundtrack episode", number=1)
+    await t.run("Rose", "/soundtrack song", query=pick("dumas"))
+
+    t.say("## The favourite-track poll\n")
+    await t.run("Shane", "/poll vote", track=pick("rivalry"))
+    await t.run("Ilya", "/poll vote", track=pick("its you"))
+    await t.run("Rose", "/poll vote", track=pick("rival"))
+    await t.run("Ilya", "/poll vote", track=pick("melt"))
+    await t.run("Rose", "/poll results")
+
+    t.say("## Release-day reminders\n")
+    party = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)
+    await t.run("Mod", "/reminders channel", channel=t.news)
+    await t.run("Mod", "/reminders role", role=t.role)
+    await t.run("Mod", "/reminders timezone", zone=pick("toronto"))
+    await t.run("Mod", "/reminders leadtimes", spec="1d, 0")
+    await t.run(
+        "Mod", "/reminders add-release", title="Soundtrack listening party", date=party.isoformat(), time="20:00"
+    )
+    await t.run("Shane", "/releases upcoming")
+    starts = int(dt.datetime.combine(party, dt.time(20, 0), ZoneInfo("America/Toronto")).timestamp())
+    await t.skip_to(starts - 86400, "one day before the party")
+    await t.skip_to(starts, "the party starts")
+    await t.run("Mod", "/reminders status")
+    await t.run("Shane", "/about")
+
+
+async def run_demo(catalogue: Catalogue, out: TextIO) -> None:
+    """Run the tour against the real bot and write the transcript to `out`."""
+    logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output; only problems are logged
+    token = fake_token()
+    with tempfile.TemporaryDirectory(prefix="hr-demo-") as folder:
+        async with FakeDiscord(token=token) as fd:
+            async with emulated_bot(fd, token, Path(folder) / "demo.sqlite3", catalogue) as bot:
+                await tour(Tour(fd, bot, out))
+            if fd.violations:
+                raise RuntimeError(f"the bot broke Discord's rules during the demo: {fd.violations}")

@@ -1,0 +1,188 @@
+"""/poll and /poll-admin: the favourite-track poll's slash commands.
+
+Thin: the rules are in `rules.py`, what commands and components share in `service.py`, the SQL in
+`store.py`, and the ballot message with its components in `ballot.py`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import guild_id_of, is_moderator
+from bot.errors import UserError
+from cogs.poll.ballot import COMPONENTS, ResetButton, ballot_message
+from cogs.poll.rules import PICK_OPTIONS, BallotMode, Visibility, standings_csv, summary_line
+from cogs.poll.service import PollService, refusals, settings_text
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+Interaction = discord.Interaction["HeatedRivalryBot"]
+
+
+class Poll(commands.Cog):
+    poll = app_commands.Group(name="poll", description="The server's favourite-track poll", guild_only=True)
+    admin = app_commands.Group(
+        name="poll-admin",
+        description="Run the server's favourite-track poll",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: HeatedRivalryBot, service: PollService) -> None:
+        self.bot = bot
+        self.desk = service
+
+    async def cog_load(self) -> None:
+        await self.desk.load()
+        self.bot.add_dynamic_items(*COMPONENTS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*COMPONENTS)
+
+    # -- members --
+
+    @poll.command(name="vote", description="Vote for your favourite track, or change your vote")
+    @app_commands.describe(
+        track="Your favourite: start typing a title or a track number",
+        second="Top-3 polls: your second favourite",
+        third="Top-3 polls: your third favourite",
+    )
+    async def vote(
+        self, interaction: Interaction, track: str, second: str | None = None, third: str | None = None
+    ) -> None:
+        picks = [
+            None if text is None else self.desk.resolve(o, text)
+            for o, text in zip(PICK_OPTIONS, (track, second, third), strict=True)
+        ]
+        text = await self.desk.vote(guild_id_of(interaction), interaction.user.id, lambda _current: picks)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @vote.autocomplete("track")
+    @vote.autocomplete("second")
+    @vote.autocomplete("third")
+    async def pick_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return self.desk.finder.track_choices(current)
+
+    @poll.command(name="mine", description="Your current ballot (only you see it)")
+    async def mine(self, interaction: Interaction) -> None:
+        text = await self.desk.mine(guild_id_of(interaction), interaction.user.id)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @poll.command(name="withdraw", description="Remove your ballot from the poll")
+    async def withdraw(self, interaction: Interaction) -> None:
+        removed = await self.desk.store.withdraw(guild_id_of(interaction), interaction.user.id)
+        text = (
+            "Your ballot is withdrawn and nothing of it is kept. You can vote again while voting is open."
+            if removed
+            else "You have no ballot in this server's poll, so there was nothing to withdraw."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @poll.command(name="results", description="The standings: every track with votes, with counts and points")
+    @app_commands.rename(number="round")
+    @app_commands.describe(number="An earlier round's final standings (default: the current round)")
+    async def results(self, interaction: Interaction, number: app_commands.Range[int, 1] | None = None) -> None:
+        embed, private = await self.desk.standings(
+            guild_id_of(interaction), number, moderator=is_moderator(interaction)
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=private)
+
+    # -- moderators --
+
+    @admin.command(name="open", description="Open voting")
+    async def open_voting(self, interaction: Interaction) -> None:
+        with refusals():
+            state = await self.desk.store.set_open(guild_id_of(interaction), True)
+        await interaction.response.send_message(
+            f"Voting is open for round {state.round_id} ({state.mode.description}): "
+            "vote with `/poll vote` or from the ballot message."
+        )
+
+    @admin.command(name="close", description="Close voting and show the final standings")
+    async def close_voting(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        with refusals():
+            state = await self.desk.store.set_open(guild_id, False)
+        embed, _ = await self.desk.standings(guild_id, None, moderator=True)
+        await interaction.response.send_message(f"Voting is closed for round {state.round_id}.", embed=embed)
+
+    @admin.command(name="reset", description="Start a new round; the current round's results are kept")
+    async def reset(self, interaction: Interaction) -> None:
+        state = await self.desk.store.state(guild_id_of(interaction))
+        view = discord.ui.View(timeout=None)
+        view.add_item(ResetButton(state.round_id, interaction.user.id))
+        await interaction.response.send_message(
+            f"Start round {state.round_id + 1}? Round {state.round_id}'s final standings stay in history "
+            "(`/poll results round:…`), its individual ballots are discarded, and members vote afresh. "
+            "Dismiss this message to keep the current round.",
+            view=view,
+            ephemeral=True,
+        )
+
+    @admin.command(name="settings", description="Ballot mode and results visibility; no options shows them")
+    @app_commands.describe(
+        mode="single: one favourite each; top3: three picks scored 3-2-1",
+        results="live: members see standings while voting; hidden: only after the poll closes",
+    )
+    @app_commands.choices(
+        mode=[app_commands.Choice(name=m.value, value=m.value) for m in BallotMode],
+        results=[app_commands.Choice(name=v.value, value=v.value) for v in Visibility],
+    )
+    async def settings(
+        self,
+        interaction: Interaction,
+        mode: app_commands.Choice[str] | None = None,
+        results: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        if mode is None and results is None:
+            state = await self.desk.store.state(guild_id)
+            await interaction.response.send_message(settings_text(state), ephemeral=True)
+            return
+        with refusals():
+            state = await self.desk.store.configure(
+                guild_id,
+                mode=None if mode is None else BallotMode(mode.value),
+                results=None if results is None else Visibility(results.value),
+            )
+        await interaction.response.send_message(f"Saved. {settings_text(state)}", ephemeral=True)
+
+    @admin.command(name="post", description="Post a ballot message with menus and buttons in a channel")
+    @app_commands.describe(channel="Where to post the ballot")
+    async def post(self, interaction: Interaction, channel: discord.TextChannel) -> None:
+        mine = channel.permissions_for(channel.guild.me)
+        needed = (
+            ("View Channel", mine.view_channel),
+            ("Send Messages", mine.send_messages),
+            ("Embed Links", mine.embed_links),
+        )
+        missing = [name for name, granted in needed if not granted]
+        if missing:
+            raise UserError(f"I can't post the ballot in {channel.mention}: I need {', '.join(missing)} there.")
+        embed, view = ballot_message(self.desk.catalogue.tracks_in_order())
+        try:
+            message = await channel.send(embed=embed, view=view)
+        except discord.Forbidden as error:
+            raise UserError(
+                f"Discord refused my post in {channel.mention} ({error.text}). "
+                "Check that I can view the channel, send messages and embed links there."
+            ) from error
+        await interaction.response.send_message(f"Ballot posted: {message.jump_url}", ephemeral=True)
+
+    @admin.command(name="export", description="The standings as a CSV file (no member identities)")
+    async def export(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        state = await self.desk.store.state(guild_id)
+        standings = await self.desk.compute(guild_id, state.round_id, state.mode)
+        file = discord.File(
+            io.BytesIO(standings_csv(standings).encode("utf-8")), filename=f"poll-round-{state.round_id}.csv"
+        )
+        await interaction.response.send_message(
+            f"Standings of round {state.round_id}: {summary_line(standings)}.", file=file, ephemeral=True
+        )

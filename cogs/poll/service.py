@@ -1,0 +1,150 @@
+"""The poll service: what the /poll commands and the ballot message's components share.
+
+Resolving typed tracks, voting through the rules in `rules.py` and the SQL in `store.py`, and the text a
+member reads about their ballot and the standings. Built once per bot by the extension's `setup`, and
+reached from components as `poll_service(interaction)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.catalogue import Catalogue
+from bot.embeds import Card
+from bot.errors import UserError
+from bot.finder import SoundtrackFinder
+from bot.markup import discord_timestamp
+from cogs.poll.rules import (
+    TIE_NOTE,
+    BallotMode,
+    PollRuleError,
+    Standings,
+    Visibility,
+    compute_standings,
+    render_standings,
+    summary_line,
+    track_label,
+    visible_to,
+)
+from cogs.poll.store import Ballot, PollState, PollStore
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+STANDINGS_LIMIT = 3800  # the standings' share of an embed description (4,096)
+HIDDEN_MESSAGE = (
+    "This server keeps the standings hidden until the poll closes, so everyone votes without knowing "
+    "who leads. `/poll mine` shows your own ballot."
+)
+CHANGE_HINT = "Change it any time while voting is open, or remove it with `/poll withdraw`."
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """The poll's rules speak in plain sentences; show them to the member like any other bad input."""
+    try:
+        yield
+    except PollRuleError as error:
+        raise UserError(str(error)) from error
+
+
+class PollService:
+    """What the commands and the ballot message share: resolving tracks, voting, and the answers' text."""
+
+    def __init__(self, store: PollStore, catalogue: Catalogue, finder: SoundtrackFinder) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.finder = finder
+        self.stored_titles: dict[str, str] = {}
+
+    async def load(self) -> None:
+        """Remember the titles of today's tracks, and read those of tracks that have left the catalogue."""
+        self.stored_titles = await self.store.remember_titles((t.id, t.title) for t in self.catalogue.tracks)
+
+    def resolve(self, option: str, text: str) -> str:
+        try:
+            return self.finder.resolve_track(text).id
+        except UserError as error:
+            raise UserError(f"`{option}`: {error}") from error
+
+    def label(self, track_id: str) -> str:
+        track = self.catalogue.track(track_id)
+        if track is None:
+            return track_label(self.stored_titles.get(track_id, track_id), None, in_catalogue=False)
+        return track_label(track.title, track.number.value, in_catalogue=True)
+
+    async def vote(
+        self,
+        guild_id: int,
+        user_id: int,
+        build: Callable[[tuple[str, ...]], Sequence[str | None]],
+        *,
+        round_id: int | None = None,
+    ) -> str:
+        with refusals():
+            state, ballot = await self.store.vote(guild_id, user_id, build, round_id=round_id)
+        return f"{self.ballot_text(state, ballot)}\n{CHANGE_HINT}"
+
+    def ballot_text(self, state: PollState, ballot: Ballot) -> str:
+        changed = f"(last changed {discord_timestamp(ballot.updated_at, 'R')})"
+        if state.mode is BallotMode.SINGLE:
+            return f"Your vote in round {ballot.round_id}: **{self.label(ballot.picks[0])}** {changed}."
+        lines = [f"Your top 3 in round {ballot.round_id} {changed}:"]
+        for rank, (pick, weight) in enumerate(zip(ballot.picks, state.mode.weights, strict=False), start=1):
+            lines.append(f"**#{rank}** {self.label(pick)} ({weight} pt{'' if weight == 1 else 's'})")
+        if len(ballot.picks) < len(state.mode.weights):
+            lines.append("You can add more picks: each counts for points.")
+        return "\n".join(lines)
+
+    async def mine(self, guild_id: int, user_id: int) -> str:
+        state = await self.store.state(guild_id)
+        ballot = await self.store.ballot(guild_id, user_id)
+        if ballot is None:
+            return f"You haven't voted in round {state.round_id} yet: use `/poll vote` or the ballot message."
+        return f"{self.ballot_text(state, ballot)}\n{CHANGE_HINT}"
+
+    async def compute(self, guild_id: int, round_id: int, mode: BallotMode) -> Standings:
+        return compute_standings(mode, await self.store.tallies(guild_id, round_id), self.catalogue)
+
+    async def standings(self, guild_id: int, round_id: int | None, *, moderator: bool) -> tuple[discord.Embed, bool]:
+        """The standings card, and whether it must be private (hidden results, shown to a moderator)."""
+        state = await self.store.state(guild_id)
+        number = state.round_id if round_id is None else round_id
+        if number == state.round_id:
+            if not visible_to(state.results, is_open=state.is_open, moderator=moderator):
+                raise UserError(HIDDEN_MESSAGE)
+            mode, final = state.mode, not state.is_open
+            private = state.is_open and state.results is Visibility.HIDDEN
+        else:
+            past = await self.store.round(guild_id, number) if 1 <= number < state.round_id else None
+            if past is None:
+                raise UserError(
+                    f"There is no round {number}: this server's poll is on round {state.round_id}. "
+                    f"Use `round` from 1 to {state.round_id}, or leave it out for the current round."
+                )
+            mode, final, private = past.mode, True, False
+        standings = await self.compute(guild_id, number, mode)
+        card = Card(
+            title=f"Favourite track · round {number} · {'final' if final else 'live'} standings",
+            description=f"{summary_line(standings)}\n\n{render_standings(standings, STANDINGS_LIMIT)}",
+            footer=TIE_NOTE + (" Hidden from members until the poll closes: only you can see this." if private else ""),
+        )
+        return card.build(), private
+
+
+def settings_text(state: PollState) -> str:
+    results = "shown live" if state.results is Visibility.LIVE else "hidden from members until the poll closes"
+    return (
+        f"Round **{state.round_id}** · voting **{'open' if state.is_open else 'closed'}** · "
+        f"mode **{state.mode}** ({state.mode.description}) · results **{results}**."
+    )
+
+
+def poll_service(interaction: discord.Interaction[Any]) -> PollService:
+    """The bot's one poll service, for components (commands get it from their cog)."""
+    bot: HeatedRivalryBot = interaction.client
+    return bot.service(PollService)

@@ -1,0 +1,28 @@
+"""Release-day reminders, and /releases: the feature that knows when things come out.
+
+`commands.py` (/reminders) and `releases.py` (/releases) are the Discord face; `service.py` holds the
+rules a command triggers, `dispatcher.py` posts what is due, `sender.py` is its view of Discord, and
+`posts.py`, `schedule.py`, `timeparse.py` and `templates.py` are discord-free rules. SQL is in `store.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+
+async def setup(bot: HeatedRivalryBot) -> None:
+    """Build the service once, hand it to both cogs, and make it reachable as `bot.service(Reminders)`."""
+    # Imported here, not at the top: importing a discord-free module of this package must not load discord.
+    from cogs.reminders.commands import RemindersCog
+    from cogs.reminders.releases import Releases
+    from cogs.reminders.sender import DiscordSender
+    from cogs.reminders.service import Reminders
+    from cogs.reminders.store import ReminderStore
+
+    service = Reminders(ReminderStore(bot.db), bot.catalogue, DiscordSender(bot), bot.clock)
+    bot.provide(service)
+    await bot.add_cog(RemindersCog(bot, service))
+    await bot.add_cog(Releases(service))

@@ -1,0 +1,350 @@
+"""/reminders: moderators set up release-day reminders for their server.
+
+Every setting is checked when it is given (permissions in the channel, whether the role's ping would
+notify anyone, the time zone, lead times, template, dates), so problems surface to the moderator at
+configuration time instead of as a silent failure on release day. The commands are thin: the rules are
+in `service.py`, the checks and the status card in `status.py`, posting in `sender.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import guild_of
+from bot.errors import UserError
+from bot.markup import clamp, discord_timestamp
+from cogs.reminders.posts import PostMode, find_release, release_choices
+from cogs.reminders.schedule import ScheduleError, future_release_epoch, resolve_zone, zone_choices
+from cogs.reminders.sender import allowed_mentions, to_embed
+from cogs.reminders.service import ReleaseError, Reminders
+from cogs.reminders.status import history_warning, missing_permissions, ping_warning, status_card
+from cogs.reminders.templates import LINK_LIMIT, TemplateError, parse_template
+from cogs.reminders.timeparse import (
+    DateTimeError,
+    LeadTimeError,
+    describe_lead_times,
+    parse_date,
+    parse_lead_times,
+    parse_time,
+)
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["HeatedRivalryBot"]
+
+MAX_OWN_RELEASES = 25  # so that /reminders remove-release can list every one in its autocomplete
+CHECK_POSTS = 10  # how many upcoming posts `python -m bot check` lists
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class RemindersCog(
+    commands.GroupCog,
+    group_name="reminders",
+    group_description="Release-day reminders for this server",
+):
+    def __init__(self, bot: HeatedRivalryBot, service: Reminders) -> None:
+        self.bot = bot
+        self.service = service
+        self.store = service.store
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        servers = await self.service.replan_all()
+        log.info("reminders planned for %d configured servers", servers)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Start posting once the server list is known, so posts can name their server and notices find it.
+
+        `on_ready` comes again after each reconnect; the dispatcher is started only once.
+        """
+        self.service.dispatcher.start()
+
+    async def cog_unload(self) -> None:
+        await self.service.dispatcher.stop()
+
+    async def wait_idle(self) -> None:
+        """Until nothing is due and nothing is being posted (see `Dispatcher.wait_idle`)."""
+        await self.service.dispatcher.wait_idle()
+
+    async def report(self) -> list[str]:
+        """For `python -m bot check`: the next posts of every server, planned as a start would plan them."""
+        posts = await self.service.next_posts_everywhere(CHECK_POSTS)
+        lines = [f"next reminders: {len(posts) or 'none scheduled'}"]
+        for post, release in posts:
+            when = dt.datetime.fromtimestamp(post.due_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            title = release.title if release else post.release_id
+            lines.append(f"  {when} · server {post.guild_id} · {title} · {post.lead}")
+        return lines
+
+    def now(self) -> int:
+        return self.bot.clock.now()
+
+    async def next_post_line(self, guild_id: int) -> str:
+        upcoming = await self.service.upcoming_posts(guild_id, 1)
+        if not upcoming:
+            return "No reminder is scheduled: no upcoming release has a date."
+        post, release = upcoming[0]
+        title = release.title if release else post.release_id
+        return f"Next post: **{title}** ({post.lead}) {discord_timestamp(post.due_at, 'F')} ({discord_timestamp(post.due_at, 'R')})."
+
+    # -- configuration --
+
+    @app_commands.command(name="channel", description="Where reminders are posted")
+    @app_commands.describe(channel="A text channel where I can post embeds")
+    async def channel(self, interaction: Interaction, channel: discord.TextChannel) -> None:
+        missing = missing_permissions(channel)
+        if missing:
+            raise UserError(
+                f"`channel`: I can't post reminders in {channel.mention}: I need {', '.join(missing)} there. "
+                "Grant them to my role in the channel's settings → Permissions, then run this again."
+            )
+        config = await self.store.config(guild_of(interaction).id)
+        unblocked = config.blocked_reason is not None
+        config = await self.service.save(
+            replace(config, channel_id=channel.id, blocked_reason=None, blocked_at=None),
+            was_active=config.channel_id is not None and config.enabled,
+        )
+        lines = [f"Reminders will be posted in {channel.mention}." + (" Posting is unblocked." if unblocked else "")]
+        if not config.enabled:
+            lines.append("Posting is off: `/reminders enable` turns it on.")
+        warnings = [ping_warning(guild_of(interaction), config.role_id, config.channel_id), history_warning(channel)]
+        lines += [f"⚠️ {warning}" for warning in warnings if warning]
+        lines.append(await self.next_post_line(config.guild_id))
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+    @app_commands.command(name="role", description="The role pinged by reminders; leave it out to ping nobody")
+    @app_commands.describe(role="The role to ping (members who want release news)")
+    async def role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
+        guild = guild_of(interaction)
+        if role is not None and role.is_default():
+            raise UserError("`role`: reminders never ping @everyone: choose a role that members opt into.")
+        if role is not None and role.managed:
+            raise UserError(
+                f"`role`: {role.mention} is managed by an integration and no member can have it: choose another role."
+            )
+        config = await self.store.config(guild.id)
+        config = await self.service.save(replace(config, role_id=role.id if role else None))
+        text = f"Reminders will ping {role.mention}." if role else "Reminders will ping nobody."
+        warning = ping_warning(guild, config.role_id, config.channel_id)
+        await interaction.response.send_message(text + (f"\n⚠️ {warning}" if warning else ""), ephemeral=True)
+
+    @app_commands.command(
+        name="timezone", description="The server's time zone: date-only releases come out at 00:00 there"
+    )
+    @app_commands.describe(zone="An IANA time zone such as Europe/London or America/Toronto")
+    async def timezone(self, interaction: Interaction, zone: str) -> None:
+        with option("zone"):
+            found = resolve_zone(zone)
+        config = await self.store.config(guild_of(interaction).id)
+        config = await self.service.save(replace(config, zone=found.key))
+        now = dt.datetime.fromtimestamp(self.now(), found)
+        await interaction.response.send_message(
+            f"Time zone: **{found.key}** (it is {now:%H:%M} there now). {await self.next_post_line(config.guild_id)}",
+            ephemeral=True,
+        )
+
+    @timezone.autocomplete("zone")
+    async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in zone_choices(current)]
+
+    @app_commands.command(name="leadtimes", description="When to post before each release, e.g. 7d, 1d, 1h, 0")
+    @app_commands.describe(spec="Comma-separated durations in w, d, h, m; 0 is the release moment")
+    async def leadtimes(self, interaction: Interaction, spec: app_commands.Range[str, 1, 200]) -> None:
+        with option("spec"):
+            leads = parse_lead_times(spec)
+        config = await self.store.config(guild_of(interaction).id)
+        config = await self.service.save(replace(config, lead_times=leads))
+        await interaction.response.send_message(
+            f"Reminders will be posted for each release: {describe_lead_times(leads)}. "
+            f"{await self.next_post_line(config.guild_id)}",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="template", description="The reminder text; leave it out to restore the default")
+    @app_commands.describe(text="Placeholders: {release} {when} {countdown} {role} {link} {server}")
+    async def template(self, interaction: Interaction, text: app_commands.Range[str, 1, 1000] | None = None) -> None:
+        if text is not None:
+            with option("text"):
+                parse_template(text)
+        config = await self.store.config(guild_of(interaction).id)
+        await self.service.save(replace(config, template=text))
+        done = "Template saved." if text is not None else "The default template is back."
+        await interaction.response.send_message(f"{done} `/reminders preview` shows the post.", ephemeral=True)
+
+    @app_commands.command(name="enable", description="Turn reminder posts on (the configuration is kept)")
+    async def enable(self, interaction: Interaction) -> None:
+        guild = guild_of(interaction)
+        config = await self.store.config(guild.id)
+        channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
+        if channel is None:
+            raise UserError("Choose where to post first: `/reminders channel`.")
+        missing = missing_permissions(channel)
+        if missing:
+            raise UserError(
+                f"I can't post in {channel.mention}: I need {', '.join(missing)} there. Grant them, then run this again."
+            )
+        config = await self.service.save(
+            replace(config, enabled=True, blocked_reason=None, blocked_at=None), was_active=config.enabled
+        )
+        await interaction.response.send_message(
+            f"Reminders are on, posting in {channel.mention}. {await self.next_post_line(guild.id)}", ephemeral=True
+        )
+
+    @app_commands.command(name="disable", description="Turn reminder posts off (the configuration is kept)")
+    async def disable(self, interaction: Interaction) -> None:
+        config = await self.store.config(guild_of(interaction).id)
+        await self.service.save(replace(config, enabled=False))
+        await interaction.response.send_message(
+            "Reminders are off. Posts that come due meanwhile are skipped; `/reminders enable` turns them back on.",
+            ephemeral=True,
+        )
+
+    # -- looking --
+
+    @app_commands.command(name="status", description="The configuration, the next posts and the last failures")
+    async def status(self, interaction: Interaction) -> None:
+        guild = guild_of(interaction)
+        embed = await status_card(self.service, guild)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="preview", description="Show privately exactly what a reminder will look like")
+    @app_commands.describe(release="Which release (default: the next one)")
+    async def preview(self, interaction: Interaction, release: str | None = None) -> None:
+        guild = guild_of(interaction)
+        with refused():
+            message = await self.service.sample(guild.id, guild.name, release, PostMode.PREVIEW)
+        await interaction.response.send_message(message.content or None, embed=to_embed(message), ephemeral=True)
+
+    @preview.autocomplete("release")
+    async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        releases = await self.service.releases(guild_of(interaction).id)
+        return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
+
+    @app_commands.command(name="test", description="Post a test reminder to the channel now, without pinging")
+    async def test(self, interaction: Interaction) -> None:
+        guild = guild_of(interaction)
+        config = await self.store.config(guild.id)
+        channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError("Choose where to post first: `/reminders channel`.")
+        with refused():
+            message = await self.service.sample(guild.id, guild.name, None, PostMode.TEST)
+        try:
+            sent = await channel.send(
+                message.content or None, embed=to_embed(message), allowed_mentions=allowed_mentions(message)
+            )
+        except discord.Forbidden as error:
+            raise UserError(
+                f"Discord refused my test post in {channel.mention} ({error.text}): I need View Channel, Send Messages and Embed Links there."
+            ) from error
+        text = f"Test reminder posted: {sent.jump_url}"
+        if await self.service.unblock(guild.id):
+            text += "\nIt went through, so posting is unblocked."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    # -- the server's own releases --
+
+    @app_commands.command(name="add-release", description="Add a release or event of this server's own")
+    @app_commands.describe(
+        title="What comes out or happens",
+        date="YYYY-MM-DD",
+        time="HH:MM on a 24-hour clock, in the server's time zone (default 00:00)",
+        link="A web address for it",
+        description="A line or two about it",
+    )
+    async def add_release(
+        self,
+        interaction: Interaction,
+        title: app_commands.Range[str, 1, 100],
+        date: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 10] | None = None,
+        link: app_commands.Range[str, 1, 512] | None = None,
+        description: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        guild = guild_of(interaction)
+        with option("date"):
+            day = parse_date(date)
+        with option("time"):
+            clock_time = None if time is None else parse_time(time)
+        url = None if link is None else check_link(link)
+        config = await self.store.config(guild.id)
+        with option("date" if time is None else "date` and `time"):
+            epoch = future_release_epoch(day, clock_time, config.zoneinfo, self.now())
+        if await self.store.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
+            raise UserError(
+                f"This server has {MAX_OWN_RELEASES} releases of its own, the most it can have: remove one first."
+            )
+        release = await self.store.add_release(
+            guild.id, title=title.strip(), date=day, time=clock_time, link=url,
+            description=description.strip() if description else None, now=self.now(),
+        )  # fmt: skip
+        await self.service.save(config)
+        await interaction.response.send_message(
+            f"Added **{release.title}**: {discord_timestamp(epoch, 'F')} ({discord_timestamp(epoch, 'R')}). "
+            f"{await self.next_post_line(guild.id)}",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="remove-release", description="Remove one of this server's own releases")
+    @app_commands.describe(release="One of the releases added with /reminders add-release")
+    async def remove_release(self, interaction: Interaction, release: str) -> None:
+        guild = guild_of(interaction)
+        found = find_release(await self.store.own_releases(guild.id), release)
+        removed = None if found is None else await self.store.remove_release(guild.id, found.id)
+        if removed is None:
+            raise UserError(
+                f"`release`: none of this server's own releases matches '{clamp(release, 80)}'. Pick one from the "
+                "list as you type; catalogue releases cannot be removed."
+            )
+        await self.service.replan(guild.id)
+        await interaction.response.send_message(
+            f"Removed **{removed.title}**; its pending reminders are cancelled.", ephemeral=True
+        )
+
+    @remove_release.autocomplete("release")
+    async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        releases = await self.store.own_releases(guild_of(interaction).id)
+        return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
+
+
+@contextmanager
+def option(name: str) -> Iterator[None]:
+    """Bad input named after the option it was typed into, in the words of the parser that refused it."""
+    try:
+        yield
+    except (LeadTimeError, DateTimeError, ScheduleError, TemplateError) as error:
+        raise UserError(f"`{name}`: {error}") from error
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """The service's refusals are written for the moderator already."""
+    try:
+        yield
+    except ReleaseError as error:
+        raise UserError(str(error)) from error
+
+
+def check_link(link: str) -> str:
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(link.strip()) > LINK_LIMIT:
+        raise UserError(
+            f"`link`: '{clamp(link, 80)}' is not a link: give a full web address starting with https:// "
+            f"(at most {LINK_LIMIT} characters), or leave it out."
+        )
+    return link.strip()

@@ -1,0 +1,131 @@
+"""What a reminder post is, without Discord: the plan of posts for a server, their nonces, and their text.
+
+Everything here is a pure function of the configuration, the releases and the lead times, so the
+dispatcher, `/reminders preview`, `/reminders test` and the tests all build the same post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.catalogue import Release
+from bot.markup import CONTENT_LIMIT
+from bot.search import MAX_NAME, Index, fold, truncate
+from cogs.reminders.schedule import release_epoch, reminder_plan
+from cogs.reminders.store import GuildConfig, PlannedPost, Post
+from cogs.reminders.templates import DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
+from cogs.reminders.timeparse import LeadTime
+
+TEST_MARK = "[Test] "
+
+
+# -- the plan -----------------------------------------------------------------------------------------------
+
+
+def announced(release: Release) -> str:
+    """The moment a release was announced for, as written: a post is made again only when this changes."""
+    parts = [str(release.date), release.time.isoformat() if release.time else "", release.zone or ""]
+    return " ".join(part for part in parts if part)
+
+
+def plan(config: GuildConfig, releases: Sequence[Release]) -> list[PlannedPost]:
+    """Every post the server's releases get with its lead times; releases without a date get none."""
+    zone = config.zoneinfo
+    planned = []
+    for release in releases:
+        release_at = release_epoch(release, zone)
+        if release_at is None:
+            continue
+        for due in reminder_plan(release, config.lead_times, zone):
+            planned.append(PlannedPost(release.id, due.lead, announced(release), release_at, due.due))
+    return planned
+
+
+def nonce_for(post: Post) -> str:
+    """The same 25 characters for every attempt at one post (Discord allows a nonce of at most 25)."""
+    identity = f"{post.guild_id}:{post.release_id}:{post.lead.key}:{post.announced}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:25]
+
+
+def release_index(releases: Sequence[Release]) -> Index[Release]:
+    return Index(releases, key=lambda release: release.title, aliases=lambda release: [release.kind])
+
+
+def release_choices(releases: Sequence[Release], typed: str) -> list[tuple[str, str]]:
+    """(name, id) pairs for autocomplete, best match first, within Discord's limits."""
+    return [(truncate(m.item.title, MAX_NAME), m.item.id) for m in release_index(releases).search(typed)]
+
+
+def find_release(releases: Sequence[Release], text: str) -> Release | None:
+    """A release from its id (what autocomplete sends) or its title as typed."""
+    folded = fold(text)
+    return release_index(releases).resolve(text, exact=lambda r: r.id == text.strip() or fold(r.title) == folded)
+
+
+# -- the post -----------------------------------------------------------------------------------------------
+
+
+class PostMode(StrEnum):
+    REAL = "real"
+    PREVIEW = "preview"  # shown privately to a moderator: no pings
+    TEST = "test"  # posted to the channel, marked as a test: no pings
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderMessage:
+    """A post as data: the cog turns it into content, an embed and `allowed_mentions`.
+
+    `ping_role_id` is the only mention the post may make; None means it pings nobody.
+    """
+
+    content: str
+    title: str
+    description: str
+    url: str | None
+    footer: str
+    ping_role_id: int | None
+
+
+def compose(
+    release: Release,
+    release_at: int,
+    lead: LeadTime,
+    config: GuildConfig,
+    server_name: str,
+    *,
+    late: bool = False,
+    mode: PostMode = PostMode.REAL,
+) -> ReminderMessage:
+    """The post; a preview and a test differ from the real one only by their marker and the missing ping."""
+    template = DEFAULT_TEMPLATE if config.template is None else parse_template(config.template)
+    values = Values(release.title, release_at, server_name, config.role_id, release.link)
+    content = render(template, values)
+    description = timing_line(lead, release_at, late=late)
+    if release.description:
+        description += f"\n\n{release.description}"
+    footer = f"Release reminder · {lead}"
+    if mode is PostMode.TEST:
+        footer = f"Test post from /reminders test · nobody was pinged · {lead}"
+        if len(TEST_MARK) + len(content) <= CONTENT_LIMIT:
+            content = TEST_MARK + content
+    elif mode is PostMode.PREVIEW:
+        footer = f"Preview of the post · {lead}" + (" · it will ping the role" if config.role_id else "")
+    return ReminderMessage(
+        content=content,
+        title=release.title,
+        description=description,
+        url=release.link,
+        footer=footer,
+        ping_role_id=config.role_id if mode is PostMode.REAL else None,
+    )
+
+
+def blocked_notice(reason: str) -> str:
+    return (
+        f"Release reminders are paused in this server: {reason}. Nothing will be posted until a moderator "
+        "fixes it and runs `/reminders channel` (or `/reminders enable`) again; `/reminders status` shows "
+        "what is waiting."
+    )

@@ -1,0 +1,91 @@
+"""/releases: what is coming, and how long until it does, for everyone in the server.
+
+Part of the reminders feature: it reads the same releases (the catalogue's and the server's own) and the
+server's time zone through the same `Reminders` service.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.context import guild_id_of
+from bot.embeds import Card, join_within
+from bot.errors import UserError
+from bot.markup import clamp, discord_timestamp
+from cogs.reminders.posts import find_release, release_choices
+from cogs.reminders.schedule import moment, next_release, upcoming
+from cogs.reminders.service import Reminders
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+Interaction: TypeAlias = "discord.Interaction[HeatedRivalryBot]"
+
+UPCOMING_LIMIT = 4000  # the list's share of an embed description (4,096)
+
+
+@app_commands.guild_only()
+class Releases(commands.GroupCog, group_name="releases", group_description="Upcoming releases and countdowns"):
+    def __init__(self, service: Reminders) -> None:
+        self.service = service
+        super().__init__()
+
+    @app_commands.command(name="upcoming", description="Upcoming releases, each with a countdown")
+    async def upcoming(self, interaction: Interaction) -> None:
+        service = self.service
+        guild_id = guild_id_of(interaction)
+        config = await service.store.config(guild_id)
+        moments = upcoming(await service.releases(guild_id), config.zoneinfo, service.clock.now())
+        lines = [
+            f"**{m.release.title}** · {discord_timestamp(m.epoch, 'F')} · {discord_timestamp(m.epoch, 'R')}"
+            if m.epoch is not None
+            else f"**{m.release.title}** · date not announced" + (f" ({m.release.status})" if m.release.status else "")
+            for m in moments
+        ]
+        card = Card(
+            title="Upcoming releases",
+            description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else "Nothing is announced yet.",
+            footer="Times are shown in your own time zone. Moderators add events with /reminders add-release.",
+        )
+        await interaction.response.send_message(embed=card.build())
+
+    @app_commands.command(name="countdown", description="How long until a release (default: the next one)")
+    @app_commands.describe(release="Which release (default: the next one with a date)")
+    async def countdown(self, interaction: Interaction, release: str | None = None) -> None:
+        service = self.service
+        guild_id = guild_id_of(interaction)
+        config = await service.store.config(guild_id)
+        releases = await service.releases(guild_id)
+        now = service.clock.now()
+        if release is None:
+            found = next_release(releases, config.zoneinfo, now)
+            if found is None:
+                raise UserError("No upcoming release has a date yet: `/releases upcoming` lists what is announced.")
+        else:
+            match = find_release(releases, release)
+            if match is None:
+                raise UserError(
+                    f"`release`: no release matches '{clamp(release, 80)}'. Pick one from the list as you type, "
+                    "or see `/releases upcoming`."
+                )
+            found = moment(match, config.zoneinfo)
+        title = found.release.title
+        if found.epoch is None:
+            text = "The date is not announced yet." + (f" ({found.release.status})" if found.release.status else "")
+        elif found.is_out(now):
+            text = f"Came out {discord_timestamp(found.epoch, 'R')}, on {discord_timestamp(found.epoch, 'F')}."
+        else:
+            text = f"Comes out {discord_timestamp(found.epoch, 'R')}: {discord_timestamp(found.epoch, 'F')}."
+        if found.release.description:
+            text += f"\n\n{found.release.description}"
+        card = Card(title=title, description=text, url=found.release.link)
+        await interaction.response.send_message(embed=card.build())
+
+    @countdown.autocomplete("release")
+    async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        releases = await self.service.releases(guild_id_of(interaction))
+        return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]

@@ -1,0 +1,111 @@
+"""The dispatcher's view of Discord: post a reminder, find one posted before a crash, tell moderators.
+
+Every Discord failure becomes a `DeliveryError` whose `Failure` kind tells the dispatcher whether to
+retry, give up on the post, or block the server until a moderator fixes the configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.embeds import Card
+from cogs.reminders.dispatcher import DeliveryError, Failure
+from cogs.reminders.posts import ReminderMessage
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+log = logging.getLogger(__name__)
+
+
+def to_embed(message: ReminderMessage) -> discord.Embed:
+    return Card(title=message.title, description=message.description, url=message.url, footer=message.footer).build()
+
+
+def allowed_mentions(message: ReminderMessage) -> discord.AllowedMentions:
+    """Exactly the configured role, or nobody: a template can never ping @everyone, @here or members."""
+    if message.ping_role_id is None:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(message.ping_role_id)])
+
+
+class DiscordSender:
+    """The dispatcher's view of Discord: post, name a server, notify its moderators."""
+
+    def __init__(self, bot: HeatedRivalryBot) -> None:
+        self.bot = bot
+
+    def server_name(self, guild_id: int) -> str:
+        guild = self.bot.get_guild(guild_id)
+        return guild.name if guild is not None else "this server"
+
+    async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
+        channel = self.bot.get_partial_messageable(channel_id)
+        try:
+            sent = await channel.send(
+                message.content or None,
+                embed=to_embed(message),
+                allowed_mentions=allowed_mentions(message),
+                nonce=nonce,
+            )
+        except discord.Forbidden as error:
+            raise DeliveryError(
+                Failure.BLOCKED,
+                f"Discord refused my post in <#{channel_id}> ({error.text or 'Missing Permissions'}): I need "
+                "View Channel, Send Messages and Embed Links there",
+            ) from error
+        except discord.NotFound as error:
+            raise DeliveryError(
+                Failure.BLOCKED, f"the reminder channel <#{channel_id}> was deleted or is hidden from me"
+            ) from error
+        except discord.RateLimited as error:
+            raise DeliveryError(Failure.TRANSIENT, "rate limited by Discord", retry_after=error.retry_after) from error
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                raise DeliveryError(Failure.TRANSIENT, f"Discord answered {error.status}") from error
+            raise DeliveryError(Failure.REJECTED, f"Discord refused the post ({error.status}: {error.text})") from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise DeliveryError(Failure.TRANSIENT, f"could not reach Discord ({error!r})") from error
+        return sent.id
+
+    async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:
+        """Look through the channel's messages since the first attempt (a minute's margin for clock skew).
+
+        Needs Read Message History; without it the nonce alone protects against duplicates.
+        """
+        me = self.bot.user
+        channel = self.bot.get_partial_messageable(channel_id)
+        after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(since - 60, dt.UTC)))
+        try:
+            async for old in channel.history(after=after, limit=100):
+                if (
+                    me is not None
+                    and old.author.id == me.id
+                    and any(
+                        embed.title == message.title and embed.footer.text == message.footer for embed in old.embeds
+                    )
+                ):
+                    return old.id
+        except discord.HTTPException as error:
+            log.warning("could not read <#%s> to look for an earlier attempt: %s", channel_id, error)
+        return None
+
+    async def notify(self, guild_id: int, text: str) -> bool:
+        guild = self.bot.get_guild(guild_id)
+        channel = guild.system_channel if guild is not None else None
+        if channel is None:
+            return False
+        mine = channel.permissions_for(channel.guild.me)
+        if not (mine.view_channel and mine.send_messages):
+            return False
+        try:
+            await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.warning("could not tell server %s in its system channel", guild_id, exc_info=True)
+            return False
+        return True

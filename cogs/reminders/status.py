@@ -1,0 +1,119 @@
+"""What a moderator is shown about a server's reminders: permission and ping checks, and `/reminders status`.
+
+The checks run against the bot's live permissions, so a problem shows up when a moderator configures or
+looks, not as a silent failure on release day.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.embeds import Card
+from bot.markup import clamp, discord_timestamp
+from cogs.reminders.service import Reminders
+from cogs.reminders.store import Post, PostState
+from cogs.reminders.timeparse import describe_lead_times
+
+STATUS_POSTS = 10
+STATUS_FAILURES = 5
+STATUS_SKIPPED = 3
+NEEDED = (("view_channel", "View Channel"), ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
+UNBLOCK_HINT = "run `/reminders channel` (or `/reminders enable`) again"
+
+
+def missing_permissions(channel: discord.abc.GuildChannel) -> list[str]:
+    """What the bot lacks to post reminders in `channel`."""
+    mine = channel.permissions_for(channel.guild.me)
+    return [label for name, label in NEEDED if not getattr(mine, name)]
+
+
+def history_warning(channel: discord.abc.GuildChannel) -> str | None:
+    """Read Message History is optional, but without it a crash can, rarely, double a post."""
+    if channel.permissions_for(channel.guild.me).read_message_history:
+        return None
+    return (
+        f"I lack Read Message History in {channel.mention}: after a crash I cannot check whether a reminder "
+        "already went out, so only Discord's few-minute duplicate guard protects against a double post."
+    )
+
+
+def ping_warning(guild: discord.Guild, role_id: int | None, channel_id: int | None) -> str | None:
+    """Why the role's ping would notify nobody, if it would not (Discord drops it without an error)."""
+    role = guild.get_role(role_id) if role_id is not None else None
+    if role is None:
+        return None if role_id is None else "The reminder role no longer exists: choose another with `/reminders role`."
+    channel = guild.get_channel(channel_id) if channel_id is not None else None
+    me = guild.me
+    can_mention_all = (channel.permissions_for(me) if channel is not None else me.guild_permissions).mention_everyone
+    if role.mentionable or can_mention_all:
+        return None
+    return (
+        f"{role.mention} is not mentionable and I lack Mention Everyone, so its ping would notify nobody: turn on "
+        "'Allow anyone to @mention this role' in Server Settings → Roles, or give me Mention Everyone."
+    )
+
+
+async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed:
+    """What `/reminders status` shows: state, configuration, live checks, next posts, last failures."""
+    config = await service.store.config(guild.id)
+    channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
+    if config.blocked_reason is not None:
+        state = (
+            f"**Blocked** since {discord_timestamp(config.blocked_at or 0, 'R')}: {config.blocked_reason}. "
+            f"Nothing is posted until you fix it and {UNBLOCK_HINT}."
+        )
+    elif config.channel_id is None:
+        state = "**Not set up**: choose a channel with `/reminders channel`."
+    elif not config.enabled:
+        state = "**Off**: `/reminders enable` turns posting on."
+    else:
+        state = f"**On**: posting in <#{config.channel_id}>."
+    card = Card(title=f"Release reminders · {guild.name}", description=state)
+    role = f"<@&{config.role_id}>" if config.role_id is not None else "none (posts ping nobody)"
+    card.add(
+        "Configuration",
+        f"Channel: {f'<#{config.channel_id}>' if config.channel_id else 'not set'}\nRole: {role}\n"
+        f"Time zone: {config.zone}\nLead times: {describe_lead_times(config.lead_times)}\n"
+        f"Template: {'`' + clamp(config.template, 300).replace('`', 'ˋ') + '`' if config.template else 'default'}",
+    )
+    problems = []
+    if channel is not None:
+        missing = missing_permissions(channel)
+        if missing:
+            problems.append(f"I lack {', '.join(missing)} in {channel.mention}.")
+        problems += [note] if (note := history_warning(channel)) else []
+    elif config.channel_id is not None:
+        problems.append("The reminder channel no longer exists or is hidden from me.")
+    warning = ping_warning(guild, config.role_id, config.channel_id)
+    problems += [warning] if warning else []
+    card.add("Checks", "\n".join(f"⚠️ {p}" for p in problems) or "✅ I can post there, and the ping will notify.")
+    upcoming = await service.upcoming_posts(guild.id, STATUS_POSTS)
+    card.add(
+        "Next posts",
+        "\n".join(
+            f"{discord_timestamp(post.due_at, 'F')} ({discord_timestamp(post.due_at, 'R')}) · "
+            f"{release.title if release else post.release_id} · {post.lead}"
+            for post, release in upcoming
+        )
+        or "None: no upcoming release with a date.",
+    )
+    counts = await service.store.counts(guild.id)
+    summary = " · ".join(f"{state.value}: {counts[state]}" for state in PostState)
+    skipped = await service.store.posts(guild.id, [PostState.SKIPPED], STATUS_SKIPPED)
+    titles = {release.id: release.title for release in await service.releases(guild.id)}
+    card.add("Posts so far", "\n".join([summary, *(f"Skipped {_describe(p, titles)}: {p.detail}" for p in skipped)]))
+    failures = await service.store.failures(guild.id, STATUS_FAILURES)
+    card.add(
+        "Last delivery failures",
+        "\n".join(
+            f"{discord_timestamp(p.error_at or 0, 'R')} {_describe(p, titles)}: {p.error} "
+            f"({'sent later' if p.state is PostState.SENT else p.state.value})"
+            for p in failures
+        )
+        or "None.",
+    )
+    return card.build()
+
+
+def _describe(post: Post, titles: dict[str, str]) -> str:
+    return f"**{titles.get(post.release_id, post.release_id)}** ({post.lead})"

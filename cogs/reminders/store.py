@@ -1,0 +1,438 @@
+"""The reminders' tables, behind typed methods: server configuration, servers' own releases, and posts.
+
+A post is one row per (server, release, lead time) and moves from `pending` to `sent`, `skipped` or
+`failed` exactly once, in its own short transaction; `sent` is written only after Discord accepted it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.catalogue import Confidence, Release
+from bot.db.database import Database
+from cogs.reminders.schedule import DEFAULT_ZONE
+from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
+
+OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one
+
+
+class PostState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class GuildConfig:
+    """A server's reminder settings; a server that never configured any reads as these defaults."""
+
+    guild_id: int
+    channel_id: int | None = None
+    role_id: int | None = None
+    zone: str = DEFAULT_ZONE
+    lead_times: tuple[LeadTime, ...] = field(default_factory=lambda: parse_lead_times(DEFAULT_SPEC))
+    template: str | None = None
+    enabled: bool = True
+    blocked_reason: str | None = None
+    blocked_at: int | None = None
+
+    @property
+    def zoneinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    @property
+    def active(self) -> bool:
+        """Whether posts go out: enabled, with a channel, and not blocked by a refusal from Discord."""
+        return self.enabled and self.channel_id is not None and self.blocked_reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPost:
+    """One post a release should get: what `sync_plan` reconciles the stored posts with."""
+
+    release_id: str
+    lead: LeadTime
+    announced: str
+    release_at: int
+    due_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    guild_id: int
+    release_id: str
+    lead: LeadTime
+    announced: str
+    release_at: int
+    due_at: int
+    wake_at: int
+    state: PostState
+    attempts: int
+    late: bool
+    message_id: int | None
+    detail: str | None
+    error: str | None
+    error_at: int | None
+    updated_at: int
+    attempted_at: int | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return (self.guild_id, self.release_id, self.lead.key)
+
+
+_CONFIG_COLUMNS = ("channel_id", "role_id", "zone", "lead_times", "template", "enabled")
+_POST_FIELDS = (
+    "guild_id", "release_id", "lead", "announced", "release_at", "due_at", "wake_at", "state", "attempts", "late",
+    "message_id", "detail", "error", "error_at", "updated_at", "attempted_at",
+)  # fmt: skip
+_POST_COLUMNS = ", ".join(_POST_FIELDS)
+
+
+class ReminderStore:
+    """All reminder reads and writes; every method but `due`/`next_wake` is scoped to one server."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- configuration ------------------------------------------------------------------------------------
+
+    async def config(self, guild_id: int) -> GuildConfig:
+        row = await self._db.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
+        return GuildConfig(guild_id) if row is None else _config(row)
+
+    async def configured_guilds(self) -> list[GuildConfig]:
+        return [_config(row) for row in await self._db.fetchall("SELECT * FROM reminder_guilds")]
+
+    async def configure(self, config: GuildConfig, now: int) -> GuildConfig:
+        """Store `config` whole (the caller changed fields with `dataclasses.replace`)."""
+        await self._db.execute(
+            "INSERT INTO reminder_guilds (guild_id, channel_id, role_id, zone, lead_times, template, enabled, "
+            "blocked_reason, blocked_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET "
+            + ", ".join(
+                f"{c} = excluded.{c}" for c in (*_CONFIG_COLUMNS, "blocked_reason", "blocked_at", "updated_at")
+            ),
+            (
+                config.guild_id,
+                config.channel_id,
+                config.role_id,
+                config.zone,
+                format_lead_times(config.lead_times),
+                config.template,
+                int(config.enabled),
+                config.blocked_reason,
+                config.blocked_at,
+                now,
+            ),
+        )
+        return config
+
+    async def block(self, guild_id: int, reason: str, now: int) -> bool:
+        """Stop the server's posts until a moderator fixes the configuration; True if it was not blocked yet."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reminder_guilds SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
+                "WHERE guild_id = ? AND blocked_reason IS NULL",
+                (reason, now, now, guild_id),
+            )
+            return cursor.rowcount > 0
+
+    # -- a server's own releases --------------------------------------------------------------------------
+
+    async def own_releases(self, guild_id: int) -> list[Release]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM reminder_releases WHERE guild_id = ? ORDER BY date, time, number", (guild_id,)
+        )
+        return [_release(row) for row in rows]
+
+    async def add_release(
+        self,
+        guild_id: int,
+        *,
+        title: str,
+        date: dt.date,
+        time: dt.time | None,
+        link: str | None,
+        description: str | None,
+        now: int,
+    ) -> Release:
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM reminder_releases WHERE guild_id = ?", (guild_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            number = int(row[0]) if row else 1
+            await conn.execute(
+                "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    number,
+                    title,
+                    date.isoformat(),
+                    None if time is None else f"{time:%H:%M}",
+                    link,
+                    description,
+                    now,
+                ),
+            )
+            async with conn.execute(
+                "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
+            ) as cursor:
+                added = await cursor.fetchone()
+        assert added is not None
+        return _release(added)
+
+    async def count_own_releases(self, guild_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
+        return int(row[0]) if row else 0
+
+    async def remove_release(self, guild_id: int, release_id: str) -> Release | None:
+        """Remove one of the server's own releases and its pending posts; the history of sent ones stays."""
+        number = own_number(release_id)
+        if number is None:
+            return None
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            await conn.execute("DELETE FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number))
+            await conn.execute(
+                "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND state = 'pending'",
+                (guild_id, release_id),
+            )
+        return _release(row)
+
+    # -- the plan ---------------------------------------------------------------------------------------
+
+    async def sync_plan(self, guild_id: int, planned: Iterable[PlannedPost], now: int) -> None:
+        """Make the server's stored posts match its plan, in one transaction.
+
+        New posts are stored only when they are still ahead (a server never gets posts for moments that
+        passed before it planned them); pending posts follow their new due time; a post already made is
+        made again only when its release was announced for a different moment; pending posts that left
+        the plan (a lead time or release removed) are dropped, while finished ones stay as history.
+        """
+        wanted = {(p.release_id, p.lead.key): p for p in planned}
+        async with self._db.transaction() as conn:
+            async with conn.execute(f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ?", (guild_id,)) as c:
+                stored = {(p.release_id, p.lead.key): p for p in map(_post, await c.fetchall())}
+            for key, post in stored.items():
+                if key not in wanted and post.state is PostState.PENDING:
+                    await conn.execute(
+                        "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND lead = ?",
+                        (guild_id, *key),
+                    )
+            for key, plan in wanted.items():
+                old = stored.get(key)
+                if old is None or (old.state is not PostState.PENDING and old.announced != plan.announced):
+                    if plan.due_at > now:
+                        await conn.execute(
+                            "INSERT OR REPLACE INTO reminder_posts (guild_id, release_id, lead, announced, release_at, "
+                            "due_at, wake_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                            (guild_id, *key, plan.announced, plan.release_at, plan.due_at, plan.due_at, now),
+                        )
+                elif old.state is PostState.PENDING and (old.due_at, old.release_at, old.announced) != (
+                    plan.due_at,
+                    plan.release_at,
+                    plan.announced,
+                ):
+                    wake = plan.due_at if old.attempts == 0 else max(plan.due_at, old.wake_at)
+                    # A release announced for another moment makes an earlier attempt's message a different post.
+                    await conn.execute(
+                        "UPDATE reminder_posts SET announced = ?, release_at = ?, due_at = ?, wake_at = ?, "
+                        "attempted_at = CASE WHEN announced = ? THEN attempted_at END, "
+                        "updated_at = ? WHERE guild_id = ? AND release_id = ? AND lead = ?",
+                        (plan.announced, plan.release_at, plan.due_at, wake, plan.announced, now, guild_id, *key),
+                    )
+
+    async def skip_missed(self, guild_id: int, now: int, reason: str) -> int:
+        """Record every pending post already due as skipped (posting was off); return how many."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reminder_posts SET state = 'skipped', detail = ?, updated_at = ? "
+                "WHERE guild_id = ? AND state = 'pending' AND due_at <= ?",
+                (reason, now, guild_id, now),
+            )
+            return cursor.rowcount
+
+    # -- the dispatcher -----------------------------------------------------------------------------------
+
+    async def due(self, now: int, limit: int) -> list[Post]:
+        """Pending posts of active servers whose time has come, earliest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {', '.join('p.' + c for c in _POST_FIELDS)} FROM reminder_posts AS p "
+            "JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
+            "WHERE p.state = 'pending' AND p.wake_at <= ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
+            "AND g.blocked_reason IS NULL ORDER BY p.wake_at LIMIT ?",
+            (now, limit),
+        )
+        return [_post(row) for row in rows]
+
+    async def next_wake(self, *, after: int) -> int | None:
+        """When the earliest pending post of an active server later than `after` is due; None when none is."""
+        row = await self._db.fetchone(
+            "SELECT MIN(p.wake_at) FROM reminder_posts AS p JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
+            "WHERE p.state = 'pending' AND p.wake_at > ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
+            "AND g.blocked_reason IS NULL",
+            (after,),
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def reschedule(self, post: Post, wake_at: int, now: int) -> None:
+        await self._db.execute(
+            "UPDATE reminder_posts SET wake_at = ?, updated_at = ? "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (wake_at, now, *post.key),
+        )
+
+    async def note_error(self, post: Post, error: str, now: int) -> None:
+        """Remember why a pending post could not go out, without counting an attempt (its server is blocked)."""
+        await self._db.execute(
+            "UPDATE reminder_posts SET error = ?, error_at = ?, updated_at = ? "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (error, now, now, *post.key),
+        )
+
+    async def mark_attempt(self, post: Post, now: int) -> None:
+        """Remember that the post is being handed to Discord (the first time only)."""
+        await self._db.execute(
+            "UPDATE reminder_posts SET attempted_at = COALESCE(attempted_at, ?) "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (now, *post.key),
+        )
+
+    async def mark_sent(self, post: Post, message_id: int, now: int, *, late: bool) -> None:
+        await self._finish(post, PostState.SENT, now, message_id=message_id, late=late)
+
+    async def mark_skipped(self, post: Post, reason: str, now: int) -> None:
+        await self._finish(post, PostState.SKIPPED, now, detail=reason)
+
+    async def mark_failed(self, post: Post, reason: str, now: int) -> None:
+        await self._finish(post, PostState.FAILED, now, detail=reason, error=reason)
+
+    async def retry_later(self, post: Post, error: str, wake_at: int, now: int) -> None:
+        """Keep the post pending, count the attempt and remember the error."""
+        await self._db.execute(
+            "UPDATE reminder_posts SET attempts = attempts + 1, wake_at = ?, error = ?, error_at = ?, updated_at = ? "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (wake_at, error, now, now, *post.key),
+        )
+
+    async def _finish(
+        self,
+        post: Post,
+        state: PostState,
+        now: int,
+        *,
+        message_id: int | None = None,
+        late: bool = False,
+        detail: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Move a pending post to its final state; a post that is no longer pending is left alone."""
+        await self._db.execute(
+            "UPDATE reminder_posts SET state = ?, message_id = ?, late = ?, detail = ?, "
+            "error = COALESCE(?, error), error_at = CASE WHEN ? IS NULL THEN error_at ELSE ? END, "
+            "attempts = attempts + 1, updated_at = ? "
+            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+            (state.value, message_id, int(late), detail, error, error, now, now, *post.key),
+        )
+
+    # -- /reminders status --------------------------------------------------------------------------------
+
+    async def posts(self, guild_id: int, states: Sequence[PostState], limit: int) -> list[Post]:
+        """Pending posts soonest first; finished ones most recent first."""
+        marks = ", ".join("?" for _ in states)
+        order = "due_at ASC" if list(states) == [PostState.PENDING] else "updated_at DESC, due_at DESC"
+        rows = await self._db.fetchall(
+            f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ? AND state IN ({marks}) "
+            f"ORDER BY {order} LIMIT ?",
+            (guild_id, *(s.value for s in states), limit),
+        )
+        return [_post(row) for row in rows]
+
+    async def failures(self, guild_id: int, limit: int) -> list[Post]:
+        """Posts whose last delivery attempt failed, most recent first."""
+        rows = await self._db.fetchall(
+            f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ? AND error_at IS NOT NULL "
+            "ORDER BY error_at DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [_post(row) for row in rows]
+
+    async def counts(self, guild_id: int) -> dict[PostState, int]:
+        rows = await self._db.fetchall(
+            "SELECT state, COUNT(*) FROM reminder_posts WHERE guild_id = ? GROUP BY state", (guild_id,)
+        )
+        found = {PostState(str(row[0])): int(row[1]) for row in rows}
+        return {state: found.get(state, 0) for state in PostState}
+
+
+def own_number(release_id: str) -> int | None:
+    """The number of a server's own release from its id (`own:3`), or None for a catalogue id."""
+    if not release_id.startswith(OWN_PREFIX) or not release_id[len(OWN_PREFIX) :].isdigit():
+        return None
+    return int(release_id[len(OWN_PREFIX) :])
+
+
+def _config(row: sqlite3.Row) -> GuildConfig:
+    return GuildConfig(
+        guild_id=int(row["guild_id"]),
+        channel_id=row["channel_id"],
+        role_id=row["role_id"],
+        zone=str(row["zone"]),
+        lead_times=parse_lead_times(str(row["lead_times"])),
+        template=row["template"],
+        enabled=bool(row["enabled"]),
+        blocked_reason=row["blocked_reason"],
+        blocked_at=row["blocked_at"],
+    )
+
+
+def _release(row: sqlite3.Row) -> Release:
+    time = row["time"]
+    return Release(
+        id=f"{OWN_PREFIX}{row['number']}",
+        title=str(row["title"]),
+        kind="event",
+        date=dt.date.fromisoformat(str(row["date"])),
+        time=None if time is None else dt.time.fromisoformat(str(time)),
+        zone=None,
+        link=row["link"],
+        description=row["description"],
+        status=None,
+        confidence=Confidence.UNKNOWN,
+        sources=(),
+    )
+
+
+def _post(row: sqlite3.Row) -> Post:
+    return Post(
+        guild_id=int(row["guild_id"]),
+        release_id=str(row["release_id"]),
+        lead=parse_lead_time(str(row["lead"])),
+        announced=str(row["announced"]),
+        release_at=int(row["release_at"]),
+        due_at=int(row["due_at"]),
+        wake_at=int(row["wake_at"]),
+        state=PostState(str(row["state"])),
+        attempts=int(row["attempts"]),
+        late=bool(row["late"]),
+        message_id=row["message_id"],
+        detail=row["detail"],
+        error=row["error"],
+        error_at=row["error_at"],
+        updated_at=int(row["updated_at"]),
+        attempted_at=row["attempted_at"],
+    )

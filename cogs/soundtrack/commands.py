@@ -1,0 +1,94 @@
+"""/soundtrack: the album card, the tracklist, one track, one episode, one licensed song.
+
+Free text and autocomplete go through the bot's shared `SoundtrackFinder` (`bot.finder`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cards import album_card, episode_card, song_card, track_card, tracklist_page_count
+from bot.errors import UserError
+from cogs.soundtrack.components import TracklistPageButton, tracklist_message
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+
+Interaction = discord.Interaction["HeatedRivalryBot"]
+
+
+@app_commands.guild_only()
+class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="The Heated Rivalry soundtrack"):
+    def __init__(self, bot: HeatedRivalryBot) -> None:
+        self.bot = bot
+        self.finder = bot.finder
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(TracklistPageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(TracklistPageButton)
+
+    @app_commands.command(name="about", description="The album: composer, label, release, formats, where to listen")
+    async def about(self, interaction: Interaction) -> None:
+        await interaction.response.send_message(embed=album_card(self.bot.catalogue).build())
+
+    @app_commands.command(name="tracks", description="The tracklist, as far as it is known")
+    @app_commands.describe(page="Which page of the tracklist to show (default 1)")
+    async def tracks(self, interaction: Interaction, page: int | None = None) -> None:
+        catalogue = self.bot.catalogue
+        pages = tracklist_page_count(catalogue)
+        if page is not None and not 1 <= page <= pages:
+            raise UserError(
+                f"There is no page {page}: the tracklist has {pages} page{'s' if pages > 1 else ''}. "
+                f"Use `page` from 1 to {pages}, or leave it out."
+            )
+        current = page or 1
+        embed, view = tracklist_message(catalogue, current, interaction.user.id)
+        if view is None:
+            await interaction.response.send_message(embed=embed)
+        else:
+            await interaction.response.send_message(embed=embed, view=view)
+
+    @app_commands.command(name="track", description="One track: position, duration, single, where it is heard")
+    @app_commands.describe(track="Start typing a title or a track number")
+    async def track(self, interaction: Interaction, track: str) -> None:
+        found = self.finder.resolve_track(track)
+        await interaction.response.send_message(embed=track_card(self.bot.catalogue, found).build())
+
+    @track.autocomplete("track")
+    async def track_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return self.finder.track_choices(current)
+
+    @app_commands.command(name="episode", description="One episode: air date, score cues and licensed songs")
+    @app_commands.describe(number="The episode number")
+    async def episode(self, interaction: Interaction, number: int) -> None:
+        catalogue = self.bot.catalogue
+        found = catalogue.episode(number)
+        if found is None:
+            numbers = [e.number for e in catalogue.episodes]
+            raise UserError(
+                f"There is no episode {number}. Choose `number` from {min(numbers)} to {max(numbers)}."
+                if numbers
+                else "No episodes are in the catalogue yet."
+            )
+        await interaction.response.send_message(embed=episode_card(catalogue, found).build())
+
+    @episode.autocomplete("number")
+    async def episode_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return self.finder.episode_choices(current)
+
+    @app_commands.command(name="song", description="A licensed song from the series: artist, episode, scene")
+    @app_commands.describe(query="Start typing an artist or a song title")
+    async def song(self, interaction: Interaction, query: str) -> None:
+        found = self.finder.resolve_song(query)
+        await interaction.response.send_message(embed=song_card(self.bot.catalogue, found).build())
+
+    @song.autocomplete("query")
+    async def song_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return self.finder.song_choices(current)

@@ -1,0 +1,120 @@
+"""Cards: honest about unknowns, spoilers behind bars, and within Discord's embed limits for any catalogue."""
+
+from __future__ import annotations
+
+import json
+
+import discord
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cards import about_card, album_card, episode_card, song_card, track_card, tracklist_card, tracklist_page_count
+from bot.catalogue import Catalogue, parse_catalogue
+from bot.embeds import (
+    DESCRIPTION_LIMIT,
+    FIELD_COUNT_LIMIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
+    TITLE_LIMIT,
+    TOTAL_LIMIT,
+    Card,
+)
+from tests.bot.test_catalogue import BUNDLED
+
+
+def embed_problems(embed: discord.Embed) -> list[str]:
+    """Every way an embed breaks Discord's limits (discord-protocol.md §9)."""
+    data = embed.to_dict()
+    problems = []
+    if len(data.get("title", "")) > TITLE_LIMIT:
+        problems.append("title")
+    if len(data.get("description", "")) > DESCRIPTION_LIMIT:
+        problems.append("description")
+    fields = data.get("fields", [])
+    if len(fields) > FIELD_COUNT_LIMIT:
+        problems.append("field count")
+    for index, item in enumerate(fields):
+        if not 0 < len(item["name"]) <= FIELD_NAME_LIMIT:
+            problems.append(f"fields[{index}].name")
+        if not 0 < len(item["value"]) <= FIELD_VALUE_LIMIT:
+            problems.append(f"fields[{index}].value")
+    if len(data.get("footer", {}).get("text", "")) > FOOTER_LIMIT:
+        problems.append("footer")
+    if len(embed) > TOTAL_LIMIT:
+        problems.append("total")
+    return problems
+
+
+def all_embeds(cat: Catalogue) -> list[discord.Embed]:
+    cards = [album_card(cat), about_card(cat, version="1", started_at=0, latency_ms=None, guild_count=3)]
+    cards += [tracklist_card(cat, page) for page in range(1, tracklist_page_count(cat) + 1)]
+    cards += [track_card(cat, t) for t in cat.tracks]
+    cards += [episode_card(cat, e) for e in cat.episodes]
+    cards += [song_card(cat, s) for s in cat.songs]
+    return [card.build() for card in cards]
+
+
+def test_bundled_cards_are_within_limits(catalogue: Catalogue) -> None:
+    for embed in all_embeds(catalogue):
+        assert embed_problems(embed) == [], embed.title
+
+
+def test_album_card_is_honest(catalogue: Catalogue) -> None:
+    text = json.dumps(album_card(catalogue).build().to_dict(), ensure_ascii=False)
+    assert "9 of 34 tracks listed" in text
+    assert "Peter Peter" in text and "Milan Records" in text
+    assert "not been confirmed" in text, "the album title is unconfirmed and must say so"
+    assert "CD" in text and "Vinyl" in text
+
+
+def test_tracklist_shows_gaps_instead_of_guessing(catalogue: Catalogue) -> None:
+    text = "\n".join(tracklist_card(catalogue, p).build().description or "" for p in range(1, 3))
+    assert "`1.` Rivalry" in text
+    assert "`9–34.` *title not confirmed yet*" in text
+
+
+def test_scenes_are_behind_spoiler_bars(catalogue: Catalogue) -> None:
+    rivalry = catalogue.track("rivalry")
+    assert rivalry is not None
+    data = track_card(catalogue, rivalry).build().to_dict()
+    scene = rivalry.uses[0].scene
+    assert scene
+    assert any(f"||{scene}||" in f["value"] for f in data["fields"])
+    assert all(scene not in f["value"].replace(f"||{scene}||", "") for f in data["fields"])
+
+
+def test_card_trims_to_the_total_limit() -> None:
+    card = Card(title="t" * 300, description="d" * 5000, footer="f" * 3000)
+    for index in range(30):
+        card.add(f"name {index}" * 40, "v" * 2000)
+    assert embed_problems(card.build()) == []
+
+
+def toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def printable(max_size: int) -> st.SearchStrategy[str]:
+    """Any text the catalogue accepts: letters, digits, punctuation, symbols, spaces; not blank."""
+    alphabet = st.characters(categories=("L", "N", "P", "S", "Zs"))
+    return st.text(alphabet=alphabet, min_size=1, max_size=max_size).filter(lambda t: bool(t.strip()))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    titles=st.lists(printable(100), min_size=1, max_size=25),
+    note=printable(1000),
+    scene=printable(500),
+)
+def test_generated_big_catalogues_stay_within_limits(titles: list[str], note: str, scene: str) -> None:
+    blocks = ["[overlay]\nsources = ['maxine']\n"]
+    for index, title in enumerate(titles):
+        uses = ", ".join(f"{{ episode = {ep}, scene = {toml_string(scene)} }}" for ep in range(1, 7))
+        blocks.append(
+            f"[[tracks]]\nid = 'gen-{index}'\ntitle = {toml_string(title)}\nnumber = {index + 9}\n"
+            f"note = {toml_string(note)}\nuses = [{uses}]\n"
+        )
+    cat = parse_catalogue([("catalogue.toml", BUNDLED), ("generated.toml", "\n".join(blocks))])
+    for embed in all_embeds(cat):
+        assert embed_problems(embed) == [], embed.title

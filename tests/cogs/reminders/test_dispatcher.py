@@ -1,0 +1,239 @@
+"""The dispatcher on a fake clock: due times, retries, blocking, downtime, storms, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import replace
+
+from bot.catalogue import Catalogue
+from bot.db import Database
+from cogs.reminders.dispatcher import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
+from cogs.reminders.posts import nonce_for
+from cogs.reminders.service import Reminders
+from cogs.reminders.store import PostState, ReminderStore
+from tests.cogs.reminders.fakes import (
+    CHANNEL,
+    GUILD,
+    ROLE,
+    T0,
+    FakeClock,
+    FakeSender,
+    configure,
+    eventually,
+    make,
+    release_at,
+)
+
+# -- the dispatcher ---------------------------------------------------------------------------------------
+
+
+async def test_posts_go_out_at_their_due_time_and_not_before(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    await running.dispatcher.wait_idle()
+    assert sender.sent == []
+    clock.advance(539)
+    await running.dispatcher.wait_idle()
+    assert sender.sent == [], "one second early"
+    clock.advance(1)
+    await eventually(lambda: len(sender.sent) == 1)
+    channel, message, _ = sender.sent[0]
+    assert channel == CHANNEL + GUILD and message.ping_role_id == ROLE and "1 minute to go" in message.description
+    clock.advance(60)
+    await eventually(lambda: len(sender.sent) == 2)
+    await running.dispatcher.wait_idle()
+    counts = await store.counts(GUILD)
+    assert counts[PostState.SENT] == 2 and counts[PostState.PENDING] == 0
+    sent = await store.posts(GUILD, [PostState.SENT], 10)
+    assert {p.message_id for p in sent} == {10_001, 10_002}
+    assert {nonce_for(p) for p in sent} == {nonce for _, _, nonce in sender.sent}
+    assert all(len(nonce) == 25 for _, _, nonce in sender.sent)
+
+
+async def test_failed_posts_are_retried_with_the_same_nonce_until_accepted(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    sender.failures = [DeliveryError(Failure.TRANSIENT, "rate limited", retry_after=45)]
+    clock.advance(540)
+    await eventually(lambda: len(sender.attempts) == 1)
+    await running.dispatcher.wait_idle()
+    clock.advance(RETRY_BASE_S)
+    await running.dispatcher.wait_idle()
+    assert len(sender.attempts) == 1, "a 429's retry_after (45 s) outweighs the backoff (30 s)"
+    clock.advance(15)
+    await eventually(lambda: len(sender.sent) == 1)
+    assert len(set(sender.attempts)) == 1, "every attempt carries the same nonce"
+    [failure] = await store.failures(GUILD, 5)
+    assert failure.error == "rate limited" and failure.state is PostState.SENT
+
+
+async def test_a_refusal_blocks_the_server_once_and_a_fix_resumes_it(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    sender.failures = [DeliveryError(Failure.BLOCKED, "I can't post in <#1> (Missing Permissions)")]
+    clock.advance(540)
+    await eventually(lambda: len(sender.notices) == 1)
+    await running.dispatcher.wait_idle()
+    clock.advance(120)
+    await running.dispatcher.wait_idle()
+    assert sender.sent == [] and len(sender.attempts) == 1, "no retries while blocked"
+    config = await store.config(GUILD)
+    assert config.blocked_reason == "I can't post in <#1> (Missing Permissions)"
+    assert "paused" in sender.notices[0][1] and "/reminders channel" in sender.notices[0][1]
+    assert [p.error for p in await store.failures(GUILD, 5)] == [config.blocked_reason]
+
+    await store.configure(replace(config, blocked_reason=None, blocked_at=None), clock.now())
+    await running.replan(GUILD)
+    await eventually(lambda: len(sender.sent) == 1)
+    await running.dispatcher.wait_idle()
+    # The 1m post is stale (the release is out); the release-moment one, 1 minute late, still goes out.
+    assert [m.description.split(":")[0] for _, m, _ in sender.sent] == ["Out now"]
+    [skipped] = await store.posts(GUILD, [PostState.SKIPPED], 5)
+    assert skipped.lead.key == "1m" and "release has come out" in (skipped.detail or "")
+    assert len(sender.notices) == 1
+
+
+async def test_after_downtime_stale_posts_are_skipped_and_the_release_post_is_late(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    await configure(store, "7d, 1d, 0")
+    reminders = make(store, catalogue, sender, clock, release_at(T0 + 10 * 86_400), release_at(T0 + 20 * 86_400, "b"))
+    await reminders.replan_all()
+    clock.advance(10 * 86_400 + 3 * 3600)  # the bot was down over the first release
+    reminders.dispatcher.start()
+    try:
+        await eventually(lambda: len(sender.sent) == 1)
+        await reminders.dispatcher.wait_idle()
+        message = sender.sent[0][1]
+        assert message.description.startswith("Came out") and "not be posted on time" in message.description
+        [late] = await store.posts(GUILD, [PostState.SENT], 5)
+        assert late.late and late.release_id == "party"
+        skipped = await store.posts(GUILD, [PostState.SKIPPED], 5)
+        assert sorted(p.lead.key for p in skipped) == ["1d", "7d"]
+        clock.advance(10 * 86_400)  # down again, past the grace period of the second release
+        await reminders.dispatcher.wait_idle()
+        assert len(sender.sent) == 2, "the second release's 7d post was on time"
+        counts = await store.counts(GUILD)
+        assert counts[PostState.SKIPPED] == 4 and counts[PostState.PENDING] == 0
+    finally:
+        await reminders.dispatcher.stop()
+
+
+async def test_a_change_wakes_the_sleeping_dispatcher(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock, db: Database
+) -> None:
+    await configure(store, "0")
+    reminders = make(store, catalogue, sender, clock)
+    reminders.dispatcher.start()
+    try:
+        await reminders.dispatcher.wait_idle()
+        await store.add_release(
+            GUILD, title="Soon", date=dt.date(2027, 3, 1), time=dt.time(12, 5), link=None, description=None, now=T0
+        )
+        await reminders.replan(GUILD)
+        await reminders.dispatcher.wait_idle()
+        clock.advance(300)
+        await eventually(lambda: len(sender.sent) == 1)
+        assert sender.sent[0][1].title == "Soon"
+    finally:
+        await reminders.dispatcher.stop()
+
+
+async def test_a_storm_is_delivered_once_each_with_bounded_concurrency(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    servers = 120
+    for guild_id in range(1, servers + 1):
+        await configure(store, "0", guild_id=guild_id)
+    reminders = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await reminders.replan_all()
+    sender.failures = [DeliveryError(Failure.TRANSIENT, "429") for _ in range(10)]
+    reminders.dispatcher.start()
+    try:
+        clock.advance(60)
+        await eventually(lambda: len(sender.sent) == servers - 10)
+        clock.advance(RETRY_BASE_S)
+        await eventually(lambda: len(sender.sent) == servers)
+        await reminders.dispatcher.wait_idle()
+    finally:
+        await reminders.dispatcher.stop()
+    assert sorted(channel for channel, _, _ in sender.sent) == [CHANNEL + g for g in range(1, servers + 1)]
+    assert sender.max_concurrent <= reminders.dispatcher.concurrency
+
+
+async def crash_mid_post(store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock) -> None:
+    """A release-moment post is on its way to Discord when the bot stops: nothing is recorded."""
+    await configure(store, "0")
+    first = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await first.replan_all()
+    sender.gate = asyncio.Event()
+    first.dispatcher.start()
+    clock.advance(60)
+    await eventually(lambda: len(sender.attempts) == 1)
+    await first.dispatcher.stop()
+    assert (await store.counts(GUILD))[PostState.PENDING] == 1
+    sender.gate = None
+
+
+async def test_a_restart_mid_post_resends_with_the_same_nonce(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    await crash_mid_post(store, catalogue, sender, clock)
+    second = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await second.replan_all()
+    second.dispatcher.start()
+    try:
+        await eventually(lambda: len(sender.sent) == 1)
+    finally:
+        await second.dispatcher.stop()
+    assert sender.attempts[0] == sender.attempts[1], "Discord sees the same nonce and keeps one message"
+
+
+async def test_after_a_long_outage_a_post_already_in_the_channel_is_recorded_not_repeated(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    """Discord accepted the post, the bot died before recording it, and came back after the nonce was forgotten."""
+    await crash_mid_post(store, catalogue, sender, clock)
+    assert sender.lookups == [], "a first attempt has nothing to look for"
+    sender.landed = 777
+    clock.advance(3 * 3600)  # well past Discord's nonce window, within the 12 h grace for a release post
+    second = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await second.replan_all()
+    second.dispatcher.start()
+    try:
+        await eventually(lambda: bool(sender.lookups))
+        await second.dispatcher.wait_idle()
+    finally:
+        await second.dispatcher.stop()
+    assert sender.lookups == [(CHANNEL + GUILD, T0 + 60)], "searched the channel from the first attempt on"
+    assert len(sender.attempts) == 1, "not posted again"
+    [sent] = await store.posts(GUILD, [PostState.SENT], 5)
+    assert sent.message_id == 777
+
+
+async def test_a_refused_post_fails_at_once_and_endless_errors_give_up(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    await configure(store, "1h, 0")
+    reminders = make(store, catalogue, sender, clock, release_at(T0 + 86_400))
+    await reminders.replan_all()
+    sender.failures = [DeliveryError(Failure.REJECTED, "Discord refused the post (400: Invalid Form Body)")]
+    sender.failures += [DeliveryError(Failure.TRANSIENT, "Discord answered 502") for _ in range(MAX_ATTEMPTS)]
+    reminders.dispatcher.start()
+    try:
+        clock.advance(86_400 - 3600)
+        await eventually(lambda: len(sender.attempts) == 1)
+        await reminders.dispatcher.wait_idle()
+        [failed] = await store.posts(GUILD, [PostState.FAILED], 5)
+        assert failed.lead.key == "1h" and failed.detail == "Discord refused the post (400: Invalid Form Body)"
+        clock.advance(3600)
+        for _ in range(MAX_ATTEMPTS):
+            await reminders.dispatcher.wait_idle()
+            clock.advance(RETRY_MAX_S)
+        await reminders.dispatcher.wait_idle()
+    finally:
+        await reminders.dispatcher.stop()
+    assert len(sender.attempts) == 1 + MAX_ATTEMPTS and sender.sent == []
+    gave_up, _ = await store.posts(GUILD, [PostState.FAILED], 5)
+    assert gave_up.detail == f"gave up after {MAX_ATTEMPTS} attempts: Discord answered 502"
