@@ -261,20 +261,21 @@ class Catalogue:
 
 
 def load_catalogue(overlay: Path | None = None) -> Catalogue:
-    """The bundled catalogue, with the operator's overlay laid over it when one is given."""
-    bundled = resources.files("bot.data").joinpath(BUNDLED_NAME).read_text("utf-8")
-    layers = [_parse_layer(BUNDLED_NAME, bundled)]
+    """The bundled catalogue, with the operator's overlay laid over it when one is given.
+
+    Raises `CatalogueError` naming the file and key of the first problem.
+    """
+    files = [(BUNDLED_NAME, resources.files("bot.data").joinpath(BUNDLED_NAME).read_text("utf-8"))]
     if overlay is not None:
         try:
-            text = overlay.read_text("utf-8")
+            files.append((str(overlay), overlay.read_text("utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             raise CatalogueError(f"{overlay}: cannot read the overlay file ({exc})") from exc
-        layers.append(_parse_layer(str(overlay), text))
-    return _build(_merge(layers), tuple(layer.file for layer in layers))
+    return parse_catalogue(files)
 
 
 def parse_catalogue(files: list[tuple[str, str]]) -> Catalogue:
-    """Build a catalogue from (filename, TOML text) layers, the first being the base; used by tests."""
+    """Build a catalogue from (filename, TOML text) layers, the first being the base."""
     layers = [_parse_layer(name, text) for name, text in files]
     return _build(_merge(layers), tuple(layer.file for layer in layers))
 
