@@ -19,6 +19,28 @@ kinds 429 / 5xx / commit_then_502 / delay / 403 / 404. Gateway controls: ``fd.ga
 ``invalidate_session(resumable)``, ``close(code)``, ``drop()``, ``dispatch(t, d)``, ``sync()``,
 ``wait_for(predicate)``; each control works with or without ``await``. ``fd.clock.advance(s)`` moves the
 emulator's time (token expiry, nonce window).
+
+Also served with Discord's rules: scheduled events (``guild.scheduled_events``; moderators act by hand with
+``guild.add_scheduled_event`` / ``edit_scheduled_event`` / ``delete_scheduled_event``), member role add/remove
+(``member.roles``; the bot may only grant roles below its own, ``add_role(..., position=0)`` puts one there;
+``guild.audit_log`` keeps ``X-Audit-Log-Reason``), locales (``add_member(..., locale="fr")``,
+``add_guild(..., preferred_locale="fr")``, ``*_localizations`` checked on command registration, members may type
+localised names) and uploads (``message.files``: ``StoredFile`` with filename, bytes, content type, description;
+over ``fd.interactions.attachment_size_limit`` is 413 40005).
+
+Sharding (Discord docs, Gateway › Sharding): IDENTIFY's ``shard: [id, count]`` makes one session per shard; a guild
+and its events (INTERACTION_CREATE included) belong to shard ``(guild_id >> 22) % count``, guild-less events to
+shard 0; a session over 2,500 guilds is closed with 4011, a bad ``shard`` with 4010. ``GET /gateway/bot``'s
+``shards`` is ``FakeDiscord(shards=N)`` or one per 1,000 guilds (``fd.recommended_shards``). Every gateway control
+takes ``shard_id=`` (default: the newest session); ``fd.gateway.shards``, ``identify_counts``, ``resume_counts``
+and ``closed_with`` inspect them, and ``fd.wait_until_ready()`` waits for every shard. Global rate limit (Rate
+Limits › Global Rate Limit): ``FakeDiscord(global_rate=50)`` refuses requests over 50 per sliding second with a
+global 429 (``retry_after``, ``X-RateLimit-Global``/``-Scope``), interaction endpoints exempt, counted in
+``fd.global_429s``; off by default. Embed URLs (url, author url/icon, footer icon, image, thumbnail) must be
+well-formed http(s) URLs with a dotted, non-localhost host (media may also be ``attachment://``), else 400 50035 and
+a ``fd.violations`` entry. ``fd.add_guild(name, bot_member=False)`` is a guild with the app's commands but no bot
+user: commands are delivered (the guild is not in the bot's cache, ``app_permissions`` is @everyone's limited to
+what interaction responses use), nothing else is, REST there is 403 50001, and ``click``/``select`` there raise.
 """
 
 from .client import Member, Mentions, Pick, Reply, pick
@@ -27,12 +49,15 @@ from .core import FakeDiscord, application_id_from_token, make_token
 from .errors import APIError
 from .faults import Fault, FaultInjector
 from .limits import Violation
+from .locales import LOCALES
 from .rest import RecordedRequest
 from .snowflake import Clock
-from .state import Channel, Guild, Message, Role, StoredFile, User
+from .state import AuditLogEntry, Channel, Guild, Message, Role, ScheduledEvent, StoredFile, User
 
 __all__ = [
+    "LOCALES",
     "APIError",
+    "AuditLogEntry",
     "Channel",
     "Clock",
     "CommandNotAvailable",
@@ -47,6 +72,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "Role",
+    "ScheduledEvent",
     "StoredFile",
     "User",
     "Violation",

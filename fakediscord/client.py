@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import permissions as perms
-from .commands import CommandNotAvailable, Resolved, ResolvedCommand, build_data, convert_option, find_command
+from .commands import (
+    CommandNotAvailable,
+    Resolved,
+    ResolvedCommand,
+    build_data,
+    canonical_values,
+    convert_option,
+    find_command,
+)
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -21,6 +29,7 @@ from .interactions import (
     MODAL_SUBMIT,
     InteractionRecord,
 )
+from .locales import checked_locale
 from .messages import build_message
 from .state import Channel, Guild, GuildMember, Message, Role, User
 
@@ -244,7 +253,17 @@ class Member:
 
     @property
     def roles(self) -> list[Role]:
-        return [self.guild.roles[r] for r in self.record.role_ids if r in self.guild.roles]
+        """The member's current roles (without @everyone), including those the bot added or removed."""
+        return self.record.roles
+
+    @property
+    def locale(self) -> str:
+        """The member's client language, sent as ``locale`` in their interactions (default ``en-US``)."""
+        return self.record.locale
+
+    @locale.setter
+    def locale(self, value: str) -> None:
+        self.record.locale = checked_locale(value)
 
     def add_role(self, role: Role) -> None:
         """Give the member a role (dispatches GUILD_MEMBER_UPDATE)."""
@@ -303,6 +322,7 @@ class Member:
         channel = self._command_channel(channel)
         all_values = {**values, **(options or {})}
         resolved_cmd = find_command(fd.world, self.guild, self.record, command)
+        all_values = canonical_values(resolved_cmd, self.record.locale, all_values)
         autocomplete: dict[str, list[JSON]] = {}
         typed = {k: v.partial if isinstance(v, Pick) else v for k, v in all_values.items()}
         for option in resolved_cmd.leaf_options:
@@ -351,7 +371,8 @@ class Member:
         fd = self._fd
         channel = self._command_channel(channel)
         resolved_cmd = find_command(fd.world, self.guild, self.record, command)
-        all_values = {**values, **(options or {}), option: partial}
+        option = next(iter(canonical_values(resolved_cmd, self.record.locale, {option: None})))
+        all_values = canonical_values(resolved_cmd, self.record.locale, {**values, **(options or {}), option: partial})
         return await self._autocomplete(resolved_cmd, option, all_values, channel)
 
     def _command_channel(self, channel: Channel | None) -> Channel:
@@ -481,6 +502,11 @@ class Member:
         channel = fd.world.channels.get(message.channel_id)
         if channel is None:
             raise AssertionError(f"message {message.id} is not in a known channel")
+        if not channel.guild.has_bot:
+            raise AssertionError(
+                f"{label} on message {message.id}: the bot is not a member of {channel.guild.name!r} (only its "
+                "commands are installed there), so its components cannot be used"
+            )
         record = fd.interactions.create(
             MESSAGE_COMPONENT,
             guild=channel.guild,

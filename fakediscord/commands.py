@@ -80,13 +80,38 @@ def _names(nodes: list[JSON]) -> str:
     return ", ".join(sorted(str(n.get("name")) for n in nodes)) or "(none)"
 
 
+def localized_name(node: JSON, locale: str) -> str | None:
+    """The name a member with ``locale`` sees for a command, option or choice, if the bot localised it."""
+    names = node.get("name_localizations")
+    value = names.get(locale) if isinstance(names, dict) else None
+    return str(value) if value is not None else None
+
+
+def _named(node: JSON, typed: str, locale: str) -> bool:
+    """The member typed this node's name, or its name in the member's language."""
+    return node.get("name") == typed or localized_name(node, locale) == typed
+
+
+def canonical_values(resolved_cmd: ResolvedCommand, locale: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by the options' registered names (a key may be an option's name in ``locale``)."""
+    aliases: dict[str, str] = {}
+    for option in resolved_cmd.leaf_options:
+        local = localized_name(option, locale)
+        if local is not None and local != option["name"]:
+            aliases[local] = str(option["name"])
+    return {aliases.get(k, k): v for k, v in values.items()}
+
+
 def find_command(world: World, guild: Guild, member: GuildMember, text: str) -> ResolvedCommand:
-    """Resolve ``"/name [group] [sub]"`` against the registered tree, as the Discord client's picker would."""
+    """Resolve ``"/name [group] [sub]"`` against the registered tree, as the Discord client's picker would.
+
+    Names may also be given as the bot localised them for the member's ``locale`` (``name_localizations``).
+    """
     parts = text.strip().lstrip("/").split()
     if not parts:
         raise CommandNotAvailable(f"empty command {text!r}")
     available = [c for c in world.commands_for(guild) if int(c.get("type") or 1) == 1]
-    command = next((c for c in available if c.get("name") == parts[0]), None)
+    command = next((c for c in available if _named(c, parts[0], member.locale)), None)
     if command is None:
         registered = "none registered yet (did the bot sync its command tree?)" if not available else _names(available)
         raise CommandNotAvailable(
@@ -94,14 +119,14 @@ def find_command(world: World, guild: Guild, member: GuildMember, text: str) -> 
         )
     _check_usable(guild, member, command)
     node = command
-    path = [parts[0]]
+    path = [str(command["name"])]
     for part in parts[1:]:
         subs = [o for o in node.get("options") or [] if o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-        child = next((o for o in subs if o.get("name") == part), None)
+        child = next((o for o in subs if _named(o, part, member.locale)), None)
         if child is None:
             raise CommandNotAvailable(f"/{' '.join(path)} has no subcommand {part!r}; available: {_names(subs)}")
         node = child
-        path.append(part)
+        path.append(str(child["name"]))
     remaining = [o for o in node.get("options") or [] if o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)]
     if remaining:
         raise CommandNotAvailable(f"/{' '.join(path)} needs a subcommand: one of {_names(remaining)}")
@@ -136,6 +161,9 @@ def build_data(
     focused: str | None = None,
 ) -> JSON:
     """The interaction ``data`` for the command with ``values``; ``focused`` makes it an autocomplete payload."""
+    values = canonical_values(resolved_cmd, member.locale, values)
+    if focused is not None:
+        focused = next(iter(canonical_values(resolved_cmd, member.locale, {focused: None})))
     options_by_name = {str(o["name"]): o for o in resolved_cmd.leaf_options}
     unknown = [k for k in values if k not in options_by_name]
     if unknown:
@@ -258,6 +286,10 @@ def convert_option(
         by_value = [c["value"] for c in choices]
         if result not in by_value:
             by_name = {c["name"]: c["value"] for c in choices}
+            for choice in choices:  # the member may pick a choice by its name in their language
+                local = localized_name(choice, member.locale)
+                if local is not None:
+                    by_name.setdefault(local, choice["value"])
             if isinstance(value, str) and value in by_name:
                 return by_name[value]
             raise AssertionError(f"{label} must be one of the choices {by_value}; got {value!r}")

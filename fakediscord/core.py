@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import math
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from .gateway import Gateway
 from .interactions import RESPONSE_DEADLINE, InteractionRecord, Interactions
 from .limits import Violation
 from .openapi import SpecValidator, get_validator
+from .ratelimit import GlobalRateLimit
 from .rest import RecordedRequest, RestApi
 from .snowflake import Clock, snowflake_time
 from .state import Channel, Guild, GuildMember, Message, User, World
@@ -69,6 +71,8 @@ class FakeDiscord:
         max_wait: float = MAX_WAIT,
         response_deadline: float = RESPONSE_DEADLINE,
         nonce_window: float = NONCE_WINDOW,
+        shards: int | None = None,
+        global_rate: int | None = None,
     ) -> None:
         app_id = application_id_from_token(token) if token else None
         self.world = World(bot_id=app_id, bot_name=bot_name)
@@ -90,6 +94,14 @@ class FakeDiscord:
         """Every limit/OpenAPI violation found in the bot's requests (each was answered 400 50035)."""
         self.internal_errors: list[str] = []
         """Emulator bugs hit while serving requests; closing the emulator fails if any occurred."""
+        if shards is not None and shards < 1:
+            raise ValueError("shards must be at least 1")
+        self.shards = shards
+        """The ``shards`` ``GET /gateway/bot`` recommends; None: Discord's 1 per 1,000 guilds (``recommended_shards``)."""
+        self.global_rate_limit = GlobalRateLimit(global_rate) if global_rate is not None else None
+        """Discord's global limit (requests per sliding second; Discord: 50) or None (off, the default)."""
+        self.global_429s = 0
+        """How many requests the global rate limit refused with 429."""
         self._openapi_setting = openapi
         self._openapi: SpecValidator | None = None
         self._openapi_loaded = False
@@ -155,19 +167,53 @@ class FakeDiscord:
     def guilds(self) -> list[Guild]:
         return list(self.world.guilds.values())
 
+    @property
+    def recommended_shards(self) -> int:
+        """``GET /gateway/bot``'s ``shards``: ``shards`` if set, else one per 1,000 guilds the bot is in (at least 1).
+
+        Discord documents ``shards`` as "the recommended number of shards to use when connecting" (Gateway › Get
+        Gateway Bot) without the formula; one shard per 1,000 guilds is its long-standing guidance, and the hard
+        limit is 2,500 guilds per shard (close code 4011).
+        """
+        if self.shards is not None:
+            return self.shards
+        count = sum(1 for g in self.world.guilds.values() if g.has_bot)
+        return max(1, math.ceil(count / 1000))
+
     # -- world building ---------------------------------------------------------------------------------------
 
-    def add_guild(self, name: str, *, bot_permissions: int = perms.DEFAULT_BOT) -> Guild:
-        """Create a guild with the bot in it (GUILD_CREATE is dispatched if the bot is connected)."""
-        return self.world.add_guild(name, bot_permissions=bot_permissions)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        bot_permissions: int = perms.DEFAULT_BOT,
+        preferred_locale: str = "en-US",
+        bot_member: bool = True,
+    ) -> Guild:
+        """Create a guild with the bot in it (GUILD_CREATE is dispatched if the bot is connected).
+
+        ``preferred_locale`` is the guild's language: GUILD_CREATE's ``preferred_locale`` and the ``guild_locale``
+        of interactions there.
+
+        ``bot_member=False`` models a guild that installed only the app's commands (``applications.commands``
+        scope) without the bot user: its members can still run the commands (INTERACTION_CREATE reaches the bot,
+        whose cache does not hold the guild), but the bot gets no other event of it, its REST calls there answer
+        403 Missing Access, and members cannot use components in it (``click``/``select`` raise).
+        """
+        return self.world.add_guild(
+            name, bot_permissions=bot_permissions, preferred_locale=preferred_locale, bot_member=bot_member
+        )
 
     async def wait_until_ready(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot identified and processed READY and every GUILD_CREATE."""
+        """Wait until the bot identified and processed READY and every GUILD_CREATE (on every shard)."""
         try:
             await self.gateway.wait_for(lambda: self.gateway.is_ready, timeout)
         except TimeoutError:
+            gateway = self.gateway
             raise AssertionError(
-                f"the bot did not become ready within {timeout} s (identify_count={self.gateway.identify_count}, "
+                f"the bot did not become ready within {timeout} s (identify_count={gateway.identify_count}, "
+                f"shards ready: {[(i, s.ready) for i, s in gateway.shards.items()]}, "
+                f"gateway closes: {gateway.closed_with}, "
                 f"requests: {[f'{r.method} {r.path} {r.status}' for r in self.requests]})"
             ) from None
 
@@ -244,12 +290,16 @@ class FakeDiscord:
         failure: str = 'Discord shows "This interaction failed"',
     ) -> None:
         """Dispatch the interaction, wait for its initial response (3 s), then let the bot's activity settle."""
-        if self.gateway.current is None:
+        gateway = self.gateway
+        if gateway.owner(record.guild.id) is None:
             # e.g. right after an op 9 or while the bot (re)identifies: give it a moment.
             try:
-                await self.gateway.wait_for(lambda: self.gateway.current is not None, 10.0)
+                await gateway.wait_for(lambda: gateway.owner(record.guild.id) is not None, 10.0)
             except TimeoutError:
-                raise AssertionError(f"{record.label}: the bot is not connected to the gateway") from None
+                raise AssertionError(
+                    f"{record.label}: the bot is not connected to the gateway (no session of the shard of guild "
+                    f"{record.guild.id})"
+                ) from None
         loop = asyncio.get_running_loop()
         self.interactions.mark_dispatched(record)
         await self.gateway.dispatch("INTERACTION_CREATE", record.payload)

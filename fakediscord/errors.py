@@ -44,6 +44,10 @@ def unknown_member() -> APIError:
     return APIError(404, 10007, "Unknown Member")
 
 
+def unknown_role() -> APIError:
+    return APIError(404, 10011, "Unknown Role")
+
+
 def unknown_message() -> APIError:
     return APIError(404, 10008, "Unknown Message")
 

@@ -1,10 +1,17 @@
 """The gateway websocket: HELLO/IDENTIFY/READY, heartbeats, dispatch with sequence numbers, resume and controls.
 
-One bot process with one shard is assumed. Each IDENTIFY creates a session with its own sequence counter and a
-bounded replay buffer; dispatches made while the bot is between connections are buffered and replayed on RESUME,
-then RESUMED is sent, as Discord does. Frames are zlib-stream binary when the client asks for
-``compress=zlib-stream`` (discord.py's default), plain JSON text otherwise (e.g. ``zstd-stream``, which is not
-implemented; discord.py accepts text frames whatever it asked for).
+Each IDENTIFY creates a session with its own sequence counter and a bounded replay buffer; dispatches made while the
+bot is between connections are buffered and replayed on RESUME, then RESUMED is sent, as Discord does. Frames are
+zlib-stream binary when the client asks for ``compress=zlib-stream`` (discord.py's default), plain JSON text
+otherwise (e.g. ``zstd-stream``, which is not implemented; discord.py accepts text frames whatever it asked for).
+
+Sharding follows Discord's developer docs (Gateway › Sharding; Opcodes and Status Codes › Gateway Close Event
+Codes): IDENTIFY may carry ``shard: [shard_id, num_shards]``; each shard is its own session; a guild belongs to shard
+``(guild_id >> 22) % num_shards``, so READY/GUILD_CREATE and every event of that guild (INTERACTION_CREATE included)
+go only to that shard's session, and events without a guild (DMs, user updates) go to shard 0. An IDENTIFY without
+``shard`` is the single shard ``[0, 1]``. A session that would hold more than 2,500 guilds is closed with 4011
+(Sharding required); a malformed ``shard`` is closed with 4010 (Invalid shard). Every control takes an optional
+``shard_id=`` (default: the newest session, which is the only one for an unsharded bot).
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_MS = 41_250
 REPLAY_BUFFER = 2_000
+MAX_GUILDS_PER_SHARD = 2_500
+"""Discord closes a session that would hold more guilds than this with 4011 (Gateway › Sharding)."""
 
 OP_DISPATCH = 0
 OP_HEARTBEAT = 1
@@ -48,6 +57,8 @@ CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
 CLOSE_INVALID_SEQ = 4007
 CLOSE_SESSION_TIMED_OUT = 4009
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
 
 INTENT_GUILDS = 1 << 0
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -67,6 +78,20 @@ _EVENT_INTENTS = {
     "GUILD_SCHEDULED_EVENT_DELETE": INTENT_GUILD_SCHEDULED_EVENTS,
 }
 _ALWAYS = {"READY", "RESUMED", "INTERACTION_CREATE", "GUILD_MEMBERS_CHUNK"}
+_GUILD_ID_IS_ID = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}
+
+
+def shard_for(guild_id: str | int, shard_count: int) -> int:
+    """The shard a guild's events go to: ``(guild_id >> 22) % num_shards`` (Discord docs, Gateway › Sharding)."""
+    return (int(guild_id) >> 22) % max(1, shard_count)
+
+
+def event_guild_id(t: str, d: Any) -> str | None:
+    """The guild a dispatch belongs to (``id`` for GUILD_CREATE/UPDATE/DELETE, else ``guild_id``), if any."""
+    if not isinstance(d, dict):
+        return None
+    value = d.get("id") if t in _GUILD_ID_IS_ID else d.get("guild_id")
+    return str(value) if value is not None else None
 
 
 @dataclass(eq=False)
@@ -112,6 +137,10 @@ class Connection:
 class Session:
     id: str
     intents: int
+    shard_id: int = 0
+    shard_count: int = 1
+    sharded: bool = False
+    """The IDENTIFY carried ``shard`` (READY then echoes it)."""
     seq: int = 0
     buffer: deque[JSON] = field(default_factory=lambda: deque(maxlen=REPLAY_BUFFER))
     connection: Connection | None = None
@@ -120,6 +149,19 @@ class Session:
     """The highest sequence number the client reported in a heartbeat: it has processed every dispatch up to it."""
     ready_seq: int | None = None
     """Sequence number of the last GUILD_CREATE sent after READY."""
+    resumes: int = 0
+    """How many times this session was resumed."""
+
+    @property
+    def ready(self) -> bool:
+        """The client has processed READY and every GUILD_CREATE that followed it."""
+        return self.ready_seq is not None and self.acked_seq >= self.ready_seq
+
+    def owns(self, guild_id: str | None) -> bool:
+        """Events of ``guild_id`` (None: a DM or other non-guild event, shard 0's) go to this session."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return shard_for(guild_id, self.shard_count) == self.shard_id
 
 
 class Gateway:
@@ -133,7 +175,15 @@ class Gateway:
         self.connections: set[Connection] = set()
         self.identify_count = 0
         self.resume_count = 0
+        self.identify_counts: dict[int, int] = {}
+        """Successful IDENTIFYs per shard id."""
+        self.resume_counts: dict[int, int] = {}
+        """Successful RESUMEs per shard id."""
+        self.closed_with: list[tuple[int, str]] = []
+        """Close codes the gateway chose itself (4004, 4010, 4011, ...) with their reason, in order."""
         self.heartbeat_count = 0
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        """A session that would hold more guilds than this is closed with 4011 (Discord: 2,500)."""
         self.received: list[JSON] = []
         """Every frame the client sent, in order (tests can inspect IDENTIFY/RESUME payloads)."""
         self.resume_paths: list[str] = []
@@ -150,8 +200,28 @@ class Gateway:
 
     @property
     def current(self) -> Session | None:
-        """The newest live session (the bot's), if any."""
+        """The newest live session (the bot's; with several shards, the one that identified or resumed last)."""
         return next(reversed(self.sessions.values()), None)
+
+    @property
+    def shards(self) -> dict[int, Session]:
+        """The newest session of every shard id, by shard id."""
+        out: dict[int, Session] = {}
+        for session in self.sessions.values():
+            out[session.shard_id] = session
+        return dict(sorted(out.items()))
+
+    def session(self, shard_id: int | None = None) -> Session | None:
+        """The newest session of ``shard_id`` (None: ``current``)."""
+        if shard_id is None:
+            return self.current
+        return self.shards.get(shard_id)
+
+    def owner(self, guild_id: str | None) -> Session | None:
+        """The newest session that receives ``guild_id``'s events (None: a DM or other non-guild event)."""
+        current = self.current
+        count = current.shard_count if current is not None else 1
+        return next((s for s in reversed(self.sessions.values()) if s.shard_count == count and s.owns(guild_id)), None)
 
     @property
     def connected(self) -> bool:
@@ -160,64 +230,84 @@ class Gateway:
 
     @property
     def is_ready(self) -> bool:
-        """The bot identified and has processed READY and every GUILD_CREATE that followed it."""
-        session = self.current
-        return session is not None and session.ready_seq is not None and session.acked_seq >= session.ready_seq
+        """Every shard of the bot identified and processed READY and every GUILD_CREATE that followed it.
+
+        The shard count is the one the newest session identified with; an unsharded bot is one shard.
+        """
+        current = self.current
+        if current is None:
+            return False
+        count = current.shard_count
+        newest = {s.shard_id: s for s in self.sessions.values() if s.shard_count == count}
+        return all(shard_id in newest and newest[shard_id].ready for shard_id in range(count))
 
     # The controls below act immediately and return an awaitable that completes once the frame was written, so
-    # both ``fd.gateway.send_reconnect()`` and ``await fd.gateway.send_reconnect()`` work.
+    # both ``fd.gateway.send_reconnect()`` and ``await fd.gateway.send_reconnect()`` work. ``shard_id`` picks the
+    # shard's session; None means the newest session (the only one of an unsharded bot).
 
-    def dispatch(self, t: str, d: JSON) -> asyncio.Future[None]:
-        """Send a dispatch to the bot (buffered for replay if it is between connections)."""
-        return _all(self._dispatch(t, lambda _session: d))
+    def dispatch(self, t: str, d: JSON, *, shard_id: int | None = None) -> asyncio.Future[None]:
+        """Send a dispatch to the bot (buffered for replay if it is between connections).
 
-    def send_reconnect(self) -> asyncio.Future[None]:
+        It goes to the shard that owns its guild (``guild_id``, or ``id`` for GUILD_CREATE/UPDATE/DELETE; shard 0
+        when there is none), or to ``shard_id`` if given.
+        """
+        return _all(self._dispatch(t, lambda _session: d, event_guild_id(t, d), shard_id=shard_id))
+
+    def send_reconnect(self, shard_id: int | None = None) -> asyncio.Future[None]:
         """op 7: the client closes with 4000 and resumes on ``resume_gateway_url``."""
-        return self._send_op({"op": OP_RECONNECT, "d": None})
+        return self._send_op({"op": OP_RECONNECT, "d": None}, self._target(shard_id))
 
-    def invalidate_session(self, resumable: bool) -> asyncio.Future[None]:
+    def invalidate_session(self, resumable: bool, shard_id: int | None = None) -> asyncio.Future[None]:
         """op 9: resumable=False discards the session so the bot must IDENTIFY again (after its 5 s sleep)."""
-        session = self.current
+        session = self._target(shard_id)
         fut = self._send_op({"op": OP_INVALID_SESSION, "d": resumable}, session)
         if session is not None and not resumable:
             session.resumable = False
             self.sessions.pop(session.id, None)
         return fut
 
-    def close(self, code: int = 4000, message: str = "") -> asyncio.Future[None]:
+    def close(self, code: int = 4000, message: str = "", shard_id: int | None = None) -> asyncio.Future[None]:
         """Close the bot's websocket with ``code``; 4007/4009 also make the session non-resumable."""
-        session = self.current
+        session = self._target(shard_id)
         if session is None or session.connection is None:
             return _done()
         if code in (CLOSE_INVALID_SEQ, CLOSE_SESSION_TIMED_OUT):
             session.resumable = False
         return self._spawn(session.connection.ws.close(code=code, message=message.encode()))
 
-    def drop(self) -> asyncio.Future[None]:
+    def drop(self, shard_id: int | None = None) -> asyncio.Future[None]:
         """Abort the TCP connection without a close frame (the client backs off, then resumes)."""
-        session = self.current
+        session = self._target(shard_id)
         if session is not None and session.connection is not None:
             transport = session.connection.transport
             if isinstance(transport, asyncio.WriteTransport):
                 transport.abort()
         return _done()
 
-    def request_heartbeat(self) -> asyncio.Future[None]:
+    def request_heartbeat(self, shard_id: int | None = None) -> asyncio.Future[None]:
         """A server-sent op 1 makes the client heartbeat immediately."""
-        return self._send_op({"op": OP_HEARTBEAT, "d": None})
+        return self._send_op({"op": OP_HEARTBEAT, "d": None}, self._target(shard_id))
 
-    async def sync(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot has processed every dispatch sent so far.
+    async def sync(self, timeout: float = 5.0, shard_id: int | None = None) -> None:  # noqa: ASYNC109
+        """Wait until the bot has processed every dispatch sent so far (on every shard, or on ``shard_id``).
 
         Sends op 1; the client answers with a heartbeat carrying the last sequence number it handled, and it
         handles frames in order, so an answer with ``d >= seq`` proves the earlier dispatches were parsed.
         """
-        session = self.current
-        if session is None or session.connection is None:
-            raise RuntimeError("the bot is not connected to the gateway")
-        target = session.seq
-        await self.request_heartbeat()
-        await self.wait_for(lambda: session.acked_seq >= target, timeout)
+        if shard_id is not None:
+            targets = [self.shards.get(shard_id)]
+        else:
+            current = self.current
+            count = current.shard_count if current is not None else 1
+            targets = [s for s in self.shards.values() if s.shard_count == count] or [current]
+        wanted: list[tuple[Session, int]] = []
+        for session in targets:
+            if session is None or session.connection is None:
+                raise RuntimeError("the bot is not connected to the gateway")
+            wanted.append((session, session.seq))
+        for session, _target in wanted:
+            await self._send_op({"op": OP_HEARTBEAT, "d": None}, session)
+        await self.wait_for(lambda: all(s.acked_seq >= target for s, target in wanted), timeout)
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until ``predicate()`` holds, re-checked after every gateway state change."""
@@ -241,10 +331,10 @@ class Gateway:
     # -- hooks used by the facade ---------------------------------------------------------------------------
 
     def dispatch_nowait(self, t: str, d: JSON) -> None:
-        self._dispatch(t, lambda _session: d)
+        self._dispatch(t, lambda _session: d, event_guild_id(t, d))
 
     def guild_added(self, guild: Guild) -> None:
-        self._dispatch("GUILD_CREATE", lambda session: guild.to_json(intents=session.intents))
+        self._dispatch("GUILD_CREATE", lambda session: guild.to_json(intents=session.intents), guild.id)
 
     # -- websocket handler ----------------------------------------------------------------------------------
 
@@ -294,35 +384,53 @@ class Gateway:
         elif op == OP_RESUME:
             await self._resume(conn, data or {})
         elif conn.session is None:
-            await conn.ws.close(code=CLOSE_NOT_AUTHENTICATED, message=b"Not authenticated.")
+            await self._close(conn, CLOSE_NOT_AUTHENTICATED, "Not authenticated.")
         elif op == OP_REQUEST_GUILD_MEMBERS:
             self._members_chunk(conn, data or {})
         elif op in (OP_PRESENCE_UPDATE, OP_VOICE_STATE_UPDATE):
             return
         else:
-            await conn.ws.close(code=CLOSE_UNKNOWN_OPCODE, message=b"Unknown opcode.")
+            await self._close(conn, CLOSE_UNKNOWN_OPCODE, "Unknown opcode.")
 
     async def _identify(self, conn: Connection, data: JSON) -> None:
         if conn.session is not None:
-            await conn.ws.close(code=CLOSE_ALREADY_AUTHENTICATED, message=b"Already authenticated.")
+            await self._close(conn, CLOSE_ALREADY_AUTHENTICATED, "Already authenticated.")
             return
         if data.get("token") != self.token:
-            await conn.ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
+            await self._close(conn, CLOSE_AUTHENTICATION_FAILED, "Authentication failed.")
             return
-        # One bot, one shard: a new IDENTIFY supersedes sessions whose connection is gone (e.g. a killed bot).
+        shard = _parse_shard(data.get("shard"))
+        if shard is None:
+            await self._close(conn, CLOSE_INVALID_SHARD, "Invalid shard.")
+            return
+        shard_id, shard_count = shard
+        world = self.world
+        guilds = [g for g in world.guilds.values() if g.has_bot and shard_for(g.id, shard_count) == shard_id]
+        if len(guilds) > self.max_guilds_per_shard:
+            await self._close(conn, CLOSE_SHARDING_REQUIRED, "Sharding required.")
+            return
+        # A new IDENTIFY supersedes this shard's sessions whose connection is gone (e.g. a killed bot), and any
+        # dead session of a different shard count (the bot resharded).
         for old in [s for s in self.sessions.values() if s.connection is None]:
-            del self.sessions[old.id]
+            if old.shard_id == shard_id or old.shard_count != shard_count:
+                del self.sessions[old.id]
         self._session_counter += 1
-        session = Session(f"fake-session-{self._session_counter}", int(data.get("intents", 0)))
+        session = Session(
+            f"fake-session-{self._session_counter}",
+            int(data.get("intents", 0)),
+            shard_id=shard_id,
+            shard_count=shard_count,
+            sharded="shard" in data,
+        )
         session.connection = conn
         conn.session = session
         self.sessions[session.id] = session
         self.identify_count += 1
-        world = self.world
-        ready = {
+        self.identify_counts[shard_id] = self.identify_counts.get(shard_id, 0) + 1
+        ready: JSON = {
             "v": 10,
             "user": {**world.bot_user.to_json(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": g.id, "unavailable": True} for g in world.guilds.values()],
+            "guilds": [{"id": g.id, "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_url,
@@ -333,23 +441,25 @@ class Gateway:
             "user_settings": {},
             "guild_join_requests": [],
             "geo_ordered_rtc_regions": [],
-            "shard": [0, 1],
         }
+        if session.sharded:
+            ready["shard"] = [shard_id, shard_count]
         futures = [self._send_dispatch(session, "READY", ready)]
-        futures += [
-            self._send_dispatch(session, "GUILD_CREATE", g.to_json(intents=session.intents))
-            for g in world.guilds.values()
-        ]
+        futures += [self._send_dispatch(session, "GUILD_CREATE", g.to_json(intents=session.intents)) for g in guilds]
         session.ready_seq = session.seq
         # Ask for a heartbeat: its sequence number tells when the client has processed READY + GUILD_CREATEs.
         futures.append(conn.send({"op": OP_HEARTBEAT, "d": None}))
         await _settle(futures)
 
+    async def _close(self, conn: Connection, code: int, reason: str) -> None:
+        self.closed_with.append((code, reason))
+        await conn.ws.close(code=code, message=reason.encode())
+
     async def _resume(self, conn: Connection, data: JSON) -> None:
         session = self.sessions.get(str(data.get("session_id")))
         self.resume_paths.append(conn.path)
         if data.get("token") != self.token:
-            await conn.ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
+            await self._close(conn, CLOSE_AUTHENTICATION_FAILED, "Authentication failed.")
             return
         if session is None or not session.resumable:
             if session is not None:
@@ -363,6 +473,8 @@ class Gateway:
         session.connection = conn
         conn.session = session
         self.resume_count += 1
+        session.resumes += 1
+        self.resume_counts[session.shard_id] = self.resume_counts.get(session.shard_id, 0) + 1
         futures = [conn.send(p) for p in list(session.buffer) if p["s"] > last_seq]
         futures.append(self._send_dispatch(session, "RESUMED", {}))
         await _settle(futures)
@@ -384,10 +496,21 @@ class Gateway:
 
     # -- internals ------------------------------------------------------------------------------------------
 
-    def _dispatch(self, t: str, build: Callable[[Session], JSON]) -> list[asyncio.Future[None]]:
+    def _dispatch(
+        self, t: str, build: Callable[[Session], JSON], guild_id: str | None, *, shard_id: int | None = None
+    ) -> list[asyncio.Future[None]]:
+        """Send to the sessions of the shard owning ``guild_id`` (or of ``shard_id``) that want ``t``.
+
+        Events of a guild the bot is not a member of are not sent (Discord sends a bot only its guilds' events),
+        except INTERACTION_CREATE, which reaches an app whose commands are installed there.
+        """
+        guild = self.world.guilds.get(guild_id) if guild_id is not None else None
+        if guild is not None and not guild.has_bot and t != "INTERACTION_CREATE":
+            return []
         futures: list[asyncio.Future[None]] = []
         for session in list(self.sessions.values()):
-            if not self._wants(session, t):
+            owner = session.shard_id == shard_id if shard_id is not None else session.owns(guild_id)
+            if not owner or not self._wants(session, t):
                 continue
             d = build(session)
             if t in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
@@ -421,8 +544,10 @@ class Gateway:
         done.set_result(None)
         return done
 
-    def _send_op(self, payload: JSON, session: Session | None = None) -> asyncio.Future[None]:
-        session = session or self.current
+    def _target(self, shard_id: int | None) -> Session | None:
+        return self.current if shard_id is None else self.shards.get(shard_id)
+
+    def _send_op(self, payload: JSON, session: Session | None) -> asyncio.Future[None]:
         if session is None or session.connection is None:
             raise RuntimeError("the bot is not connected to the gateway")
         return _all([session.connection.send(payload)])
@@ -446,6 +571,20 @@ class Gateway:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+def _parse_shard(value: Any) -> tuple[int, int] | None:
+    """``shard: [shard_id, num_shards]`` from IDENTIFY (absent: ``(0, 1)``); None if malformed (close 4010)."""
+    if value is None:
+        return 0, 1
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in value):
+        return None
+    shard_id, shard_count = value
+    if shard_count < 1 or not 0 <= shard_id < shard_count:
+        return None
+    return shard_id, shard_count
 
 
 def _done() -> asyncio.Future[None]:

@@ -162,6 +162,10 @@ class Interactions:
         self.emit = emit
         """Dispatch a gateway event (MESSAGE_CREATE/UPDATE/DELETE for non-ephemeral messages)."""
         self.deadline = deadline
+        self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
+        """Largest file (bytes) Discord accepts in an upload; interactions report it as ``attachment_size_limit``.
+
+        10 MiB is the limit for a guild without boosts; bigger uploads are answered 413 40005."""
         self.by_id: dict[str, InteractionRecord] = {}
         self.by_token: dict[str, InteractionRecord] = {}
 
@@ -202,17 +206,17 @@ class Interactions:
             "token": record.token,
             "version": 1,
             "guild_id": guild.id,
-            "guild": {"id": guild.id, "locale": "en-US", "features": []},
+            "guild": {"id": guild.id, "locale": guild.preferred_locale, "features": []},
             "channel_id": channel.id,
             "channel": channel_json,
             "member": member_json,
-            "app_permissions": str(guild.bot_permissions_in(channel)),
-            "locale": "en-US",
-            "guild_locale": "en-US",
+            "app_permissions": str(guild.app_permissions_in(channel)),
+            "locale": member.locale,
+            "guild_locale": guild.preferred_locale,
             "entitlements": [],
             "authorizing_integration_owners": {"0": guild.id},
             "context": 0,
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": self.attachment_size_limit,
             "data": data,
         }
         if source is not None:

@@ -10,16 +10,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from .locales import LOCALES
 
 JSON = dict[str, Any]
+LOCALE_CHOICES = "(" + ", ".join(sorted(LOCALES)) + ")"
 
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
+r"""Discord's CHAT_INPUT name rule ``^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$`` (lower case where it exists)."""
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 MAX_ACTION_ROWS = 5
 MAX_COMMANDS_PER_TYPE = 100
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_DESCRIPTION = 1024
 
 ACTION_ROW = 1
 BUTTON = 2
@@ -29,6 +36,10 @@ SELECT_TYPES = {3, 5, 6, 7, 8}
 LABEL = 18
 LINK_STYLE = 5
 PREMIUM_STYLE = 6
+
+WEB_SCHEMES = ("http", "https")
+MEDIA_SCHEMES = ("http", "https", "attachment")
+"""Embed media (image, thumbnail, author/footer icons) may also point at an uploaded file: ``attachment://a.png``."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,13 @@ def check_message(body: JSON, *, prefix: str = "") -> list[Violation]:
         _check_allowed_mentions(c, body["allowed_mentions"], _join(prefix, "allowed_mentions"))
     if "nonce" in body and body["nonce"] is not None:
         _check_nonce(c, body["nonce"], _join(prefix, "nonce"))
+    attachments = body.get("attachments")
+    if isinstance(attachments, list):
+        base = _join(prefix, "attachments")
+        c.max_items(base, attachments, MAX_ATTACHMENTS)
+        for i, att in enumerate(attachments):
+            if isinstance(att, dict):
+                c.max_len(f"{base}.{i}.description", att.get("description"), MAX_ATTACHMENT_DESCRIPTION)
     return c.items
 
 
@@ -118,8 +136,67 @@ def _check_embeds(c: _Collector, embeds: list[Any], prefix: str) -> None:
         if isinstance(author, dict):
             c.max_len(f"{path}.author.name", author.get("name"), 256)
             total += len(author.get("name") or "")
+        _check_embed_urls(c, embed, path)
     if total > MAX_EMBED_TOTAL:
         c.add(base, "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
+
+
+def _check_embed_urls(c: _Collector, embed: JSON, path: str) -> None:
+    _check_url(c, f"{path}.url", embed.get("url"), WEB_SCHEMES)
+    author = embed.get("author")
+    if isinstance(author, dict):
+        _check_url(c, f"{path}.author.url", author.get("url"), WEB_SCHEMES)
+        _check_url(c, f"{path}.author.icon_url", author.get("icon_url"), MEDIA_SCHEMES)
+    footer = embed.get("footer")
+    if isinstance(footer, dict):
+        _check_url(c, f"{path}.footer.icon_url", footer.get("icon_url"), MEDIA_SCHEMES)
+    for key in ("image", "thumbnail"):
+        media = embed.get(key)
+        if isinstance(media, dict):
+            _check_url(c, f"{path}.{key}.url", media.get("url"), MEDIA_SCHEMES)
+
+
+def url_problem(value: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> tuple[str, str] | None:
+    """Discord's answer to an embed URL it refuses, as ``(code, message)``; None if it accepts the URL.
+
+    Discord answers ``URL_TYPE_INVALID_URL`` "Not a well formed URL." for anything that does not parse as an
+    absolute URL with a plausible host (whitespace, no scheme, empty host, a host without a dot, ``localhost``)
+    and ``URL_TYPE_INVALID_SCHEME`` for another scheme. ``attachment://name`` (when allowed) needs only a name.
+    """
+    malformed = ("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+    if not value or any(ch.isspace() for ch in value) or "://" not in value:
+        return malformed
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return malformed
+    scheme = parts.scheme.lower()
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        return malformed
+    if scheme not in schemes:
+        allowed = "(" + ", ".join(repr(s) for s in schemes) + ")"
+        return "URL_TYPE_INVALID_SCHEME", f'Scheme "{parts.scheme}" is not supported. Scheme must be one of {allowed}.'
+    if scheme == "attachment":
+        return None if (parts.netloc + parts.path).strip("/") else malformed
+    host = (parts.hostname or "").rstrip(".")
+    if port == 0 or not host or "." not in host or host == "localhost" or host.endswith(".localhost"):
+        return malformed
+    labels = host.split(".")
+    if any(not label or not re.fullmatch(r"[\w-]+", label) for label in labels):
+        return malformed
+    return None
+
+
+def _check_url(c: _Collector, path: str, value: Any, schemes: tuple[str, ...]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        c.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        return
+    problem = url_problem(value, schemes)
+    if problem is not None:
+        c.add(path, *problem)
 
 
 def _check_components(c: _Collector, rows: list[Any], base: str) -> None:
@@ -264,16 +341,51 @@ def check_commands(commands: Any) -> list[Violation]:
     return c.items
 
 
-def _check_command_node(c: _Collector, node: JSON, path: str, *, is_chat_input: bool) -> None:
-    name = node.get("name")
+def _valid_chat_input_name(name: Any) -> bool:
+    return isinstance(name, str) and COMMAND_NAME.match(name) is not None and name == name.lower()
+
+
+def _check_name(c: _Collector, path: str, name: Any, *, is_chat_input: bool) -> None:
     if is_chat_input:
-        if not isinstance(name, str) or not COMMAND_NAME.match(name) or name != name.lower():
-            c.add(f"{path}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
-        description = node.get("description")
-        if not isinstance(description, str) or not 1 <= len(description) <= 100:
-            c.add(f"{path}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-    else:
-        c.length_between(f"{path}.name", name, 1, 32)
+        if not _valid_chat_input_name(name):
+            c.add(path, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+    elif not isinstance(name, str) or not 1 <= len(name) <= 32:
+        c.add(path, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
+
+
+def _check_text(c: _Collector, path: str, value: Any, low: int, high: int) -> None:
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        c.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+
+
+def _localized(c: _Collector, node: JSON, key: str, path: str) -> dict[str, Any]:
+    """The valid-locale entries of ``node[key]`` (``name_localizations``...); unknown locales are violations."""
+    mapping = node.get(key)
+    if not isinstance(mapping, dict):
+        return {}
+    valid: dict[str, Any] = {}
+    for locale, value in mapping.items():
+        if locale in LOCALES:
+            valid[locale] = value
+        else:
+            c.add(f"{path}.{key}.{locale}", "BASE_TYPE_CHOICES", f"Value must be one of {LOCALE_CHOICES}.")
+    return valid
+
+
+def _check_localizations(c: _Collector, node: JSON, path: str, *, is_chat_input: bool) -> None:
+    """``name_localizations``/``description_localizations`` follow the rules of ``name``/``description``."""
+    for locale, value in _localized(c, node, "name_localizations", path).items():
+        _check_name(c, f"{path}.name_localizations.{locale}", value, is_chat_input=is_chat_input)
+    for locale, value in _localized(c, node, "description_localizations", path).items():
+        if is_chat_input:
+            _check_text(c, f"{path}.description_localizations.{locale}", value, 1, 100)
+
+
+def _check_command_node(c: _Collector, node: JSON, path: str, *, is_chat_input: bool) -> None:
+    _check_name(c, f"{path}.name", node.get("name"), is_chat_input=is_chat_input)
+    if is_chat_input:
+        _check_text(c, f"{path}.description", node.get("description"), 1, 100)
+    _check_localizations(c, node, path, is_chat_input=is_chat_input)
     options = node.get("options") or []
     c.max_items(f"{path}.options", options, 25)
     for j, opt in enumerate(options):
@@ -283,6 +395,11 @@ def _check_command_node(c: _Collector, node: JSON, path: str, *, is_chat_input: 
         _check_command_node(c, opt, opt_path, is_chat_input=True)
         choices = opt.get("choices") or []
         c.max_items(f"{opt_path}.choices", choices, 25)
+        for k, choice in enumerate(choices):
+            if isinstance(choice, dict):
+                choice_path = f"{opt_path}.choices.{k}"
+                for locale, value in _localized(c, choice, "name_localizations", choice_path).items():
+                    _check_text(c, f"{choice_path}.name_localizations.{locale}", value, 1, 100)
         if choices and opt.get("autocomplete"):
             c.add(
                 f"{opt_path}.autocomplete",

@@ -48,9 +48,11 @@ def attachments_for(body: JSON, files: list[StoredFile], kept: list[JSON] | None
             described[str(att["id"])] = att
     out = list(kept or [])
     for index, stored in enumerate(files):
-        meta = described.get(str(index), {})
+        meta = described.get(str(index if stored.upload_index is None else stored.upload_index), {})
         if meta.get("description"):
             stored.description = str(meta["description"])
+        if meta.get("filename"):
+            stored.filename = str(meta["filename"])
         out.append(stored.to_json())
     return out
 

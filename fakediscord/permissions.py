@@ -27,6 +27,8 @@ MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 CONNECT = 1 << 20
 SPEAK = 1 << 21
+MUTE_MEMBERS = 1 << 22
+MOVE_MEMBERS = 1 << 24
 CHANGE_NICKNAME = 1 << 26
 MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
@@ -70,6 +72,10 @@ DEFAULT_BOT = (
     | SEND_MESSAGES_IN_THREADS
 )
 """Permissions of the bot's managed role, i.e. what a typical invite link grants."""
+
+INTERACTION_RESPONSE_PERMISSIONS = ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE | USE_EXTERNAL_EMOJIS
+"""What an app without a bot user can use in interaction responses; its ``app_permissions`` is @everyone's limited
+to these (Discord change log 2022-06-29, "Calculated Permissions in Interaction Payloads")."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,31 @@ from .faults import Fault
 from .interactions import InteractionRecord
 from .limits import Violation, check_callback, check_commands, check_message, error_tree
 from .messages import REPLY, apply_edit, build_message
-from .state import VOICE_CHANNEL, Channel, Guild, Message, StoredFile, World
+from .state import (
+    EVENT_ACTIVE,
+    EVENT_EXTERNAL,
+    EVENT_SCHEDULED,
+    EVENT_STAGE_INSTANCE,
+    EVENT_TRANSITIONS,
+    EVENT_VOICE,
+    GUILD_SCHEDULED_EVENT_CREATE,
+    GUILD_SCHEDULED_EVENT_DELETE,
+    GUILD_SCHEDULED_EVENT_UPDATE,
+    MEMBER_ROLE_UPDATE,
+    STAGE_CHANNEL,
+    VOICE_CHANNEL,
+    AuditLogEntry,
+    Channel,
+    Guild,
+    GuildMember,
+    Message,
+    Role,
+    ScheduledEvent,
+    StoredFile,
+    World,
+    image_hash,
+    iso_utc,
+)
 
 if TYPE_CHECKING:
     from .core import FakeDiscord
@@ -38,6 +63,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger(__name__)
 
 API = "/api/v10"
+MAX_OPEN_EVENTS = 100
+"""A guild can have at most 100 events with SCHEDULED or ACTIVE status."""
 UNAUTHENTICATED_PREFIXES = ("/interactions/", "/webhooks/")
 
 
@@ -114,12 +141,13 @@ async def read_body(request: web.Request) -> tuple[Any, list[StoredFile], str | 
                     return None, [], "payload_json is not valid JSON"
             elif part.name is not None and part.name.startswith("files["):
                 data = await part.read(decode=False)
+                index = part.name[len("files[") :].rstrip("]")
                 files.append(
-                    StoredFile(
-                        id="",
-                        filename=part.filename or part.name,
-                        data=bytes(data),
-                        content_type=part.headers.get("Content-Type"),
+                    StoredFile.from_upload(
+                        part.filename or part.name,
+                        bytes(data),
+                        part.headers.get("Content-Type"),
+                        int(index) if index.isdigit() else None,
                     )
                 )
         return payload, files, None
@@ -140,6 +168,20 @@ def _iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _without_localizations(node: JSON, locale: str | None) -> JSON:
+    """A command (or option, or choice) as listed without ``with_localizations``."""
+    out = {k: v for k, v in node.items() if k not in ("name_localizations", "description_localizations")}
+    if locale is not None:
+        for field_name in ("name", "description"):
+            mapping = node.get(f"{field_name}_localizations")
+            if isinstance(mapping, dict) and locale in mapping:
+                out[f"{field_name}_localized"] = mapping[locale]
+    for key in ("options", "choices"):
+        if isinstance(node.get(key), list):
+            out[key] = [_without_localizations(x, locale) if isinstance(x, dict) else x for x in node[key]]
+    return out
 
 
 class RestApi:
@@ -197,6 +239,9 @@ class RestApi:
         r.add_get(a + "/guilds/{guild_id}/roles/{role_id}", self.get_role)
         r.add_get(a + "/guilds/{guild_id}/members", self.list_members)
         r.add_get(a + "/guilds/{guild_id}/members/{user_id}", self.get_member)
+        member_role = a + "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+        r.add_put(member_role, self.add_member_role)
+        r.add_delete(member_role, self.remove_member_role)
         ev = a + "/guilds/{guild_id}/scheduled-events"
         r.add_get(ev, self.list_events)
         r.add_post(ev, self.create_event)
@@ -243,6 +288,13 @@ class RestApi:
         self, request: web.Request, handler: Handler, rec: RecordedRequest, problem: str | None
     ) -> web.StreamResponse:
         fd = self.fd
+        global_limit = fd.global_rate_limit
+        # Interaction endpoints (callback, @original, followups) are exempt from the global limit (Rate Limits doc).
+        if global_limit is not None and not rec.path.startswith(UNAUTHENTICATED_PREFIXES):
+            retry_after = global_limit.hit(asyncio.get_running_loop().time())
+            if retry_after is not None:
+                fd.global_429s += 1
+                return self._global_429(retry_after)
         authorized = request.headers.get("Authorization") == f"Bot {fd.token}"
         if not authorized and not rec.path.startswith(UNAUTHENTICATED_PREFIXES):
             return self._error(errors.unauthorized())
@@ -255,6 +307,9 @@ class RestApi:
                 return self._fault_response(fault, rec)
         if problem is not None:
             return self._error(errors.APIError(400, 50109, f"The request body contains invalid JSON. ({problem})"))
+        max_file = fd.interactions.attachment_size_limit
+        if any(f.size > max_file for f in rec.files):  # checked on upload, before the route's own rules
+            return self._error(errors.APIError(413, 40005, "Request entity too large"))
         try:
             response = await handler(request)
         except errors.APIError as exc:
@@ -273,6 +328,20 @@ class RestApi:
 
     def _error(self, exc: errors.APIError) -> web.Response:
         return json_response(exc.body(), exc.status)
+
+    def _global_429(self, retry_after: float) -> web.Response:
+        """Discord's global-limit 429 (Rate Limits › Example Exceeded Global Rate Limit Response).
+
+        ``Via`` is there because discord.py takes a 429 without it for a Cloudflare ban and does not retry.
+        """
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+        }
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+        return json_response(body, 429, headers)
 
     def _fault_response(self, fault: Fault, rec: RecordedRequest) -> web.Response:
         if fault.kind == "429":
@@ -357,6 +426,8 @@ class RestApi:
         guild = self.world.guilds.get(guild_id)
         if not isinstance(guild, Guild):
             raise errors.unknown_guild()
+        if not guild.has_bot:  # commands-only install: the bot user cannot read the guild
+            raise errors.missing_access()
         return guild
 
     def _channel(self, channel_id: str, *, need: int = perms.VIEW_CHANNEL) -> Channel:
@@ -415,7 +486,7 @@ class RestApi:
         return json_response(
             {
                 "url": self.fd.gateway_url,
-                "shards": 1,
+                "shards": self.fd.recommended_shards,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
             }
         )
@@ -462,8 +533,13 @@ class RestApi:
         return command
 
     async def list_commands(self, request: web.Request) -> web.Response:
+        """Without ``with_localizations=true`` Discord leaves out the localization dictionaries and gives
+        ``name_localized``/``description_localized`` for the ``X-Discord-Locale`` of the request instead."""
         _guild, commands = self._command_scope(request)
-        return json_response(commands or [])
+        if request.query.get("with_localizations", "").lower() in ("1", "true"):
+            return json_response(commands or [])
+        locale = request.headers.get("X-Discord-Locale")
+        return json_response([_without_localizations(c, locale) for c in commands or []])
 
     async def put_commands(self, request: web.Request) -> web.Response:
         guild, previous = self._command_scope(request)
@@ -754,7 +830,7 @@ class RestApi:
         guild = self._guild(request.match_info["guild_id"])
         role = guild.roles.get(request.match_info["role_id"])
         if role is None:
-            raise errors.APIError(404, 10011, "Unknown Role")
+            raise errors.unknown_role()
         return json_response(role.to_json())
 
     async def list_members(self, request: web.Request) -> web.Response:
@@ -774,17 +850,93 @@ class RestApi:
             raise errors.unknown_member()
         return json_response(member.to_json())
 
+    # -- member roles ---------------------------------------------------------------------------------------
+
+    def _member_role(self, request: web.Request) -> tuple[Guild, GuildMember, Role]:
+        """Discord's checks for granting/removing a role: Manage Roles, a known member and role, and the role
+        strictly below the bot's highest role (position, then age); managed roles and @everyone are refused."""
+        guild = self._guild(request.match_info["guild_id"])
+        bot = guild.bot_member
+        if not guild.base_permissions(bot) & perms.MANAGE_ROLES:
+            raise errors.missing_permissions()
+        member = guild.members.get(request.match_info["user_id"])
+        if member is None:
+            raise errors.unknown_member()
+        role = guild.roles.get(request.match_info["role_id"])
+        if role is None:
+            raise errors.unknown_role()
+        if role is guild.everyone or role.managed:
+            raise errors.missing_permissions()
+        if bot.id != guild.owner_id and guild.role_rank(role) >= guild.role_rank(guild.top_role(bot)):
+            raise errors.missing_permissions()
+        return guild, member, role
+
+    def _member_roles_changed(
+        self, request: web.Request, guild: Guild, member: GuildMember, key: str, role: Role
+    ) -> None:
+        self._audit(
+            request,
+            guild,
+            MEMBER_ROLE_UPDATE,
+            member.id,
+            [{"key": key, "new_value": [{"id": role.id, "name": role.name}]}],
+        )
+        data = member.to_json()
+        data["guild_id"] = guild.id
+        self.fd.dispatch("GUILD_MEMBER_UPDATE", data)
+
+    async def add_member_role(self, request: web.Request) -> web.Response:
+        guild, member, role = self._member_role(request)
+        if role.id not in member.role_ids:
+            member.role_ids.append(role.id)
+            self._member_roles_changed(request, guild, member, "$add", role)
+        return no_content()
+
+    async def remove_member_role(self, request: web.Request) -> web.Response:
+        guild, member, role = self._member_role(request)
+        if role.id in member.role_ids:
+            member.role_ids.remove(role.id)
+            self._member_roles_changed(request, guild, member, "$remove", role)
+        return no_content()
+
     # -- scheduled events -----------------------------------------------------------------------------------
 
     def _event_guild(self, request: web.Request) -> Guild:
         return self._guild(request.match_info["guild_id"])
 
-    def _need_event_perms(self, guild: Guild) -> None:
-        have = guild.base_permissions(guild.bot_member)
-        if not have & (perms.MANAGE_EVENTS | perms.CREATE_EVENTS):
+    def _bot_can_see_event(self, guild: Guild, event: ScheduledEvent) -> bool:
+        """Voice/stage events need VIEW_CHANNEL in their channel; external ones need nothing (docs table)."""
+        channel = guild.channels.get(event.channel_id) if event.channel_id is not None else None
+        return channel is None or bool(guild.bot_permissions_in(channel) & perms.VIEW_CHANNEL)
+
+    def _stored_event(self, request: web.Request, guild: Guild) -> ScheduledEvent:
+        event = guild.scheduled_events.get(request.match_info["guild_scheduled_event_id"])
+        if event is None or not self._bot_can_see_event(guild, event):
+            raise errors.unknown_event()
+        return event
+
+    def _need_event_perms(self, guild: Guild, entity_type: Any, channel_id: Any, *, creator_id: str | None) -> None:
+        """Discord's table: MANAGE_EVENTS, or CREATE_EVENTS for creating and for the bot's own events; voice events
+        also need VIEW_CHANNEL + CONNECT and stage events MANAGE_CHANNELS + MUTE_MEMBERS + MOVE_MEMBERS, all
+        computed in the event's channel (guild-level for external events)."""
+        channel = guild.channels.get(str(channel_id)) if channel_id is not None else None
+        if entity_type in (EVENT_VOICE, EVENT_STAGE_INSTANCE) and channel is not None:
+            have = guild.bot_permissions_in(channel)
+        else:
+            have = guild.base_permissions(guild.bot_member)
+        own = creator_id is None or creator_id == self.world.bot_user.id
+        if not have & (perms.MANAGE_EVENTS | (perms.CREATE_EVENTS if own else 0)):
+            raise errors.missing_permissions()
+        need = 0
+        if entity_type == EVENT_VOICE:
+            need = perms.VIEW_CHANNEL | perms.CONNECT
+        elif entity_type == EVENT_STAGE_INSTANCE:
+            need = perms.MANAGE_CHANNELS | perms.MUTE_MEMBERS | perms.MOVE_MEMBERS
+        if have & need != need:
             raise errors.missing_permissions()
 
     def _event_violations(self, guild: Guild, event: JSON, *, check_start: bool) -> list[Violation]:
+        """Rules of a (merged) event the spec cannot express: lengths, times, per-entity-type fields."""
         out: list[Violation] = []
         name = event.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
@@ -803,6 +955,8 @@ class RestApi:
                     "scheduled_start_time", "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST", "Cannot schedule event in the past."
                 )
             )
+        if event.get("scheduled_end_time") is not None and end is None:
+            out.append(Violation("scheduled_end_time", "DATE_TIME_TYPE_PARSE", "Could not parse the date time"))
         if start is not None and end is not None and end <= start:
             out.append(
                 Violation(
@@ -811,117 +965,127 @@ class RestApi:
                     "Cannot schedule event to end before starting.",
                 )
             )
-        if entity_type == 3:
-            metadata = event.get("entity_metadata") or {}
+        if entity_type == EVENT_EXTERNAL:
+            metadata = event.get("entity_metadata")
             location = metadata.get("location") if isinstance(metadata, dict) else None
-            if not isinstance(location, str) or not 1 <= len(location) <= 100:
+            if not isinstance(location, str) or not location:
                 out.append(Violation("entity_metadata.location", "BASE_TYPE_REQUIRED", "This field is required"))
-            if end is None:
-                out.append(Violation("scheduled_end_time", "BASE_TYPE_REQUIRED", "This field is required"))
-        elif entity_type in (1, 2):
-            channel = guild.channels.get(str(event.get("channel_id")))
-            want = 13 if entity_type == 1 else VOICE_CHANNEL
-            if channel is None or channel.type != want:
+            elif len(location) > 100:
                 out.append(
                     Violation(
-                        "channel_id",
-                        "BASE_TYPE_REQUIRED",
-                        "This field is required (a " + ("stage" if want == 13 else "voice") + " channel of the guild)",
+                        "entity_metadata.location", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
                     )
                 )
+            if end is None:
+                out.append(Violation("scheduled_end_time", "BASE_TYPE_REQUIRED", "This field is required"))
+            if event.get("channel_id") is not None:
+                out.append(
+                    Violation("channel_id", "GUILD_SCHEDULED_EVENT_CHANNEL_INVALID", "Must be null for external events")
+                )
+        elif entity_type in (EVENT_STAGE_INSTANCE, EVENT_VOICE):
+            want = STAGE_CHANNEL if entity_type == EVENT_STAGE_INSTANCE else VOICE_CHANNEL
+            channel_id = event.get("channel_id")
+            channel = guild.channels.get(str(channel_id)) if channel_id is not None else None
+            if channel_id is None:
+                out.append(Violation("channel_id", "BASE_TYPE_REQUIRED", "This field is required"))
+            elif channel is None or channel.type != want:
+                kind = "stage" if want == STAGE_CHANNEL else "voice"
+                out.append(Violation("channel_id", "CHANNEL_TYPE_INVALID", f"Must be a {kind} channel of the guild"))
         else:
             out.append(Violation("entity_type", "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}."))
         if event.get("privacy_level", 2) != 2:
             out.append(Violation("privacy_level", "BASE_TYPE_CHOICES", "Value must be one of {2}."))
         return out
 
-    @staticmethod
-    def _normal_time(value: Any) -> Any:
-        parsed = _iso(value)
-        return parsed.astimezone(UTC).isoformat() if parsed is not None else value
+    def _event_json(self, request: web.Request, event: ScheduledEvent) -> JSON:
+        data = dict(event)
+        if request.query.get("with_user_count", "").lower() in ("1", "true"):
+            data["user_count"] = 0
+        return data
+
+    def _audit(self, request: web.Request, guild: Guild, action: int, target_id: str, changes: list[JSON]) -> None:
+        reason = request.headers.get("X-Audit-Log-Reason")
+        guild.audit_log.append(
+            AuditLogEntry(
+                action,
+                self.world.bot_user.id,
+                target_id,
+                urllib.parse.unquote(reason) if reason is not None else None,
+                tuple(changes),
+            )
+        )
 
     async def list_events(self, request: web.Request) -> web.Response:
         guild = self._event_guild(request)
-        return json_response(list(guild.scheduled_events.values()))
+        visible = [e for e in guild.scheduled_events.values() if self._bot_can_see_event(guild, e)]
+        return json_response([self._event_json(request, e) for e in visible])
 
     async def get_event(self, request: web.Request) -> web.Response:
         guild = self._event_guild(request)
-        event = guild.scheduled_events.get(request.match_info["guild_scheduled_event_id"])
-        if event is None:
-            raise errors.unknown_event()
-        return json_response(event)
+        return json_response(self._event_json(request, self._stored_event(request, guild)))
 
     async def create_event(self, request: web.Request) -> web.Response:
         guild = self._event_guild(request)
-        self._need_event_perms(guild)
         body = self._json_body(request)
         self.validate(request, body, self._event_violations(guild, body, check_start=True))
-        world = self.world
-        event: JSON = {
-            "id": world.snowflakes.next(),
-            "guild_id": guild.id,
-            "channel_id": str(body["channel_id"]) if body.get("channel_id") is not None else None,
-            "creator_id": world.bot_user.id,
-            "creator": world.bot_user.to_json(),
-            "name": body["name"],
-            "description": body.get("description"),
-            "scheduled_start_time": self._normal_time(body["scheduled_start_time"]),
-            "scheduled_end_time": self._normal_time(body.get("scheduled_end_time")),
-            "privacy_level": body.get("privacy_level", 2),
-            "status": 1,
-            "entity_type": body["entity_type"],
-            "entity_id": None,
-            "entity_metadata": body.get("entity_metadata"),
-            "user_count": 0,
-            "image": None,
-            "recurrence_rule": body.get("recurrence_rule"),
-            "auto_start": False,
-            "guild_scheduled_event_exceptions": [],
-            "sku_ids": [],
-        }
-        guild.scheduled_events[event["id"]] = event
+        self._need_event_perms(guild, body["entity_type"], body.get("channel_id"), creator_id=None)
+        open_events = [e for e in guild.scheduled_events.values() if e.status in (EVENT_SCHEDULED, EVENT_ACTIVE)]
+        if len(open_events) >= MAX_OPEN_EVENTS:
+            raise errors.APIError(
+                400, 30038, f"Maximum number of uncompleted guild scheduled events reached ({MAX_OPEN_EVENTS})"
+            )
+        event = guild.new_scheduled_event(self.world.bot_user, body)
+        self._audit(request, guild, GUILD_SCHEDULED_EVENT_CREATE, event.id, [])
         self.fd.dispatch("GUILD_SCHEDULED_EVENT_CREATE", dict(event))
-        return json_response(event)
+        return json_response(dict(event))
 
     async def edit_event(self, request: web.Request) -> web.Response:
         guild = self._event_guild(request)
-        self._need_event_perms(guild)
-        event = guild.scheduled_events.get(request.match_info["guild_scheduled_event_id"])
-        if event is None:
-            raise errors.unknown_event()
+        event = self._stored_event(request, guild)
         body = self._json_body(request)
-        merged = {**event, **body}
+        merged: JSON = {**event, **body}
+        if merged.get("entity_type") != EVENT_EXTERNAL:
+            merged["entity_metadata"] = None  # "silently discards entity_metadata for non-EXTERNAL events"
+        changing_type = "entity_type" in body and body["entity_type"] != event.entity_type
         hand = self._event_violations(
-            guild, merged, check_start="scheduled_start_time" in body and merged.get("status", 1) == 1
+            guild, merged, check_start="scheduled_start_time" in body and merged.get("status") == EVENT_SCHEDULED
         )
+        if changing_type and body.get("entity_type") == EVENT_EXTERNAL and "channel_id" not in body:
+            hand.append(Violation("channel_id", "BASE_TYPE_REQUIRED", "This field is required (null)"))
         status = body.get("status")
-        allowed_next = {1: {1, 2, 4}, 2: {2, 3}, 3: {3}, 4: {4}}.get(int(event["status"]), set())
-        if status is not None and status not in allowed_next:
+        if status is not None and status not in EVENT_TRANSITIONS.get(event.status, set()):
             hand.append(
                 Violation(
                     "status",
                     "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
-                    f"Cannot change the status from {event['status']} to {status}.",
+                    f"Cannot change the status of a {event.status_name} event to {status}.",
                 )
             )
         self.validate(request, body, hand)
+        creator = event.creator_id
+        self._need_event_perms(guild, event.entity_type, event.channel_id, creator_id=creator)
+        if changing_type or merged.get("channel_id") != event.channel_id:
+            self._need_event_perms(guild, merged["entity_type"], merged.get("channel_id"), creator_id=creator)
         for key in ("scheduled_start_time", "scheduled_end_time"):
-            if key in body:
-                merged[key] = self._normal_time(body[key])
-        if body.get("channel_id") is not None:
-            merged["channel_id"] = str(body["channel_id"])
-        if body.get("entity_type") == 3:
-            merged["channel_id"] = None
+            merged[key] = iso_utc(merged.get(key))
+        if merged.get("channel_id") is not None:
+            merged["channel_id"] = str(merged["channel_id"])
+        if isinstance(merged.get("entity_metadata"), dict):
+            merged["entity_metadata"] = {"location": merged["entity_metadata"].get("location")}
+        if "image" in body:
+            merged["image"] = image_hash(body["image"])
+        changes = [{"key": k, "old_value": event.get(k), "new_value": merged[k]} for k in body if k in merged]
         event.clear()
         event.update(merged)
+        self._audit(request, guild, GUILD_SCHEDULED_EVENT_UPDATE, event.id, changes)
         self.fd.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", dict(event))
-        return json_response(event)
+        return json_response(dict(event))
 
     async def delete_event(self, request: web.Request) -> web.Response:
         guild = self._event_guild(request)
-        self._need_event_perms(guild)
-        event = guild.scheduled_events.pop(request.match_info["guild_scheduled_event_id"], None)
-        if event is None:
-            raise errors.unknown_event()
+        event = self._stored_event(request, guild)
+        self._need_event_perms(guild, event.entity_type, event.channel_id, creator_id=event.creator_id)
+        del guild.scheduled_events[event.id]
+        self._audit(request, guild, GUILD_SCHEDULED_EVENT_DELETE, event.id, [])
         self.fd.dispatch("GUILD_SCHEDULED_EVENT_DELETE", dict(event))
         return no_content()

@@ -7,11 +7,15 @@ emit live events (GUILD_CREATE, CHANNEL_CREATE, ...) for objects tests add after
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import permissions as perms
+from .locales import DEFAULT_LOCALE, checked_locale
 from .permissions import Overwrite
 from .snowflake import Clock, SnowflakeFactory
 
@@ -104,17 +108,43 @@ class Role:
 
 @dataclass
 class StoredFile:
-    """An attachment as uploaded by the bot; ``data`` holds the raw bytes so tests can read exports."""
+    """An attachment as uploaded by the bot; ``data`` holds the raw bytes so tests can read exports.
+
+    ``content_type`` is what Discord reports (derived from the file, as Discord does: discord.py uploads every
+    part as ``application/octet-stream``); ``description`` is the alt text from ``payload_json.attachments``.
+    """
 
     id: str
     filename: str
     data: bytes
     content_type: str | None = None
     description: str | None = None
+    upload_index: int | None = field(default=None, repr=False)
+    """``n`` of the multipart ``files[n]`` part it came from (matches ``attachments[].id`` in the payload)."""
+
+    @classmethod
+    def from_upload(cls, filename: str, data: bytes, declared_type: str | None, index: int | None) -> StoredFile:
+        """A file from a multipart ``files[n]`` part; the id is assigned when a message takes it."""
+        return cls(
+            id="",
+            filename=filename,
+            data=data,
+            content_type=detect_content_type(filename, data, declared_type),
+            upload_index=index,
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
     @property
     def text(self) -> str:
         return self.data.decode("utf-8")
+
+    @property
+    def dimensions(self) -> tuple[int, int] | None:
+        """(width, height) for PNG and GIF images, as Discord reports them; None otherwise."""
+        return image_dimensions(self.data)
 
     def to_json(self) -> JSON:
         data: JSON = {
@@ -128,7 +158,45 @@ class StoredFile:
             data["content_type"] = self.content_type
         if self.description:
             data["description"] = self.description
+        dimensions = self.dimensions
+        if dimensions is not None:
+            data["width"], data["height"] = dimensions
         return data
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def detect_content_type(filename: str, data: bytes, declared: str | None = None) -> str | None:
+    """The content type Discord would report: from the bytes (images), else the extension, else the declared one.
+
+    Text types get ``; charset=utf-8`` as Discord adds it.
+    """
+    for magic, sniffed in _MAGIC:
+        if data.startswith(magic):
+            return sniffed
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    guessed, _encoding = mimetypes.guess_type(filename, strict=False)
+    kind = guessed or (declared if declared and declared != "application/octet-stream" else None)
+    if kind is not None and kind.startswith("text/") and "charset" not in kind:
+        kind += "; charset=utf-8"
+    return kind
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or GIF, read from its header; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    return None
 
 
 class Message(dict[str, Any]):
@@ -192,6 +260,116 @@ class Message(dict[str, Any]):
     @property
     def mention_everyone(self) -> bool:
         return bool(self.get("mention_everyone", False))
+
+
+EVENT_STAGE_INSTANCE = 1
+EVENT_VOICE = 2
+EVENT_EXTERNAL = 3
+EVENT_SCHEDULED = 1
+EVENT_ACTIVE = 2
+EVENT_COMPLETED = 3
+EVENT_CANCELED = 4
+EVENT_STATUS_NAMES = {1: "scheduled", 2: "active", 3: "completed", 4: "canceled"}
+EVENT_TRANSITIONS = {
+    EVENT_SCHEDULED: {EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_CANCELED},
+    EVENT_ACTIVE: {EVENT_ACTIVE, EVENT_COMPLETED},
+    EVENT_COMPLETED: {EVENT_COMPLETED},
+    EVENT_CANCELED: {EVENT_CANCELED},
+}
+"""Discord's valid status changes: scheduled -> active/canceled, active -> completed; the last two are final."""
+
+
+def iso_utc(value: datetime | str | None) -> str | None:
+    """An ISO8601 timestamp in UTC (naive datetimes are taken as UTC); strings are parsed and re-rendered."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat()
+
+
+def image_hash(image: Any) -> str | None:
+    """An image data URI (as sent for covers) becomes a hash-like string, as Discord stores it."""
+    if not isinstance(image, str) or not image:
+        return None
+    return hashlib.md5(image.encode(), usedforsecurity=False).hexdigest()
+
+
+class ScheduledEvent(dict[str, Any]):
+    """A guild scheduled event: exactly the JSON Discord returns, plus read-only conveniences for tests."""
+
+    @property
+    def id(self) -> str:
+        return str(self["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self["name"])
+
+    @property
+    def description(self) -> str | None:
+        value = self.get("description")
+        return None if value is None else str(value)
+
+    @property
+    def status(self) -> int:
+        """1 scheduled, 2 active, 3 completed, 4 canceled."""
+        return int(self["status"])
+
+    @property
+    def status_name(self) -> str:
+        return EVENT_STATUS_NAMES.get(self.status, str(self.status))
+
+    @property
+    def entity_type(self) -> int:
+        """1 stage instance, 2 voice, 3 external."""
+        return int(self["entity_type"])
+
+    @property
+    def channel_id(self) -> str | None:
+        value = self.get("channel_id")
+        return None if value is None else str(value)
+
+    @property
+    def creator_id(self) -> str | None:
+        value = self.get("creator_id")
+        return None if value is None else str(value)
+
+    @property
+    def location(self) -> str | None:
+        metadata = self.get("entity_metadata")
+        location = metadata.get("location") if isinstance(metadata, dict) else None
+        return None if location is None else str(location)
+
+    @property
+    def start_time(self) -> datetime:
+        return datetime.fromisoformat(str(self["scheduled_start_time"]))
+
+    @property
+    def end_time(self) -> datetime | None:
+        value = self.get("scheduled_end_time")
+        return None if value is None else datetime.fromisoformat(str(value))
+
+
+MEMBER_ROLE_UPDATE = 25
+GUILD_SCHEDULED_EVENT_CREATE = 100
+GUILD_SCHEDULED_EVENT_UPDATE = 101
+GUILD_SCHEDULED_EVENT_DELETE = 102
+
+
+@dataclass(frozen=True)
+class AuditLogEntry:
+    """One audited action (``Guild.audit_log``), with the ``X-Audit-Log-Reason`` it was made with."""
+
+    action_type: int
+    """Discord's audit log event type, e.g. 25 MEMBER_ROLE_UPDATE, 100-102 GUILD_SCHEDULED_EVENT_*."""
+    user_id: str
+    """Who did it (the bot for REST calls)."""
+    target_id: str
+    reason: str | None = None
+    changes: tuple[JSON, ...] = ()
+    """Discord's change objects, e.g. ``{"key": "$add", "new_value": [{"id": ..., "name": ...}]}``."""
 
 
 @dataclass
@@ -262,10 +440,17 @@ class GuildMember:
     role_ids: list[str]
     joined_at: str
     nick: str | None = None
+    locale: str = DEFAULT_LOCALE
+    """The member's Discord client language: the ``locale`` of their interactions."""
 
     @property
     def id(self) -> str:
         return self.user.id
+
+    @property
+    def roles(self) -> list[Role]:
+        """The member's roles (without @everyone), in the order they were given."""
+        return [self.guild.roles[r] for r in self.role_ids if r in self.guild.roles]
 
     @property
     def mention(self) -> str:
@@ -295,15 +480,36 @@ class GuildMember:
 class Guild:
     """A guild with its @everyone role, #general channel, owner and the bot as members."""
 
-    def __init__(self, world: World, guild_id: str, name: str, bot_permissions: int) -> None:
+    def __init__(
+        self,
+        world: World,
+        guild_id: str,
+        name: str,
+        bot_permissions: int,
+        *,
+        bot_member: bool = True,
+        preferred_locale: str = DEFAULT_LOCALE,
+    ) -> None:
         self.world = world
         self.id = guild_id
         self.name = name
+        self.has_bot = bot_member
+        """False: the app's commands are installed (``applications.commands``) but the bot user is not a member.
+
+        Discord then sends the bot no gateway events of the guild (only INTERACTION_CREATE), REST calls on it
+        answer 403 Missing Access, and ``app_permissions`` is @everyone's, limited to the permissions usable in
+        interaction responses (Discord change log 2022-06-29, "Calculated Permissions in Interaction Payloads").
+        """
         self.owner_id = world.owner_user.id
         self.roles: dict[str, Role] = {}
         self.channels: dict[str, Channel] = {}
         self.members: dict[str, GuildMember] = {}
-        self.scheduled_events: dict[str, JSON] = {}
+        self.preferred_locale = checked_locale(preferred_locale)
+        """The guild's language (community setting): ``preferred_locale`` and interactions' ``guild_locale``."""
+        self.scheduled_events: dict[str, ScheduledEvent] = {}
+        """Scheduled events by id (``ScheduledEvent`` is the JSON Discord returns)."""
+        self.audit_log: list[AuditLogEntry] = []
+        """Audited actions (role changes, scheduled events), oldest first."""
         self.commands: list[JSON] | None = None
         """Guild commands from the last PUT; None until the bot registers any."""
         self._moderator_role: Role | None = None
@@ -318,11 +524,15 @@ class Guild:
             managed=True,
             bot_id=world.bot_user.id,
         )
-        self.roles[bot_role.id] = bot_role
+        if bot_member:
+            self.roles[bot_role.id] = bot_role
         self.bot_role = bot_role
         self.system_channel = self._new_channel("general", None)
         self._new_member(world.owner_user, [])
-        self.bot_member = self._new_member(world.bot_user, [bot_role.id])
+        if bot_member:
+            self.bot_member = self._new_member(world.bot_user, [bot_role.id])
+        else:  # kept (unregistered) so code that reads it still works; it grants nothing, see bot_permissions_in
+            self.bot_member = GuildMember(self, world.bot_user, [bot_role.id], world.clock.iso_now())
 
     # -- test-facing builders -------------------------------------------------------------------------------
 
@@ -339,14 +549,26 @@ class Guild:
         return channel
 
     def add_role(
-        self, name: str, mentionable: bool = False, *, permissions: int = 0, color: int = 0, hoist: bool = False
+        self,
+        name: str,
+        mentionable: bool = False,
+        *,
+        permissions: int = 0,
+        color: int = 0,
+        hoist: bool = False,
+        position: int | None = None,
     ) -> Role:
+        """Add a role; by default it goes on top of the list (above the bot's role, which the bot cannot assign).
+
+        ``position=0`` puts it just above @everyone, below the bot's role (position 1): roles of equal position
+        rank by id, older first, as in Discord.
+        """
         role = Role(
             self,
             self.world.snowflakes.next(),
             name,
             permissions,
-            len(self.roles),
+            len(self.roles) if position is None else position,
             mentionable,
             color=color,
             hoist=hoist,
@@ -362,13 +584,18 @@ class Guild:
         *,
         roles: tuple[Role, ...] | list[Role] = (),
         global_name: str | None = None,
+        locale: str = DEFAULT_LOCALE,
     ) -> Member:
-        """Add a human member and return its test client; ``manage_guild`` grants the "Server Managers" role."""
+        """Add a human member and return its test client; ``manage_guild`` grants the "Server Managers" role.
+
+        ``locale`` is the member's client language (sent as the ``locale`` of their interactions).
+        """
         user = self.world.new_user(name, global_name=global_name)
         role_ids = [r.id for r in roles]
         if manage_guild:
             role_ids.append(self.moderator_role.id)
         record = self._new_member(user, role_ids)
+        record.locale = checked_locale(locale)
         data = record.to_json()
         data["guild_id"] = self.id
         self.world.dispatch("GUILD_MEMBER_ADD", data)
@@ -385,6 +612,114 @@ class Guild:
             self._moderator_role = self.add_role("Server Managers", permissions=MODERATOR_PERMISSIONS)
         return self._moderator_role
 
+    # -- scheduled events (as moderators make them in the client) ------------------------------------------
+
+    def add_scheduled_event(
+        self,
+        name: str,
+        start: datetime,
+        *,
+        end: datetime | None = None,
+        location: str | None = None,
+        channel: Channel | None = None,
+        description: str | None = None,
+        creator: GuildMember | Member | None = None,
+    ) -> ScheduledEvent:
+        """A moderator creates an event by hand (default creator: the owner); dispatches the CREATE event.
+
+        External when ``location`` is given (then ``end`` is required, as in Discord), else a voice or stage event
+        in ``channel``.
+        """
+        if location is not None:
+            if end is None:
+                raise ValueError("an external event needs an end time")
+            fields: JSON = {"entity_type": EVENT_EXTERNAL, "entity_metadata": {"location": location}}
+        elif channel is not None and channel.type in (VOICE_CHANNEL, STAGE_CHANNEL):
+            kind = EVENT_VOICE if channel.type == VOICE_CHANNEL else EVENT_STAGE_INSTANCE
+            fields = {"entity_type": kind, "channel_id": channel.id}
+        else:
+            raise ValueError("pass location= (external event) or a voice/stage channel=")
+        fields.update(
+            name=name, description=description, scheduled_start_time=start, scheduled_end_time=end, privacy_level=2
+        )
+        who = self.members[self.owner_id] if creator is None else getattr(creator, "record", creator)
+        assert isinstance(who, GuildMember)
+        event = self.new_scheduled_event(who.user, fields)
+        self.world.dispatch("GUILD_SCHEDULED_EVENT_CREATE", dict(event))
+        return event
+
+    def edit_scheduled_event(self, event: ScheduledEvent | str, **changes: Any) -> ScheduledEvent:
+        """A moderator edits an event by hand, e.g. ``status=2`` to start it; dispatches the UPDATE event.
+
+        Keys are the event's JSON fields; datetimes are accepted for the two time fields. Discord's status rules
+        apply (scheduled -> active/canceled, active -> completed), so ``ValueError`` for impossible changes.
+        """
+        stored = self._stored_event(event)
+        status = changes.get("status")
+        if status is not None and int(status) not in EVENT_TRANSITIONS[stored.status]:
+            raise ValueError(f"Discord does not allow changing a {stored.status_name} event's status to {status}")
+        for key in ("scheduled_start_time", "scheduled_end_time"):
+            if key in changes:
+                changes[key] = iso_utc(changes[key])
+        stored.update(changes)
+        self.world.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", dict(stored))
+        return stored
+
+    def delete_scheduled_event(self, event: ScheduledEvent | str) -> ScheduledEvent:
+        """A moderator deletes an event by hand: it is gone and GUILD_SCHEDULED_EVENT_DELETE is dispatched."""
+        stored = self._stored_event(event)
+        del self.scheduled_events[stored.id]
+        self.world.dispatch("GUILD_SCHEDULED_EVENT_DELETE", dict(stored))
+        return stored
+
+    def new_scheduled_event(self, creator: User, fields: JSON) -> ScheduledEvent:
+        """Store an event built from (valid) create fields, as Discord returns it; nothing is dispatched."""
+        entity_type = int(fields["entity_type"])
+        external = entity_type == EVENT_EXTERNAL
+        metadata = fields.get("entity_metadata") if external else None
+        channel_id = fields.get("channel_id")
+        event = ScheduledEvent(
+            {
+                "id": self.world.snowflakes.next(),
+                "guild_id": self.id,
+                "channel_id": None if external or channel_id is None else str(channel_id),
+                "creator_id": creator.id,
+                "creator": creator.to_json(),
+                "name": fields["name"],
+                "description": fields.get("description"),
+                "image": image_hash(fields.get("image")),
+                "scheduled_start_time": iso_utc(fields["scheduled_start_time"]),
+                "scheduled_end_time": iso_utc(fields.get("scheduled_end_time")),
+                "status": EVENT_SCHEDULED,
+                "entity_type": entity_type,
+                "entity_id": None,
+                "entity_metadata": {"location": metadata.get("location")} if isinstance(metadata, dict) else None,
+                "recurrence_rule": fields.get("recurrence_rule"),
+                "privacy_level": int(fields.get("privacy_level") or 2),
+                "guild_scheduled_event_exceptions": [],
+            }
+        )
+        self.scheduled_events[event.id] = event
+        return event
+
+    def _stored_event(self, event: ScheduledEvent | str) -> ScheduledEvent:
+        event_id = event.id if isinstance(event, ScheduledEvent) else str(event)
+        stored = self.scheduled_events.get(event_id)
+        if stored is None:
+            raise KeyError(f"no scheduled event {event_id} in {self.name!r}")
+        return stored
+
+    # -- roles ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def role_rank(role: Role) -> tuple[int, int]:
+        """Sort key of Discord's role hierarchy: higher position wins, and at equal positions the older role."""
+        return role.position, -int(role.id)
+
+    def top_role(self, member: GuildMember) -> Role:
+        """The member's highest role (@everyone if none)."""
+        return max([self.everyone, *member.roles], key=self.role_rank)
+
     # -- lookups and permission helpers -------------------------------------------------------------------
 
     def text_channels(self) -> Iterator[Channel]:
@@ -398,7 +733,24 @@ class Guild:
         )
 
     def bot_permissions_in(self, channel: Channel) -> int:
+        """The bot user's permissions in ``channel`` (0 where the bot is not a member)."""
+        if not self.has_bot:
+            return 0
         return channel.permissions_for(self.bot_member)
+
+    def app_permissions_in(self, channel: Channel) -> int:
+        """An interaction's ``app_permissions``: the bot's, or for a guild without the bot @everyone's limited to
+        ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE | USE_EXTERNAL_EMOJIS (Discord change log 2022-06-29)."""
+        if self.has_bot:
+            return self.bot_permissions_in(channel)
+        everyone = perms.channel_permissions(
+            self.everyone.permissions,
+            guild_id=self.id,
+            member_id="",
+            member_role_ids=(),
+            overwrites=channel.overwrites,
+        )
+        return everyone & perms.INTERACTION_RESPONSE_PERMISSIONS
 
     def to_json(self, *, intents: int) -> JSON:
         """The GUILD_CREATE payload; without GUILD_MEMBERS only the bot's own member is sent, as Discord does."""
@@ -414,7 +766,7 @@ class Guild:
             "unavailable": False,
             "member_count": len(self.members),
             "large": False,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "features": [],
             "afk_channel_id": None,
             "afk_timeout": 300,
@@ -513,8 +865,22 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, bot_permissions: int = perms.DEFAULT_BOT) -> Guild:
-        guild = Guild(self, self.snowflakes.next(), name, bot_permissions)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        bot_permissions: int = perms.DEFAULT_BOT,
+        bot_member: bool = True,
+        preferred_locale: str = DEFAULT_LOCALE,
+    ) -> Guild:
+        guild = Guild(
+            self,
+            self.snowflakes.next(),
+            name,
+            bot_permissions,
+            bot_member=bot_member,
+            preferred_locale=preferred_locale,
+        )
         self.guilds[guild.id] = guild
         if self.listener is not None:
             self.listener.guild_added(guild)
@@ -530,7 +896,7 @@ class World:
         return self.listener.member_client(record)
 
     def store_message(self, channel: Channel, data: JSON) -> Message:
-        message = Message(data)
+        message = data if isinstance(data, Message) else Message(data)  # keep a built message's files
         channel.messages.append(message)
         self.messages[message.id] = message
         return message

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 import discord.gateway
@@ -16,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fakediscord import Channel, FakeDiscord, Guild, Member, make_token
+from fakediscord.interactions import RESPONSE_DEADLINE
 
 APP_ID = "1187654321098765432"
 TOKEN = make_token(APP_ID)
@@ -104,7 +106,10 @@ class EmuBot(commands.Bot):
         return  # skip discord.py's 5 s sleep before a re-IDENTIFY
 
     async def setup_hook(self) -> None:
-        for cmd in (soundtrack, panel_cmd, slow_cmd, silent_cmd, bigfield_cmd):
+        commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.Group, ...] = (
+            soundtrack, panel_cmd, slow_cmd, silent_cmd, bigfield_cmd,
+        )  # fmt: skip
+        for cmd in commands:
             self.tree.add_command(cmd)
         guild = discord.Object(self.guild_id)
         self.tree.add_command(post_cmd, guild=guild)
@@ -127,9 +132,15 @@ class Env:
     fan: Member
 
 
+SHORT_DEADLINE_S = 0.5
+
+
 @pytest.fixture
-async def fd() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token=TOKEN, settle=0.1) as emulator:
+async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
+    """The emulator; a test marked `short_deadline` that waits out the answer deadline waits 0.5 s, not 3 s."""
+    short = request.node.get_closest_marker("short_deadline") is not None
+    deadline = SHORT_DEADLINE_S if short else RESPONSE_DEADLINE
+    async with FakeDiscord(token=TOKEN, settle=0.1, response_deadline=deadline) as emulator:
         yield emulator
 
 
