@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -42,9 +43,14 @@ async def test_a_vote_replaces_the_members_ballot(store: PollStore) -> None:
     assert await store.ballot(GUILD, 1) is None and await store.tallies(GUILD, 1) == []
 
 
+def only(track_id: str, _current: tuple[str, ...]) -> list[str | None]:
+    """A ballot builder that picks `track_id` whatever the member's current ballot."""
+    return [track_id]
+
+
 async def test_concurrent_double_submissions_leave_one_ballot(store: PollStore, db: Database) -> None:
     picks = ["melt", "rivalry", "two-souls", "its-you"]
-    await asyncio.gather(*(store.vote(GUILD, 7, lambda _, p=p: [p]) for p in picks * 10))
+    await asyncio.gather(*(store.vote(GUILD, 7, functools.partial(only, p)) for p in picks * 10))
     await asyncio.gather(*(store.vote(GUILD, user, lambda _: ["melt"]) for user in range(100, 150) for _ in range(2)))
     row = await db.fetchone("SELECT COUNT(*) FROM poll_ballots WHERE guild_id = ? AND user_id = 7", (GUILD,))
     assert row is not None and row[0] == 1
@@ -92,7 +98,7 @@ async def test_top3_tallies_are_aggregated_per_rank(store: PollStore, catalogue:
 
 async def test_reset_keeps_results_but_not_ballots(store: PollStore, db: Database) -> None:
     for user, track in ((1, "melt"), (2, "melt"), (3, "rivalry")):
-        await store.vote(GUILD, user, lambda _, t=track: [t])
+        await store.vote(GUILD, user, functools.partial(only, track))
     before = sorted(await store.tallies(GUILD, 1), key=lambda t: t.track_id)
     ended = await store.reset(GUILD, 1)
     assert (ended.round_id, ended.voters) == (1, 3) and ended.ended_at is not None

@@ -1,0 +1,24 @@
+"""`python -m benchmarks` at a tiny scale, so the benchmarks cannot rot; no time is asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+
+
+def test_every_benchmark_runs_and_reports_its_floor_and_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "latest.json"
+    assert main(["--scale", "smoke", "--output", str(output)]) == 0
+    table = capsys.readouterr().out
+    report = json.loads(output.read_text("utf-8"))
+    assert report["scale"] == "smoke" and report["figures"]
+    for figure in report["figures"]:
+        assert figure["name"] in table
+        assert figure["value"] > 0
+        assert figure["floor"] is not None or figure["target"], f"{figure['name']} has neither floor nor target"
