@@ -305,6 +305,7 @@ async def test_ballot_menu_in_top3_mode_asks_for_the_rank(full_server: FanServer
     assert await ballots(full_server) == 0
 
 
+@pytest.mark.slow
 async def test_ballot_message_works_after_a_sigkill_restart(fd: FakeDiscord, start_bot: Start) -> None:
     guild = fd.add_guild("Heated Rivalry Fans")
     channel = guild.add_text_channel("poll")

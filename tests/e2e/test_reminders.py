@@ -347,6 +347,7 @@ async def seed(database: Path, guilds: list[tuple[Any, Channel, Role]], spec: st
             await store.configure(replace(config, lead_times=parse_lead_times(spec)), int(time.time()))
 
 
+@pytest.mark.slow
 async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
     fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
 ) -> None:
@@ -385,6 +386,7 @@ async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
     assert posted() == posted_before, "the restarted bot found its post in the channel instead of posting again"
 
 
+@pytest.mark.slow
 async def test_a_storm_under_429s_and_a_sigkill_posts_exactly_once_per_server(
     fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
 ) -> None:
