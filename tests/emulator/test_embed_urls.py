@@ -117,6 +117,7 @@ async def test_good_urls_and_attachment_images_pass(env: Env) -> None:
     assert stored.embeds[0]["author"]["url"] == "https://example.com/band"
 
 
+@pytest.mark.short_deadline
 async def test_bad_urls_in_interaction_responses_and_webhook_edits(env: Env) -> None:
     @env.bot.tree.command(name="cover", description="Responds with an embed whose URL is wrong")
     async def cover(interaction: discord.Interaction) -> None:
