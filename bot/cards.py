@@ -6,9 +6,10 @@ every card, so fans can tell a confirmed fact from a fan blog's reading.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Sequence
 
-from bot.catalogue import Catalogue, Confidence, Episode, Song, Source, Track
+from bot.catalogue import Catalogue, Confidence, Edition, Episode, Song, Source, Track, Use
 from bot.embeds import (
     Card,
     confidence_note,
@@ -17,6 +18,7 @@ from bot.embeds import (
     format_duration,
     join_within,
     source_links,
+    source_list,
     spoiler,
 )
 from bot.markup import discord_timestamp
@@ -25,10 +27,11 @@ TRACKS_PER_PAGE = 15
 FOOTER = "Facts come with their sources. 'Unknown' means no source has said it yet."
 
 
-def album_card(cat: Catalogue) -> Card:
+def album_card(cat: Catalogue, today: dt.date) -> Card:
+    """The album card; `today` (a UTC calendar date) says whether a dated edition is out yet."""
     album = cat.album
     title_note = "" if album.title.known else "\n*The exact official album title has not been confirmed.*"
-    release = album.digital_release
+    release = cat.digital_release
     card = Card(
         title=album.display_title,
         description=f"The original score of *Heated Rivalry*.{title_note}",
@@ -41,22 +44,30 @@ def album_card(cat: Catalogue) -> Card:
         fact_line(release, format_date(release.value) if release.value else None)
         + (f"\n{release.note}" if release.known and release.note else ""),
     )
-    card.add("Formats", "\n".join(_edition_line(cat, e.id) for e in cat.editions) or "unknown")
+    card.add("Formats", "\n".join(edition_line(e, today) for e in cat.editions) or "unknown")
     singles = [s.title for s in cat.singles]
     card.add("Singles", " · ".join(f"“{t}”" for t in singles) if singles else "none known")
     card.add("Tracks", tracks_summary(cat))
+    if album.awards.known:
+        card.add("Awards", fact_line(album.awards))
     card.add("Where to listen", listen_line(cat))
-    card.add("Sources", source_links(_album_sources(cat)))
+    card.add("Sources", source_links(album_sources(cat)))
     return card
 
 
-def _edition_line(cat: Catalogue, edition_id: str) -> str:
-    edition = next(e for e in cat.editions if e.id == edition_id)
-    if edition.release_date.known and edition.release_date.value is not None:
-        when = format_date(edition.release_date.value)
-        state = f"out since {when}" if edition.status == "released" else f"due {when}"
+def edition_line(edition: Edition, today: dt.date) -> str:
+    """'**Vinyl**: out on Fri 11 December 2026 (in 7 days)'; a future date is never 'out since'."""
+    day = edition.release_date.value
+    if edition.status == "cancelled":
+        state = "cancelled"
+    elif day is None:
+        state = f"{edition.status} for {edition.expected}" if edition.expected else edition.status
+        state += ", date not announced"
+    elif day > today:
+        days = (day - today).days
+        state = f"out on {format_date(day)} (in {days} day{'s' if days != 1 else ''})"
     else:
-        state = f"{edition.status}, date not announced"
+        state = f"out since {format_date(day)}"
     return f"**{edition.format}**: {state}"
 
 
@@ -76,10 +87,11 @@ def listen_line(cat: Catalogue) -> str:
     return join_within(links, 1024) if links else "no links yet"
 
 
-def _album_sources(cat: Catalogue) -> list[Source]:
+def album_sources(cat: Catalogue) -> list[Source]:
+    """Every page behind the album card."""
     album = cat.album
-    facts = (album.composer, album.label, album.digital_release, album.track_count)
-    return [s for fact in facts for s in fact.sources]
+    facts = (album.composer, album.label, cat.digital_release, album.track_count, album.awards)
+    return [*(s for fact in facts for s in fact.sources), *(s for e in cat.editions for s in e.sources)]
 
 
 # --- tracklist -------------------------------------------------------------------------------------------
@@ -168,7 +180,7 @@ def track_card(cat: Catalogue, track: Track) -> Card:
         card.add("Single", "Not released as a single, as far as the sources say.", inline=True)
     card.add("Heard in", _uses(cat, track) or "No scene is recorded for this track yet.")
     card.add("Title", f"{track.title} ({confidence_note(track.confidence)})")
-    card.add("Sources", source_links(_track_sources(track, single.sources if single else ())))
+    card.add("Sources", source_links(track_sources(cat, track)))
     return card
 
 
@@ -177,13 +189,23 @@ def _uses(cat: Catalogue, track: Track) -> str:
     for use in track.uses:
         episode = cat.episode(use.episode) if use.episode is not None else None
         where = f"Episode {episode.number} · {episode.title}" if episode else "Episode not stated"
-        lines.append(f"**{where}**: {spoiler(use.scene)}")
+        lines.append(f"**{where}**: {use_text(use)}")
     return "\n".join(lines)
 
 
-def _track_sources(track: Track, extra: Iterable[Source]) -> list[Source]:
+def use_text(use: Use) -> str:
+    """The scene behind a spoiler bar; how the sources place it in plain italics (it spoils nothing)."""
+    parts = [spoiler(use.scene)] if use.scene else []
+    if use.note:
+        parts.append(f"*{use.note}*")
+    return " ".join(parts) or "*scene not described*"
+
+
+def track_sources(cat: Catalogue, track: Track) -> list[Source]:
+    """Every page behind the track card (the track's, its position's, its scenes' and its single's)."""
+    single = cat.single_for(track.id)
     return [*track.sources, *track.number.sources, *track.duration_s.sources,
-            *(s for use in track.uses for s in use.sources), *extra]  # fmt: skip
+            *(s for use in track.uses for s in use.sources), *(single.sources if single else ())]  # fmt: skip
 
 
 def _note(note: str | None) -> str:
@@ -199,14 +221,18 @@ def episode_card(cat: Catalogue, episode: Episode) -> Card:
         aired.append(f"HBO Max (US): {format_date(episode.us_date)}")
     card.add("Aired", "\n".join(aired) or "unknown", inline=True)
     card.add("Length", f"{episode.length_min} min" if episode.length_min else "unknown", inline=True)
-    cues = [f"**{t.label}**: {spoiler(u.scene)}" for t, u in cat.uses_in_episode(episode.number)]
+    cues = [f"**{t.label}**: {use_text(u)}" for t, u in cat.uses_in_episode(episode.number)]
     card.add("Score cues", "\n".join(cues) or "None recorded yet.")
     songs = [_song_in_episode(s) for s in cat.songs_in_episode(episode.number)]
     card.add("Licensed songs", "\n".join(songs) or "None recorded.")
-    sources = [*episode.sources, *(s for t, u in cat.uses_in_episode(episode.number) for s in u.sources)]
-    sources += [s for song in cat.songs_in_episode(episode.number) for s in song.sources]
-    card.add("Sources", source_links(sources))
+    card.add("Sources", source_links(episode_sources(cat, episode)))
     return card
+
+
+def episode_sources(cat: Catalogue, episode: Episode) -> list[Source]:
+    """Every page behind the episode card."""
+    sources = [*episode.sources, *(s for t, u in cat.uses_in_episode(episode.number) for s in u.sources)]
+    return sources + [s for song in cat.songs_in_episode(episode.number) for s in song.sources]
 
 
 def _song_in_episode(song: Song) -> str:
@@ -236,8 +262,43 @@ def song_card(cat: Catalogue, song: Song) -> Card:
         card.add("Episode", "unknown")
     card.add("Scene", spoiler(song.scene) if song.scene else "unknown")
     card.add("Confidence", confidence_note(song.confidence).capitalize())
-    card.add("Sources", source_links([*song.sources, *episodes.sources]))
+    card.add("Sources", source_links(song_sources(song)))
     return card
+
+
+def song_sources(song: Song) -> list[Source]:
+    """Every page behind the song card."""
+    return [*song.sources, *song.episodes.sources]
+
+
+# --- the full list of sources behind a card ------------------------------------------------------------
+
+
+CARD_KINDS = ("album", "track", "episode", "song")
+
+
+def card_sources(cat: Catalogue, kind: str, key: str) -> tuple[str, list[Source]] | None:
+    """The title and every source of the card `kind` (one of CARD_KINDS) for `key` (an id, an episode
+    number as text, or "" for the album); None when the catalogue no longer has it."""
+    if kind == "album":
+        return cat.album.display_title, album_sources(cat)
+    if kind == "track" and (track := cat.track(key)) is not None:
+        return track.label, track_sources(cat, track)
+    if kind == "episode" and key.isdigit() and (episode := cat.episode(int(key))) is not None:
+        return f"Episode {episode.number} · {episode.title}", episode_sources(cat, episode)
+    if kind == "song" and (song := cat.song(key)) is not None:
+        return song.label, song_sources(song)
+    return None
+
+
+def sources_card(title: str, sources: Sequence[Source]) -> Card:
+    """Every page behind a card, labelled (mirror, AI press summary, fan blog), for whoever asks."""
+    return Card(
+        title=f"Sources · {title}",
+        description=source_list(sources),
+        footer="A mirror is a copy of an article whose original is not stored; an AI press summary restates "
+        "press coverage. Facts resting only on those are marked as from one source.",
+    )
 
 
 # --- about the bot ----------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ Errors name the file and the key, e.g. `overlay.toml: tracks[id=melt].duration: 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -22,6 +23,7 @@ T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 BUNDLED_NAME = "catalogue.toml"
+EDITION_RELEASE_PREFIX = "album-"  # an edition's release id: album-vinyl for the vinyl edition
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION_RE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)$")
 # Sections that are lists of records, and the key that identifies a record across files.
@@ -33,6 +35,47 @@ _LIST_SECTIONS = {
     "songs": "id",
     "releases": "id",
     "listen": "id",
+}
+
+
+# Every key a file may write, per section: anything else is a typo and refused with a did-you-mean, so a
+# misspelled `durration` is never silently ignored. Facts may also be tables of _FACT_KEYS.
+_KEYS: dict[str, frozenset[str]] = {
+    "album": frozenset({"title", "composer", "label", "track_count", "total_length", "awards"}),
+    "tracks": frozenset({"id", "title", "number", "duration", "confidence", "sources", "uses", "note"}),
+    "uses": frozenset({"episode", "scene", "note", "confidence", "sources"}),
+    "singles": frozenset(
+        {"id", "title", "track", "artist", "description", "release_date", "chart", "confidence", "sources"}
+    ),
+    "editions": frozenset(
+        {
+            *("id", "format", "status", "release_date", "confidence", "sources", "note"),
+            *("release_title", "expected", "link", "description"),
+        }
+    ),
+    "episodes": frozenset({"number", "title", "crave_date", "us_date", "length_min", "confidence", "sources", "note"}),
+    "songs": frozenset({"id", "artist", "title", "episodes", "scene", "confidence", "sources", "note"}),
+    "releases": frozenset(
+        {"id", "title", "kind", "date", "time", "zone", "link", "description", "status", "confidence", "sources"}
+    ),
+    "listen": frozenset({"id", "name", "url", "kind"}),
+    "overlay": frozenset({"sources", "confidence"}),
+    "source": frozenset({"name", "url"}),
+}
+_FACT_KEYS = frozenset({"value", "confidence", "sources", "note"})
+# What a record that is new (its id matches nothing in an earlier file) must state to be complete.
+_REQUIRED_NEW = {
+    "tracks": ("title",),  # a position may be unknown (as "It's You"'s is); a title never is
+    "singles": ("title", "artist"),
+    "editions": ("format", "status"),
+    "episodes": ("title",),
+    "songs": ("artist",),
+    "releases": ("title",),
+    "listen": ("name", "url"),
+}
+# Keys that moved, with where they live now.
+_MOVED = {
+    ("album", "digital_release"): 'the digital edition\'s date: [[editions]] id = "digital", release_date = ...',
 }
 
 
@@ -61,9 +104,16 @@ _CONFIDENCE_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A page a fact comes from. `name` may end in a label: "Vulture (mirror)", "Glance (AI press summary)"."""
+
     id: str
     name: str
     url: str
+
+    @property
+    def publisher(self) -> str:
+        """The name without its label: what a card shows, so one publisher's pages count once."""
+        return self.name.split(" (", 1)[0].strip() or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +144,9 @@ class Album:
     title: Fact[str]
     composer: Fact[str]
     label: Fact[str]
-    digital_release: Fact[dt.date]
     track_count: Fact[int]
     total_length_s: Fact[int]
+    awards: Fact[str] = UNKNOWN  # awards, nominations and eligibility, as the sources state them
 
     @property
     def display_title(self) -> str:
@@ -108,9 +158,10 @@ class Use:
     """Where a piece of music is heard; `episode is None` when the sources don't say which."""
 
     episode: int | None
-    scene: str
+    scene: str | None  # what happens on screen: shown behind a spoiler bar
     confidence: Confidence
     sources: tuple[Source, ...]
+    note: str | None = None  # how the sources place it (provenance, not a spoiler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +195,47 @@ class Single:
 
 @dataclass(frozen=True, slots=True)
 class Edition:
+    """A format of the album (digital, CD, vinyl): the one place its date, status and link are stated.
+
+    Each edition is also a release (`release`), so the album card, `/releases`, reminders and `check`
+    all read the same date.
+    """
+
     id: str
     format: str
-    status: str
+    status: str  # released, announced or cancelled
     release_date: Fact[dt.date]
     confidence: Confidence
     sources: tuple[Source, ...]
     note: str | None = None
+    release_title: str | None = None
+    expected: str | None = None  # what was announced when there is no date, e.g. "later in 2026"
+    link: str | None = None
+    description: str | None = None
+
+    @property
+    def release_id(self) -> str:
+        return f"{EDITION_RELEASE_PREFIX}{self.id}"
+
+    def release(self) -> Release:
+        """The edition as something fans count down to; an undated edition is listed, never scheduled."""
+        day = self.release_date.value
+        status = None
+        if day is None:
+            status = f"{self.status} for {self.expected}" if self.expected else self.status
+        return Release(
+            id=self.release_id,
+            title=self.release_title or f"Heated Rivalry soundtrack on {self.format}",
+            kind=self.id,
+            date=day,
+            time=None,
+            zone=None,
+            link=self.link,
+            description=self.description,
+            status=status,
+            confidence=self.release_date.confidence if day is not None else self.confidence,
+            sources=self.release_date.sources if day is not None else self.sources,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +305,12 @@ class Catalogue:
     listen: tuple[ListenLink, ...]
     sources: Mapping[str, Source]
     files: tuple[str, ...] = field(default=())
+
+    @property
+    def digital_release(self) -> Fact[dt.date]:
+        """The album's digital release date, as the `digital` edition states it."""
+        digital = next((e for e in self.editions if e.id == "digital"), None)
+        return digital.release_date if digital is not None else UNKNOWN
 
     @property
     def track_total(self) -> int | None:
@@ -299,6 +390,10 @@ def _parse_layer(file: str, text: str) -> _Layer:
     for key in data:
         if key not in known:
             raise CatalogueError(f"{file}: {key}: unknown section (expected one of {', '.join(sorted(known))})")
+    _check_keys(f"{file}: album", data.get("album", {}), "album")
+    _check_keys(f"{file}: overlay", data.get("overlay", {}), "overlay")
+    for source_id, entry in data.get("sources", {}).items():
+        _check_keys(f"{file}: sources.{source_id}", entry, "source")
     defaults = _overlay_defaults(file, data.pop("overlay", {}))
     for section, key_name in _LIST_SECTIONS.items():
         entries = data.get(section, [])
@@ -313,8 +408,38 @@ def _parse_layer(file: str, text: str) -> _Layer:
                 raise CatalogueError(f"{where}: duplicate {key_name} {entry[key_name]!r}")
             seen.add(entry[key_name])
             entry.setdefault("_origin", f"{file}: {section}[{key_name}={entry[key_name]}]")
+            _check_keys(entry["_origin"], entry, section)
+            for use_index, use in enumerate(entry.get("uses", []) if section == "tracks" else []):
+                _check_keys(f"{entry['_origin']}.uses[{use_index}]", use, "uses")
     data.setdefault("album", {})["_origin"] = f"{file}: album"
     return _Layer(file, data, defaults)
+
+
+def _check_keys(where: str, entry: object, section: str) -> None:
+    """Refuse a key the section does not have, naming the nearest one; fact tables are checked too."""
+    if not isinstance(entry, dict):
+        return
+    allowed = _KEYS[section]
+    for key, value in entry.items():
+        if key.startswith("_"):
+            continue
+        if key not in allowed:
+            moved = _MOVED.get((section, key))
+            if moved is not None:
+                raise CatalogueError(f"{where}.{key}: this is now {moved}")
+            raise CatalogueError(f"{where}.{key}: unknown key{_did_you_mean(key, allowed)}")
+        if isinstance(value, dict) and key in _FACT_FIELDS.get(section, ()):
+            for inner in value:
+                if inner not in _FACT_KEYS:
+                    raise CatalogueError(f"{where}.{key}.{inner}: unknown key{_did_you_mean(inner, _FACT_KEYS)}")
+
+
+def _did_you_mean(typed: str, known: Iterable[str]) -> str:
+    """'; did you mean `duration`?' when a known name is close, else a list of what is allowed."""
+    close = difflib.get_close_matches(typed, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean `{close[0]}`?"
+    return f" (expected one of: {', '.join(sorted(known))})"
 
 
 def _overlay_defaults(file: str, overlay: object) -> dict[str, Any]:
@@ -333,7 +458,7 @@ def _merge(layers: list[_Layer]) -> dict[str, Any]:
     it was written in, never those of an entry from another file.
     """
     merged: dict[str, Any] = {"album": {}, "sources": {}, **{s: {} for s in _LIST_SECTIONS}}
-    for layer in layers:
+    for number, layer in enumerate(layers):
         album = dict(layer.data.get("album", {}))
         _expand_shorthand("album", album, layer.defaults)
         merged["album"].update(album)
@@ -341,6 +466,10 @@ def _merge(layers: list[_Layer]) -> dict[str, Any]:
         for section, key_name in _LIST_SECTIONS.items():
             for entry in layer.data.get(section, []):
                 existing = merged[section].get(entry[key_name])
+                if section == "releases":
+                    _check_not_an_edition(entry, merged["editions"])
+                if number > 0 and not existing:
+                    _check_new(section, key_name, entry, merged[section])
                 # A new record takes the file's default provenance; an amended one keeps its own, and only
                 # the facts this file states get this file's sources.
                 expanded = dict(entry) if existing else {**layer.defaults, **entry}
@@ -349,9 +478,33 @@ def _merge(layers: list[_Layer]) -> dict[str, Any]:
     return merged
 
 
+def _check_not_an_edition(entry: dict[str, Any], editions: Mapping[Any, Any]) -> None:
+    """`album-vinyl` is the vinyl edition's release: dating it under [[releases]] would say it twice."""
+    edition = str(entry["id"]).removeprefix(EDITION_RELEASE_PREFIX)
+    if str(entry["id"]).startswith(EDITION_RELEASE_PREFIX) and edition in editions:
+        raise CatalogueError(
+            f"{entry['_origin']}: the album's formats are dated in one place, under [[editions]] "
+            f'id = "{edition}" (release_date, status, link); write it there and remove this entry'
+        )
+
+
+def _check_new(section: str, key_name: str, entry: dict[str, Any], earlier: Mapping[Any, Any]) -> None:
+    """An overlay record that amends nothing must be a whole record, or it is probably a mistyped id."""
+    missing = [key for key in _REQUIRED_NEW[section] if key not in entry]
+    if not missing:
+        return
+    singular = section.removesuffix("s")
+    close = difflib.get_close_matches(str(entry[key_name]), [str(k) for k in earlier], n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    raise CatalogueError(
+        f"{entry['_origin']}: no bundled {singular} has {key_name} {entry[key_name]!r}{hint} "
+        f"A new {singular} needs {' and '.join(f'`{k}`' for k in missing)} as well."
+    )
+
+
 # Fields that are facts of their own (with confidence and sources), per section; other fields are plain data.
 _FACT_FIELDS = {
-    "album": ("title", "composer", "label", "digital_release", "track_count", "total_length"),
+    "album": ("title", "composer", "label", "track_count", "total_length", "awards"),
     "tracks": ("number", "duration"),
     "singles": ("release_date", "chart"),
     "editions": ("release_date",),
@@ -377,14 +530,15 @@ def _build(data: dict[str, Any], files: tuple[str, ...]) -> Catalogue:
     album = reader.album(data["album"])
     total = album.track_count.value
     tracks = tuple(reader.track(e, total) for e in data["tracks"].values())
+    editions = tuple(reader.edition(e) for e in data["editions"].values())
     catalogue = Catalogue(
         album=album,
         tracks=tracks,
         singles=tuple(reader.single(e) for e in data["singles"].values()),
-        editions=tuple(reader.edition(e) for e in data["editions"].values()),
+        editions=editions,
         episodes=tuple(sorted((reader.episode(e) for e in data["episodes"].values()), key=lambda e: e.number)),
         songs=tuple(reader.song(e) for e in data["songs"].values()),
-        releases=tuple(reader.release(e) for e in data["releases"].values()),
+        releases=(*(e.release() for e in editions), *(reader.release(e) for e in data["releases"].values())),
         listen=tuple(reader.listen(e) for e in data["listen"].values()),
         sources=sources,
         files=files,
@@ -517,9 +671,9 @@ class _Reader:
             title=self.fact(e.get("title"), f"{w}.title", text),
             composer=self.fact(e.get("composer"), f"{w}.composer", text),
             label=self.fact(e.get("label"), f"{w}.label", text),
-            digital_release=self.fact(e.get("digital_release"), f"{w}.digital_release", self._date),
             track_count=self.fact(e.get("track_count"), f"{w}.track_count", self._int),
             total_length_s=self.fact(e.get("total_length"), f"{w}.total_length", self._duration),
+            awards=self.fact(e.get("awards"), f"{w}.awards", lambda raw, where: self._required_text(raw, where, 300)),
         )
 
     def track(self, e: Mapping[str, Any], total: int | None) -> Track:
@@ -533,9 +687,10 @@ class _Reader:
             uses.append(
                 Use(
                     episode=self._opt(use.get("episode"), f"{uw}.episode", self._int),
-                    scene=self._required_text(use.get("scene"), f"{uw}.scene", limit=500),
+                    scene=self._text(use.get("scene"), f"{uw}.scene", limit=500),
                     confidence=use_sourced.confidence,
                     sources=use_sourced.sources,
+                    note=self._text(use.get("note"), f"{uw}.note", limit=300),
                 )
             )
         return Track(
@@ -578,6 +733,10 @@ class _Reader:
             confidence=sourced.confidence,
             sources=sourced.sources,
             note=self._text(e.get("note"), f"{w}.note"),
+            release_title=self._text(e.get("release_title"), f"{w}.release_title", limit=100),
+            expected=self._text(e.get("expected"), f"{w}.expected", limit=100),
+            link=None if e.get("link") is None else _check_url(f"{w}.link", e.get("link")),
+            description=self._text(e.get("description"), f"{w}.description", limit=1000),
         )
 
     def episode(self, e: Mapping[str, Any]) -> Episode:
@@ -666,9 +825,14 @@ def _cross_check(catalogue: Catalogue, data: dict[str, Any]) -> None:
         number = track.number.value
         if number is not None:
             if number in by_number:
-                where = data["tracks"][track.id]["_origin"]
-                raise CatalogueError(f"{where}.number: track {number} is also {by_number[number].title!r}")
+                other = by_number[number]
+                # Blame the record a later file wrote: that is where the operator changed something.
+                mine, theirs = data["tracks"][track.id]["_origin"], data["tracks"][other.id]["_origin"]
+                if mine.startswith(BUNDLED_NAME) and not theirs.startswith(BUNDLED_NAME):
+                    track, other, mine = other, track, theirs
+                raise CatalogueError(f"{mine}.number: track {number} is also {other.title!r}")
             by_number[number] = track
+
     total = catalogue.track_total
     if total is not None and len(catalogue.tracks) > total:
         raise CatalogueError(f"album.track_count: {total}, but {len(catalogue.tracks)} tracks are listed")

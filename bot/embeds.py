@@ -49,9 +49,28 @@ def join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> st
     return separator.join(out)
 
 
-def source_links(sources: Iterable[Source], limit: int = FIELD_VALUE_LIMIT) -> str:
+SOURCES_ON_A_CARD = 4  # the rest are one click away (the Sources button), not a wall of links
+
+
+def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> str:
+    """A card's sources: one link per publisher (its first page), at most `shown`, then how many more.
+
+    The labels that say a page is a mirror or an AI summary belong to the full list (`source_list`).
+    """
+    by_publisher: dict[str, Source] = {}
+    for source in sources:
+        by_publisher.setdefault(source.publisher, source)
+    if not by_publisher:
+        return "none"
+    links = [f"[{publisher}]({source.url})" for publisher, source in by_publisher.items()]
+    more = len(links) - shown
+    return " · ".join(links[:shown]) + (f" · and {more} more: **Sources** lists them all" if more > 0 else "")
+
+
+def source_list(sources: Iterable[Source], limit: int = DESCRIPTION_LIMIT) -> str:
+    """Every page behind a card, once each, with its label (mirror, AI press summary, fan blog)."""
     unique = list(dict.fromkeys(sources))
-    return join_within([f"[{s.name}]({s.url})" for s in unique], limit) if unique else "none"
+    return join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else "none"
 
 
 def confidence_note(confidence: Confidence) -> str:

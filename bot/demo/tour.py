@@ -165,7 +165,8 @@ async def tour(t: Tour) -> None:
     """The scripted session: the soundtrack, the poll, then a moderator's reminders."""
     t.say(f"# {t.guild.name} (the real bot, connected to a local emulated Discord)\n")
     t.say("## The soundtrack\n")
-    await t.run("Shane", "/soundtrack about")
+    about = await t.run("Shane", "/soundtrack about")
+    await t.click("Shane", about, "Sources")
     await t.run("Ilya", "/soundtrack tracks")
     await t.run("Rose", "/soundtrack track", track=pick("rivl"))
     await t.run("Shane", "/soundtrack track", track="rivalry theme remix")

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.cards import tracklist_card, tracklist_page_count
+from bot.answer import Ack, reply, update
+from bot.cards import card_sources, sources_card, tracklist_card, tracklist_page_count
 from bot.catalogue import Catalogue
-from bot.errors import guarded
+from bot.errors import UserError, guarded
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -58,17 +59,54 @@ class TracklistPageButton(
         return cls(int(match["page"]), match["direction"], int(match["owner"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.turn(interaction), "tracklist page button")
+        await guarded(interaction, self.turn, "tracklist page button", ack=Ack.NONE)  # pure: answers at once
 
     async def turn(self, interaction: discord.Interaction[Any]) -> None:
         bot: HeatedRivalryBot = interaction.client
         catalogue = bot.catalogue
         if interaction.user.id == self.owner_id:
             embed, view = tracklist_message(catalogue, self.page, self.owner_id)
-            await interaction.response.edit_message(embed=embed, view=view)
+            await update(interaction, embed=embed, view=view)
         else:
             embed, view = tracklist_message(catalogue, self.page, interaction.user.id)
-            if view is None:
-                await interaction.response.send_message(embed=embed, ephemeral=True)
-            else:
-                await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+            await reply(interaction, embed=embed, view=view, ephemeral=True)
+
+
+def sources_view(kind: str, key: str = "") -> discord.ui.View:
+    """A **Sources** button under a card: the full, labelled list, privately to whoever clicks."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(SourcesButton(kind, key))
+    return view
+
+
+class SourcesButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"hr:sources:(?P<kind>album|track|episode|song):(?P<key>[a-z0-9-]{0,63})",
+):
+    """Its card is named in the custom id, so it keeps working after restarts and catalogue changes."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(
+            discord.ui.Button(
+                label="Sources", style=discord.ButtonStyle.secondary, custom_id=f"hr:sources:{kind}:{key}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> SourcesButton:
+        return cls(match["kind"], match["key"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await guarded(interaction, self.show, "sources button", ack=Ack.NONE)  # pure: answers at once
+
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        bot: HeatedRivalryBot = interaction.client
+        found = card_sources(bot.catalogue, self.kind, self.key)
+        if found is None:
+            raise UserError("That card's facts are no longer in the catalogue, so there are no sources to show.")
+        title, sources = found
+        await reply(interaction, embed=sources_card(title, sources).build(), ephemeral=True)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cards import about_card, album_card, episode_card, song_card, track_card, tracklist_card, tracklist_page_count
+from bot.cards import (
+    about_card,
+    album_card,
+    card_sources,
+    episode_card,
+    song_card,
+    sources_card,
+    track_card,
+    tracklist_card,
+    tracklist_page_count,
+)
 from bot.catalogue import Catalogue, parse_catalogue
 from bot.embeds import (
     DESCRIPTION_LIMIT,
@@ -21,6 +32,8 @@ from bot.embeds import (
     Card,
 )
 from tests.bot.test_catalogue import BUNDLED
+
+TODAY = dt.date(2026, 12, 4)
 
 
 def embed_problems(embed: discord.Embed) -> list[str]:
@@ -47,7 +60,7 @@ def embed_problems(embed: discord.Embed) -> list[str]:
 
 
 def all_embeds(cat: Catalogue) -> list[discord.Embed]:
-    cards = [album_card(cat), about_card(cat, version="1", started_at=0, latency_ms=None, guild_count=3)]
+    cards = [album_card(cat, TODAY), about_card(cat, version="1", started_at=0, latency_ms=None, guild_count=3)]
     cards += [tracklist_card(cat, page) for page in range(1, tracklist_page_count(cat) + 1)]
     cards += [track_card(cat, t) for t in cat.tracks]
     cards += [episode_card(cat, e) for e in cat.episodes]
@@ -61,11 +74,43 @@ def test_bundled_cards_are_within_limits(catalogue: Catalogue) -> None:
 
 
 def test_album_card_is_honest(catalogue: Catalogue) -> None:
-    text = json.dumps(album_card(catalogue).build().to_dict(), ensure_ascii=False)
+    text = json.dumps(album_card(catalogue, TODAY).build().to_dict(), ensure_ascii=False)
     assert "9 of 34 tracks listed" in text
     assert "Peter Peter" in text and "Milan Records" in text
     assert "not been confirmed" in text, "the album title is unconfirmed and must say so"
-    assert "CD" in text and "Vinyl" in text
+    assert "**Vinyl**: announced for later in 2026, date not announced" in text, "each thing said once"
+
+
+def test_a_future_edition_is_out_on_its_date_never_out_since() -> None:
+    cat = parse_catalogue(
+        [("catalogue.toml", BUNDLED), ("o.toml", '[overlay]\nsources = ["variety"]\n'
+         '[[editions]]\nid = "vinyl"\nstatus = "released"\nrelease_date = 2026-12-11\n')]
+    )  # fmt: skip
+    text = json.dumps(album_card(cat, TODAY).build().to_dict(), ensure_ascii=False)
+    assert "**Vinyl**: out on Fri 11 December 2026 (in 7 days)" in text and "out since Fri 11" not in text
+    later = json.dumps(album_card(cat, dt.date(2026, 12, 12)).build().to_dict(), ensure_ascii=False)
+    assert "**Vinyl**: out since Fri 11 December 2026" in later
+
+
+def test_a_card_lists_each_publisher_once_and_the_button_lists_every_page(catalogue: Catalogue) -> None:
+    sources = album_card(catalogue, TODAY).build().to_dict()["fields"][-1]["value"]
+    assert sources.count("Glance") <= 1 and "(AI press summary)" not in sources and "(mirror)" not in sources
+    assert "more: **Sources** lists them all" in sources and len(sources) < 600
+    found = card_sources(catalogue, "album", "")
+    assert found is not None
+    full = sources_card(*found).build().description or ""
+    assert full.count("Glance (AI press summary)") == 2, "each page, labelled, in the full list"
+    assert "Vulture (mirror)" in full
+    assert card_sources(catalogue, "track", "no-such-track") is None
+
+
+def test_provenance_notes_are_italic_not_spoilers(catalogue: Catalogue) -> None:
+    heartbeat = catalogue.track("heartbeat-i")
+    assert heartbeat is not None
+    heard = next(
+        f["value"] for f in track_card(catalogue, heartbeat).build().to_dict()["fields"] if f["name"] == "Heard in"
+    )
+    assert "*Listed in the blog's episode 1 section; the scene is not described.*" in heard and "||" not in heard
 
 
 def test_tracklist_shows_gaps_instead_of_guessing(catalogue: Catalogue) -> None:

@@ -47,7 +47,7 @@ def test_bundled_catalogue_is_honest_about_what_is_known(catalogue: Catalogue) -
     assert catalogue.album.title.value is None and catalogue.album.title.confidence is Confidence.UNKNOWN
     assert catalogue.album.composer.value == "Peter Peter"
     assert catalogue.album.label.value == "Milan Records"
-    assert catalogue.album.digital_release.value == dt.date(2026, 1, 16)
+    assert catalogue.digital_release.value == dt.date(2026, 1, 16)
     assert all(t.duration_s.value is None for t in catalogue.tracks), "no duration is confirmed yet"
     numbered = [t for t in catalogue.tracks if t.number.known]
     assert sorted(t.number.value or 0 for t in numbered) == list(range(1, 9))
@@ -113,9 +113,17 @@ def test_readme_overlay_example_is_valid() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
     example = re.search(r"```toml\n(.*?)```", readme, re.S)
     assert example is not None
-    cat = overlay(example.group(1).replace("…", "example"))
+    cat = overlay(example.group(1))  # literally, as an operator would paste it
     vinyl = next(e for e in cat.editions if e.id == "vinyl")
     assert vinyl.release_date.known
+    [release] = [r for r in cat.releases if r.id == "album-vinyl"]
+    assert release.date == vinyl.release_date.value and release.link == vinyl.link, "one fact, one place"
+
+
+def test_the_readme_shows_the_loaders_real_error() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    error = overlay_error("[[tracks]]\nid = 'rivalry'\ndurration = '2:34'\n")
+    assert f"`` {error} ``" in readme
 
 
 @pytest.mark.parametrize(
@@ -144,6 +152,32 @@ def test_readme_overlay_example_is_valid() -> None:
         (
             "[[tracks]]\nid = 'new'\ntitle = 'New'\nconfidence = 'sure'\nsources = ['maxine']",
             "tracks[id=new].confidence: expected one of",
+        ),
+        (
+            "[[tracks]]\nid = 'rivalry'\ndurration = '2:34'\nconfidence = 'single'\nsources = ['maxine']",
+            "overlay.toml: tracks[id=rivalry].durration: unknown key; did you mean `duration`?",
+        ),
+        (
+            "[[tracks]]\nid = 'rivalry'\nduration = { vaule = '2:34', confidence = 'single', sources = ['maxine'] }",
+            "overlay.toml: tracks[id=rivalry].duration.vaule: unknown key; did you mean `value`?",
+        ),
+        (
+            "[[tracks]]\nid = 'rivalri'\nduration = '2:34'\nconfidence = 'single'\nsources = ['maxine']",
+            "overlay.toml: tracks[id=rivalri]: no bundled track has id 'rivalri'; did you mean 'rivalry'? "
+            "A new track needs `title` as well.",
+        ),
+        (
+            "[[tracks]]\nid = 'rivalry'\nnumber = { value = 2, confidence = 'single', sources = ['maxine'] }",
+            "overlay.toml: tracks[id=rivalry].number: track 2 is also 'Melt'",
+        ),
+        (
+            "[[releases]]\nid = 'album-vinyl'\ntitle = 'Vinyl'\ndate = 2027-02-12\nconfidence = 'single'\n"
+            "sources = ['maxine']",
+            'overlay.toml: releases[id=album-vinyl]: the album\'s formats are dated in one place, under [[editions]] id = "vinyl"',
+        ),
+        (
+            "[album]\ndigital_release = 2026-01-16",
+            "overlay.toml: album.digital_release: this is now the digital edition's date",
         ),
         (
             "[[releases]]\nid = 'party'\ntitle = 'Party'\nkind = 'event'\ndate = 2026-12-01\nzone = 'Mars/Base'\n"
