@@ -1,5 +1,16 @@
-"""The database: one aiosqlite connection, numbered SQL migrations, and typed accessors."""
+"""The database: one aiosqlite connection, numbered SQL migrations, typed accessors, and its files on disk."""
 
-from bot.db.database import Database, Migration, MigrationError, load_migrations
+from bot.db.database import Database, DatabaseBusy, Migration, MigrationError, interactive, load_migrations
+from bot.db.files import DatabaseFileError, backup_file, instance_lock
 
-__all__ = ["Database", "Migration", "MigrationError", "load_migrations"]
+__all__ = [
+    "Database",
+    "DatabaseBusy",
+    "DatabaseFileError",
+    "Migration",
+    "MigrationError",
+    "backup_file",
+    "instance_lock",
+    "interactive",
+    "load_migrations",
+]

@@ -1,7 +1,10 @@
 """One aiosqlite connection for the whole process, with its schema kept current by numbered migrations.
 
-SQLite allows one writer at a time; a single shared connection in WAL mode with a busy timeout is the
-arrangement that never reports "database is locked" to a fan, and lets `backup` read while the bot writes.
+SQLite allows one writer at a time; a single shared connection in WAL mode takes turns within the process,
+and lets `backup` read while the bot writes. Another program can still hold the write lock: background work
+then waits up to `BUSY_TIMEOUT_MS` and retries, while a member's action (`interactive`) waits at most
+`INTERACTIVE_WAIT_S` and is answered `DatabaseBusy` ("busy, nothing was saved"), never applied afterwards.
+Opening checks the file (`bot.db.files`: private modes, empty and damaged files refused, `quick_check`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,10 +24,48 @@ from typing import Any
 
 import aiosqlite
 
+from bot.db.files import (
+    QUICK_CHECK,
+    DatabaseFileError,
+    backup_file,
+    damaged,
+    findings,
+    prepare_database_file,
+)
+from bot.db.reads import Reads, read_connection
+from bot.refusal import Refusal
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 5000  # background work and start-up: how long SQLite waits for another process's write lock
+INTERACTIVE_WAIT_S = 2.0  # a member's action: how long it may wait for the database in all, then "busy"
+MIN_WAIT_S = 0.25  # ... though any one call may wait this long, so a short queue never refuses it
+BUSY = (
+    "The bot's database is busy right now (another program is using it), so that was not done and nothing was "
+    "saved. Please try again in a moment."
+)
+
+# The deadline (event-loop time) of the member's action the current task runs for; None for background work.
+_deadline: ContextVar[float | None] = ContextVar("database_deadline", default=None)
+
+
+class DatabaseBusy(Refusal):
+    """The database stayed locked (by another process, or by a long queue here) past the allowed wait.
+
+    Nothing was written: the member is told so (`BUSY`) and may try again; background work retries later.
+    """
+
+
+def interactive(seconds: float = INTERACTIVE_WAIT_S) -> None:
+    """From now on in the current task (one interaction), every database call ends by `seconds` from now
+    (a call made later still gets `MIN_WAIT_S`).
+
+    A call that cannot get the connection and SQLite's write lock by then raises `DatabaseBusy` having
+    written nothing, so the member gets an answer in time and what they were told failed never lands later.
+    Tasks started afterwards from this one inherit the deadline (context variables are copied).
+    """
+    _deadline.set(asyncio.get_running_loop().time() + seconds)
 
 
 class MigrationError(Exception):
@@ -66,27 +108,48 @@ class Database:
         # One connection is shared by every feature: while one coroutine holds a transaction, another's
         # statement would silently run inside it (or fail to BEGIN), so all access takes turns here.
         self._lock = asyncio.Lock()
+        self._busy_ms = BUSY_TIMEOUT_MS  # SQLite's busy timeout as last set on the connection
+        self.read = Reads(self)  # reads that need not take turns: on their own connection once `open` made it
 
     @classmethod
     @asynccontextmanager
     async def open(cls, path: Path | str, *, migrations: list[Migration] | None = None) -> AsyncIterator[Database]:
         """Open, configure and migrate the database; close it cleanly when the block ends."""
-        target = Path(path) if str(path) != ":memory:" else None
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        target = None if str(path) == ":memory:" else await asyncio.to_thread(prepare_database_file, Path(path))
+        conn = await aiosqlite.connect(str(target or path), isolation_level=None)
         try:
-            conn.row_factory = aiosqlite.Row
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if target is not None:
-                await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            db = cls(conn, target)
-            await db.migrate(load_migrations() if migrations is None else migrations)
-            yield db
+            try:
+                conn.row_factory = aiosqlite.Row
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                if target is not None:
+                    await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA foreign_keys = ON")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+                db = cls(conn, target)
+                problems = await db.quick_check()
+                if problems and target is not None:
+                    raise damaged(target, "; ".join(problems))
+                await db.migrate(load_migrations() if migrations is None else migrations)
+            except (DatabaseBusy, sqlite3.OperationalError) as error:
+                if target is None or not (isinstance(error, DatabaseBusy) or _busy(error)):
+                    raise
+                raise DatabaseFileError(
+                    f"DATABASE_PATH {target} stayed locked by another program for {BUSY_TIMEOUT_MS // 1000} s: "
+                    "close it (a backup tool, an sqlite3 shell), then start again"
+                ) from error
+            except sqlite3.DatabaseError as error:  # "file is not a database", "database disk image is malformed"
+                if target is None:
+                    raise
+                raise damaged(target, str(error)) from error
+            async with read_connection(db):
+                yield db
         finally:
             await conn.close()
+
+    async def quick_check(self) -> list[str]:
+        """`PRAGMA quick_check`'s findings: `[]` when the file is sound, else SQLite's lines (at most 5)."""
+        async with self._turn(), self._conn.execute(QUICK_CHECK) as cursor:
+            return findings([str(row[0]) for row in await cursor.fetchall()])
 
     async def schema_version(self) -> int:
         async with self._conn.execute("PRAGMA user_version") as cursor:
@@ -119,12 +182,46 @@ class Database:
         return pending
 
     @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This coroutine's turn on the shared connection, bounded by the task's `interactive` deadline if any.
+
+        Without a deadline (background work, start-up) it waits for its turn, and SQLite waits up to
+        `BUSY_TIMEOUT_MS` for another process's write lock. With one, both waits end at the deadline.
+        Either way a write lock that does not come raises `DatabaseBusy` before anything was written.
+        """
+        deadline = _deadline.get()
+        if deadline is not None:  # a call made after the deadline (the handler was busy with Discord) still waits a bit
+            deadline = max(deadline, asyncio.get_running_loop().time() + MIN_WAIT_S)
+        try:
+            if deadline is None:
+                await self._lock.acquire()
+            else:
+                async with asyncio.timeout_at(deadline):
+                    await self._lock.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(BUSY) from None
+        try:
+            left = BUSY_TIMEOUT_MS if deadline is None else int((deadline - asyncio.get_running_loop().time()) * 1000)
+            if max(left, 1) != self._busy_ms:
+                self._busy_ms = max(left, 1)
+                await self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            yield
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+            raise DatabaseBusy(BUSY) from error
+        finally:
+            self._lock.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A short write transaction; `BEGIN IMMEDIATE` takes the write lock up front so it never deadlocks.
 
         Use the yielded connection inside the block, not `execute`/`fetch*`, which would wait for the block.
+        Raises `DatabaseBusy`, with nothing written, when the write lock does not come in time (see `_turn`):
+        a transaction either starts within a member's deadline or never, so it is never applied later.
         """
-        async with self._lock:
+        async with self._turn():
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -133,16 +230,18 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        async with self._lock:
-            await self._conn.execute(sql, tuple(params))
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement (autocommitted unless inside `transaction`); returns the rows it changed."""
+        async with self._turn():
+            cursor = await self._conn.execute(sql, tuple(params))
+            return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._turn(), self._conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._turn(), self._conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
     async def get_meta(self, key: str) -> str | None:
@@ -156,15 +255,20 @@ class Database:
             (key, value, int(time.time())),
         )
 
-    async def backup(self, destination: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup), safe while the bot writes."""
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        target = await aiosqlite.connect(str(destination))
-        try:
-            async with self._lock:
-                await self._conn.backup(target)
-        finally:
-            await target.close()
+    async def backup(self, destination: Path) -> tuple[Path, Path, int]:
+        """A verified copy of the live database, safe while the bot writes: see `bot.db.files.backup_file`.
+
+        Returns `(database, destination, size in bytes)`; raises `DatabaseFileError`, and `ValueError` for
+        an in-memory database, which has no file to copy.
+        """
+        if self.path is None:
+            raise ValueError("an in-memory database cannot be backed up")
+        return await asyncio.to_thread(backup_file, self.path, destination)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up waiting for a lock another connection holds (SQLITE_BUSY or SQLITE_LOCKED)."""
+    return error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _split_statements(sql: str) -> list[str]:

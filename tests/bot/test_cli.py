@@ -81,6 +81,7 @@ def test_check_succeeds_offline_and_prints_the_invite(tmp_path: Path) -> None:
 
 
 def test_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
+    assert run_bot(tmp_path, "check").returncode == 0  # the bot's database, made as a start makes it
     result = run_bot(tmp_path, "backup", "backups/copy.sqlite3")
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "backups" / "copy.sqlite3") as conn:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from bot.db import Database, Migration, MigrationError, load_migrations
+from bot.db import Database, DatabaseBusy, Migration, MigrationError, interactive, load_migrations
 
 
 def test_bundled_migrations_are_numbered_without_gaps() -> None:
@@ -78,3 +80,34 @@ async def test_backup_is_a_consistent_copy(db: Database, tmp_path: Path) -> None
     await db.backup(target)
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == ("v",)
+
+
+async def test_a_members_write_under_another_programs_lock_is_refused_in_time_and_never_applied(
+    db: Database,
+) -> None:
+    assert db.path is not None
+    with closing(sqlite3.connect(db.path, isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+        interactive(0.3)
+        with pytest.raises(DatabaseBusy, match="nothing was saved"):
+            await db.set_meta("vote", "rivalry")
+        assert await db.get_meta("vote") is None, "reading still works meanwhile"
+        other.execute("ROLLBACK")
+    await db.set_meta("other", "later")  # the queue moves on; the refused write is not in it
+    assert await db.get_meta("vote") is None and await db.get_meta("other") == "later"
+
+
+async def test_a_member_waiting_behind_a_long_queue_is_refused_by_the_deadline(db: Database) -> None:
+    async def hold() -> None:
+        async with db.transaction():
+            await release.wait()
+
+    release = asyncio.Event()
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)  # the holder takes its turn first
+    interactive(0.1)
+    with pytest.raises(DatabaseBusy):
+        await db.set_meta("vote", "melt")
+    release.set()
+    await holder
+    assert await db.get_meta("vote") is None

@@ -1,0 +1,12 @@
+"""`Refusal`: a failure written for the person who caused it, raised by code that knows nothing of Discord.
+
+The discord-free layers (the database, schedules, a feature's service) raise a subclass with a message
+that says what happened and what to do; `bot.errors.describe_failure` shows it to the member as is, exactly
+like a command's `UserError`, so an expected failure never reaches the log as a bug.
+"""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """An expected failure; `str(error)` is the whole message for the member (Discord markdown allowed)."""
