@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import catalogue
+from benchmarks import catalogue, commands, startup, storms, votes
 from benchmarks.core import FULL, SMOKE, Figure, render
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
-ALL = (*catalogue.BENCHMARKS,)
+ALL = (*votes.BENCHMARKS, *commands.BENCHMARKS, *storms.BENCHMARKS, *startup.BENCHMARKS, *catalogue.BENCHMARKS)
 
 
 async def run_all(scale_name: str) -> list[Figure]:
@@ -34,12 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
     figures = asyncio.run(run_all(args.scale))
     print(render(figures))
     elapsed = time.perf_counter() - started
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(f"\n{len(figures)} figures in {elapsed:.1f} s ({args.scale} scale); load average {load}")
+    print(
+        f"\n{len(figures)} figures in {elapsed:.1f} s ({args.scale} scale, {os.cpu_count()} CPUs); "
+        f"1-minute load average {load_before} before, {load} after"
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "scale": args.scale,
@@ -47,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average": load,
+        "load_average_before": load_before,
         "seconds": round(elapsed, 2),
         "figures": [figure.as_json() for figure in figures],
     }

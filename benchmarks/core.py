@@ -17,10 +17,23 @@ class Scale:
     repeats: int  # timed repetitions per figure (the median is reported)
     items: int  # search: items in the index
     ballots: int  # standings: ballots in one server
+    votes: int = 3_000  # database votes timed (and as many bare upserts)
+    members: int = 2_000  # end-to-end ballots: members casting one each, spread over `servers`
+    servers: int = 20
+    in_flight: int = 200  # interactions dispatched at once in the loaded runs
+    samples: int = 200  # interactions timed per command and concurrency
+    storm: int = 10_000  # servers posting in the unlimited storm
+    paced_storm: int = 1_000  # servers posting under the 50 req/s global limit
+    global_rate: int = 50  # the emulator's global limit in the paced storm (Discord's, requests/s)
+    startup: int = 10_000  # servers the bot is in, and has configured, at start-up
+    shards: int = 4  # shards at start-up
 
 
 FULL = Scale("full", repeats=20, items=300, ballots=10_000)
-SMOKE = Scale("smoke", repeats=2, items=20, ballots=50)
+SMOKE = Scale(
+    "smoke", repeats=2, items=20, ballots=50, votes=50, members=20, servers=2, in_flight=5, samples=10, storm=20,
+    paced_storm=20, global_rate=50, startup=40, shards=1,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,25 @@ def ratio_figure(
     )  # fmt: skip
 
 
+def rate_figure(name: str, value: float, unit: str, floor: float, floor_name: str, *, at_least: float) -> Figure:
+    """A speed compared with a floor (higher is better): ratio = value / floor, met when at least `at_least`."""
+    ratio = value / floor if floor > 0 else 0.0
+    return Figure(name, value, unit, floor, floor_name, ratio, target=f"≥ {at_least:g}×", met=ratio >= at_least)
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    """The `fraction` (0-1) quantile of `samples` by nearest rank; ValueError when there are none."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def failed_figure(name: str, reason: str, target: str) -> Figure:
+    """A figure that could not be measured (e.g. the bot could not start): printed as MISSED with the reason."""
+    return Figure(name, float("nan"), reason, target=target, met=False)
+
+
 def render(figures: Sequence[Figure]) -> str:
     """The table `python -m benchmarks` prints."""
     rows = [("figure", "measured", "floor", "ratio", "target", "")]
@@ -82,7 +114,8 @@ def render(figures: Sequence[Figure]) -> str:
         floor = f"{f.floor:.3g} {f.unit} ({f.floor_name})" if f.floor is not None else "—"
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else "—"
         verdict = "" if f.met is None else ("met" if f.met else "MISSED")
-        rows.append((f.name, f"{f.value:.3g} {f.unit}", floor, ratio, f.target or "—", verdict))
+        value = f"{f.value:.3g} {f.unit}" if f.value == f.value else f"not measured: {f.unit}"
+        rows.append((f.name, value, floor, ratio, f.target or "—", verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))

@@ -4,6 +4,10 @@ It carries what every feature shares as typed attributes (`settings`, `db`, `cat
 `clock`). A feature's own service is built by its extension's `setup` and handed to its cogs; its
 components, which discord.py builds from a custom id, reach it with `bot.service(Kind)`, keyed by the
 service's class, so `bot/` never imports a feature and features never import each other.
+
+It runs as an `AutoShardedBot`: the shard count is the one `GET /gateway/bot` recommends (Discord refuses an
+unsharded session past 2,500 servers, close code 4011), all shards in this one process. Everything it sends
+over REST goes through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import discord
 from discord.ext import commands
 
+from bot import pacing
 from bot.catalogue import Catalogue
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.settings import Settings
 from bot.sync import sync_commands
@@ -31,13 +38,26 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.about")
 
 ServiceT = TypeVar("ServiceT")
+STALE_COMPONENT = (
+    "This button or menu belongs to an older version of this message and no longer works. Use the matching "
+    "command instead (type `/` to see them), or ask a moderator to post the message again."
+)
+
+
+@dataclass
+class Report:
+    """What features say in `python -m bot check`: `lines` for stdout, and `problems`, one line each naming
+    the server and the row that is wrong, which make `check` exit non-zero."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 @runtime_checkable
 class Reports(Protocol):
-    """A cog with something to say in `python -m bot check` (reminders: the next posts)."""
+    """A cog with something to say in `python -m bot check` (reminders: the next posts, unplannable servers)."""
 
-    async def report(self) -> list[str]: ...
+    async def report(self) -> Report: ...
 
 
 @runtime_checkable
@@ -59,7 +79,7 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class HeatedRivalryBot(commands.Bot):
+class HeatedRivalryBot(commands.AutoShardedBot):
     def __init__(
         self,
         *,
@@ -69,7 +89,10 @@ class HeatedRivalryBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_on_start: bool = True,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
+        """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
+        (discord.py's default, 2; the local emulator sends them all at once, so its runs use less)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -79,6 +102,7 @@ class HeatedRivalryBot(commands.Bot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.db = db
@@ -88,7 +112,10 @@ class HeatedRivalryBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.sync_on_start = sync_on_start
         self.started_at = int(time.time())
+        self.pacer = pacing.install(self.http, settings.global_rate)
         self._services: dict[type[object], object] = {}
+        quiet_discord_faults()  # discord.py's ERROR for a fault of Discord's becomes a warning
+        self._components: set[type[discord.ui.DynamicItem[Any]]] = set()
 
     def provide(self, service: object) -> None:
         """Register a feature's service (from its extension's `setup`), one per class."""
@@ -102,23 +129,51 @@ class HeatedRivalryBot(commands.Bot):
         return found
 
     async def load_features(self) -> None:
-        """Load every extension in order; a feature that fails to load stops the start."""
+        """Load every extension in order; a feature that fails to load stops the start.
+
+        Loading never depends on every server's data being valid: a feature keeps a server's bad rows to
+        that server (reminders block it with the reason) and reports them in `reports()`.
+        """
         for name in self.extension_names:
             await self.load_extension(name)
 
-    async def reports(self) -> list[str]:
-        """What the loaded features say for `python -m bot check`."""
-        lines: list[str] = []
+    async def reports(self) -> Report:
+        """What the loaded features say for `python -m bot check`, in the order they were loaded."""
+        total = Report()
         for cog in self.cogs.values():
             if isinstance(cog, Reports):
-                lines += await cog.report()
-        return lines
+                report = await cog.report()
+                total.lines += report.lines
+                total.problems += report.problems
+        return total
 
     async def wait_idle(self) -> None:
         """Return once no feature has anything due or in flight at the clock's current time."""
         for cog in list(self.cogs.values()):
             if isinstance(cog, Background):
                 await cog.wait_idle()
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        self._components.update(items)
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().remove_dynamic_items(*items)
+        self._components.difference_update(items)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer a click no component will: a custom id from an older version, or from another app's message.
+
+        discord.py drops such an interaction silently, and the member would see "This interaction failed".
+        """
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in self._components):
+            return
+        log.info("unknown component %r clicked (guild %s)", custom_id[:100], interaction.guild_id)
+        await send_ephemeral(interaction, STALE_COMPONENT)
 
     async def setup_hook(self) -> None:
         await self.load_features()

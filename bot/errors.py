@@ -2,17 +2,24 @@
 
 A command raises `UserError("what was wrong and how to fix it")`; the tree's `on_error` sends it as an
 ephemeral message through `send_ephemeral`, which works whether or not the interaction was already
-answered or has expired, so no interaction is ever left showing "This interaction failed".
+acknowledged or answered (see `bot.answer`), so no interaction is ever left showing "This interaction failed".
+Components answer through `guarded`, which acknowledges them first and routes their failures the same way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
+
+from bot.answer import Ack, acknowledge, reply
+from bot.db import interactive
+from bot.markup import quote
+from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +27,15 @@ NOT_IN_A_SERVER = "This works in a server, not in direct messages."
 INTERNAL_ERROR = (
     "Something went wrong on our side while answering that. It has been logged for the server's bot operator; "
     "please try again in a moment."
+)
+
+
+ALREADY_ACKNOWLEDGED = 40060  # Discord's error code: "Interaction has already been acknowledged"
+UNKNOWN_INTERACTION = 10062  # ... "Unknown interaction": it expired, or never reached Discord's records
+NOT_DONE = "Discord had a hiccup while I was starting on that, so it was not done. Please try again."
+DISCORD_FAULT = (
+    "Discord had a problem while I was answering, so you may not have seen my whole answer. "
+    "Please check, and try again if it is not done."
 )
 
 
@@ -32,19 +48,17 @@ async def send_ephemeral(interaction: discord.Interaction[Any], message: str) ->
     try:
         if interaction.is_expired():
             log.warning("interaction %s expired before an answer could be sent: %s", interaction.id, message)
-        elif interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
         else:
-            await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException:
-        log.exception("could not send an error message for interaction %s", interaction.id)
+            await reply(interaction, message, ephemeral=True)
+    except discord.HTTPException as error:  # Discord or the network failing: a fault, not a bug
+        log.warning("could not send an error message for interaction %s: %s", interaction.id, error)
 
 
 def describe_failure(error: Exception) -> str | None:
     """The message for an expected failure, or None when the failure is a bug to log."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
-    if isinstance(error, UserError):
+    if isinstance(error, UserError | Refusal):
         return str(error)
     if isinstance(error, app_commands.NoPrivateMessage):
         return NOT_IN_A_SERVER
@@ -57,7 +71,12 @@ def describe_failure(error: Exception) -> str | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.TransformerError):
-        return f"'{error.value}' is not a valid {error.type.name.replace('_', ' ')} for this option."
+        return f"{quote(str(error.value))} is not a valid {error.type.name.replace('_', ' ')} for this option."
+    if isinstance(error, app_commands.CommandNotFound):
+        return (
+            f"`/{error.name}` is not one of my commands any more: it was renamed or removed in an update. "
+            "Type `/` to see the current ones; if it still shows up, Discord will catch up within the hour."
+        )
     if isinstance(error, app_commands.CommandSignatureMismatch):
         return "This command was just updated; Discord needs a minute to catch up. Please try again shortly."
     if isinstance(error, app_commands.CheckFailure):
@@ -72,8 +91,86 @@ def describe_options(interaction: discord.Interaction[Any]) -> str:
     return f"/{command} {options}"
 
 
+def discord_fault(error: Exception) -> bool:
+    """Whether `error` is Discord or the network failing, after discord.py's own retries: a 5xx, a lost
+    connection or timeout, or an interaction Discord no longer knows (10062, it expired on the way). A
+    WARNING for the operator, not a bug; `stored_then_refused` is the case where the answer did arrive.
+    """
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, discord.HTTPException):
+        return isinstance(error, discord.DiscordServerError) or error.code == UNKNOWN_INTERACTION
+    return isinstance(error, aiohttp.ClientError | TimeoutError)
+
+
+def stored_then_refused(error: Exception) -> bool:
+    """Whether `error` is Discord refusing a retried first response as already acknowledged (400 40060).
+
+    It happens when Discord stored the first response but answered 5xx (or the answer was lost), and
+    discord.py retried: a network fault, not a bug. What Discord stored is what the member sees.
+    """
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return isinstance(error, discord.HTTPException) and error.code == ALREADY_ACKNOWLEDGED
+
+
+class DiscordFaultsAreWarnings(logging.Filter):
+    """Turns discord.py's own ERROR for a fault of Discord's into one WARNING line, without the traceback.
+
+    discord.py sends an autocomplete's choices itself and logs a failure there ("Ignoring exception in
+    autocomplete", with a traceback) where the bot cannot catch it. When the exception is `discord_fault` or
+    `stored_then_refused`, the operator's log shows a warning instead; anything else stays an ERROR.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, Exception) and (discord_fault(error) or stored_then_refused(error)):
+            record.msg, record.args = f"{record.getMessage()}: Discord failed: {error}", None
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_discord_faults() -> None:
+    """Install `DiscordFaultsAreWarnings` on discord.py's command-tree logger, once per process."""
+    tree_log = logging.getLogger("discord.app_commands.tree")
+    if not any(isinstance(existing, DiscordFaultsAreWarnings) for existing in tree_log.filters):
+        tree_log.addFilter(DiscordFaultsAreWarnings())
+
+
+async def after_stored_response(interaction: discord.Interaction[Any], where: str) -> None:
+    """One warning; and if what Discord stored was only "thinking…", the handler never ran: say so privately.
+
+    A stored answer is left as it is, so the member never gets a second, contradicting message.
+    """
+    try:
+        placeholder = (await interaction.original_response()).flags.loading
+        if placeholder:
+            await interaction.followup.send(NOT_DONE, ephemeral=True)
+    except discord.HTTPException as error:
+        placeholder = None
+        log.warning("interaction %s: could not look at or finish its stored response: %s", interaction.id, error)
+    log.warning(
+        "interaction %s in %s (guild %s): Discord stored the first response but reported an error, then refused "
+        "the retry as already acknowledged; %s",
+        interaction.id,
+        where,
+        interaction.guild_id,
+        "it was only a placeholder, so the member was asked to try again" if placeholder else "the member has it",
+    )
+
+
 async def answer_failure(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
     """The friendly message for an expected failure; for a bug, a log line with its context and an apology."""
+    if stored_then_refused(error):
+        await after_stored_response(interaction, where)
+        return
+    if discord_fault(error):
+        log.warning(
+            "interaction %s in %s (guild %s): Discord failed: %s", interaction.id, where, interaction.guild_id, error
+        )
+        await send_ephemeral(interaction, DISCORD_FAULT)
+        return
     message = describe_failure(error)
     if message is None:
         log.error(
@@ -87,9 +184,20 @@ async def answer_failure(interaction: discord.Interaction[Any], error: Exception
     await send_ephemeral(interaction, message)
 
 
-async def guarded(interaction: discord.Interaction[Any], action: Awaitable[None], where: str) -> None:
-    """Component callbacks bypass the tree's on_error; answer their failures the same way, privately."""
+async def guarded(
+    interaction: discord.Interaction[Any],
+    action: Callable[[discord.Interaction[Any]], Awaitable[None]],
+    where: str,
+    *,
+    ack: Ack = Ack.PRIVATE,
+) -> None:
+    """Run a component's `action` after acknowledging it (`ack`, see `bot.answer.Ack`).
+
+    Component callbacks bypass the tree's on_error; their failures are answered the same way, privately.
+    """
     try:
-        await action
+        await acknowledge(interaction, ack)
+        interactive()  # the member is waiting: the database answers "busy" rather than late
+        await action(interaction)
     except Exception as error:
         await answer_failure(interaction, error, where)

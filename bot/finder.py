@@ -11,7 +11,8 @@ from discord import app_commands
 
 from bot.catalogue import Catalogue, Song, Track
 from bot.errors import UserError
-from bot.search import Index, fold, truncate
+from bot.markup import quote
+from bot.search import Index, truncate
 
 
 class SoundtrackFinder:
@@ -19,15 +20,26 @@ class SoundtrackFinder:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.tracks = Index(catalogue.tracks_in_order(), key=lambda t: t.title, number=lambda t: t.number.value)
-        self.songs = Index(catalogue.songs, key=lambda s: s.label, aliases=lambda s: [s.artist, s.title or ""])
+        self.tracks = Index(
+            catalogue.tracks_in_order(),
+            key=lambda t: t.title,
+            number=lambda t: t.number.value,
+            ident=lambda t: t.id,
+            name=lambda t: t.label,
+        )
+        self.songs = Index(
+            catalogue.songs,
+            key=lambda s: s.label,
+            aliases=lambda s: [s.artist, s.title or ""],
+            ident=lambda s: s.id,
+        )
         self.episodes = Index(catalogue.episodes, key=lambda e: e.title, number=lambda e: e.number)
 
     def track_choices(self, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=truncate(m.item.label), value=m.item.id) for m in self.tracks.search(current)]
+        return [app_commands.Choice(name=name, value=value) for name, value in self.tracks.choices(current)]
 
     def song_choices(self, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=truncate(m.item.label), value=m.item.id) for m in self.songs.search(current)]
+        return [app_commands.Choice(name=name, value=value) for name, value in self.songs.choices(current)]
 
     def episode_choices(self, current: str) -> list[app_commands.Choice[int]]:
         return [
@@ -36,16 +48,17 @@ class SoundtrackFinder:
         ]
 
     def resolve_track(self, text: str) -> Track:
-        folded = fold(text)
-        found = self.tracks.resolve(text, exact=lambda t: t.id == text or fold(t.title) == folded)
+        """The track `text` names (an id, a choice's name, a number like "5", "#5" or "track 5", or a title
+        as typed, typos allowed); `UserError` with suggestions when it is unclear."""
+        found = self.tracks.resolve(text)
         if found is None:
             raise UserError(_no_match("track", text, [t.label for t in self.tracks.suggestions(text)],
                                       "`/soundtrack tracks` lists them all"))  # fmt: skip
         return found
 
     def resolve_song(self, text: str) -> Song:
-        folded = fold(text)
-        found = self.songs.resolve(text, exact=lambda s: s.id == text or fold(s.label) == folded)
+        """The licensed song `text` names (an id, a choice's name, an artist or title as typed)."""
+        found = self.songs.resolve(text)
         if found is None:
             raise UserError(_no_match("licensed song", text, [s.label for s in self.songs.suggestions(text)],
                                       "`/soundtrack episode` lists the songs of each episode"))  # fmt: skip
@@ -53,8 +66,7 @@ class SoundtrackFinder:
 
 
 def _no_match(kind: str, text: str, suggestions: list[str], hint: str) -> str:
-    shown = discord.utils.escape_markdown(truncate(text.strip(), 80))
-    message = f"No {kind} matches '{shown}'."
+    message = f"No {kind} matches {quote(text)}."
     if suggestions:
         message += " Did you mean: " + ", ".join(f"**{discord.utils.escape_markdown(s)}**" for s in suggestions) + "?"
     return f"{message} Pick one from the list that appears as you type; {hint}."

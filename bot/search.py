@@ -6,6 +6,7 @@ keystroke costs one vectorised pass over a few hundred short strings.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,11 +25,19 @@ ACCEPT_SCORE = 80.0  # free text resolves on its own only when the best match is
 ACCEPT_MARGIN = 8.0  # ... and this far ahead of the runner-up
 
 
+NUMBER_RE = re.compile(r"(?:#|no\.?|n°|nr\.?|number|track|episode|ep\.?)?\s*#?\s*0*(\d{1,4})", re.IGNORECASE)
+
+
 def fold(text: str) -> str:
-    """Lower-case, accent-free, punctuation-light form used on both sides of every comparison."""
+    """Lower-case, accent-free, punctuation-light form used on both sides of every comparison.
+
+    Text made only of symbols (a title of emoji, "?") has no letters to fold: it is kept as written
+    (case-folded, without spaces), so "🔥🔥" finds the "🔥🔥" title and "?" finds nothing.
+    """
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return utils.default_process(stripped.replace("'", "").replace("’", ""))
+    folded = utils.default_process(stripped.replace("'", "").replace("’", ""))
+    return folded or "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +52,11 @@ def truncate(text: str, limit: int = MAX_NAME) -> str:
 
 
 class Index(Generic[T]):
-    """A searchable list of items; `number` lets a bare "3" find track 3."""
+    """A searchable list of items, offered as autocomplete choices and resolved from whatever Discord sends.
+
+    `key` (and `aliases`) are what fuzzy search matches; `ident` is a choice's value and `name` its name
+    (default: the key), cut to Discord's 100 characters; `number` lets "3", "#3" or "track 3" find item 3.
+    """
 
     def __init__(
         self,
@@ -52,8 +65,12 @@ class Index(Generic[T]):
         key: Callable[[T], str],
         aliases: Callable[[T], Iterable[str]] = lambda _: (),
         number: Callable[[T], int | None] = lambda _: None,
+        ident: Callable[[T], str] = str,
+        name: Callable[[T], str] | None = None,
     ) -> None:
         self.items: tuple[T, ...] = tuple(items)
+        self.ident = ident
+        self.name = name or key
         self._keys: list[str] = []
         self._owner: list[int] = []
         for position, item in enumerate(self.items):
@@ -61,6 +78,35 @@ class Index(Generic[T]):
                 self._keys.append(fold(text))
                 self._owner.append(position)
         self._numbers = {n: i for i, item in enumerate(self.items) if (n := number(item)) is not None}
+
+    def choice_name(self, item: T) -> str:
+        """The name an autocomplete choice shows for `item` (within Discord's 100 characters)."""
+        return truncate(self.name(item))
+
+    def choices(self, query: str) -> list[tuple[str, str]]:
+        """(name, value) pairs for autocomplete, best match first, at most 25 (Discord's limits)."""
+        return [(self.choice_name(m.item), self.ident(m.item)) for m in self.search(query)]
+
+    def exact(self, text: str) -> T | None:
+        """The item `text` names exactly, in any form Discord may send for a choice or a member may type:
+        its value (id), its choice's name (some clients send the name instead of the value), its number
+        ("5", "#5", "track 5"), or its key or an alias, folded."""
+        typed = text.strip()
+        folded = fold(typed)
+        checks: list[Callable[[T], bool]] = [
+            lambda item: self.ident(item) == typed,
+            lambda item: typed in (self.choice_name(item), self.name(item)),
+            lambda item: bool(folded) and fold(self.choice_name(item)) == folded,
+        ]
+        for check in checks:
+            found = next((item for item in self.items if check(item)), None)
+            if found is not None:
+                return found
+        number = NUMBER_RE.fullmatch(typed)
+        if number is not None and int(number[1]) in self._numbers:
+            return self.items[self._numbers[int(number[1])]]
+        owners = {self._owner[i] for i, key in enumerate(self._keys) if folded and key == folded}
+        return self.items[owners.pop()] if len(owners) == 1 else None
 
     def search(self, query: str, limit: int = MAX_CHOICES) -> list[Match[T]]:
         """Best matches first; an empty query lists the items in their natural order."""
@@ -81,11 +127,11 @@ class Index(Generic[T]):
         order = sorted(ranked.items(), key=lambda pair: (-pair[1], pair[0]))
         return [Match(self.items[i], s) for i, s in order[:limit]]
 
-    def resolve(self, text: str, *, exact: Callable[[T], bool]) -> T | None:
-        """The one item free text clearly means, or None (the caller then shows suggestions)."""
-        for item in self.items:
-            if exact(item):
-                return item
+    def resolve(self, text: str) -> T | None:
+        """The one item `text` means (`exact`, else a clear fuzzy match), or None (the caller shows suggestions)."""
+        found = self.exact(text)
+        if found is not None:
+            return found
         matches = self.search(text, limit=2)
         if not matches or matches[0].score < ACCEPT_SCORE:
             return None

@@ -39,6 +39,7 @@ class Settings:
     log_level: str
     api_base: str
     gateway_url: str
+    global_rate: float = 50.0  # DISCORD_GLOBAL_RATE: requests per second the bot paces itself under (bot.pacing)
 
     @property
     def application_id(self) -> int | None:
@@ -88,6 +89,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: str 
         log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
         api_base=_url("DISCORD_API_BASE", env.get("DISCORD_API_BASE") or DEFAULT_API_BASE, ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, ("ws", "wss")),
+        global_rate=_global_rate(env.get("DISCORD_GLOBAL_RATE") or "50"),
     )
 
 
@@ -155,6 +157,19 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL={raw!r} is not a logging level: use one of {', '.join(LOG_LEVELS)}.")
     return level
+
+
+def _global_rate(raw: str) -> float:
+    """Requests per second, from Discord's global limit (50, Topics › Rate Limits); a higher limit is granted on request."""
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = 0.0
+    if not 1 <= rate <= 10_000:
+        raise SettingsError(
+            f"DISCORD_GLOBAL_RATE={raw!r} is not a rate: give requests per second, 50 unless Discord raised your limit."
+        )
+    return rate
 
 
 def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import math
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer import instant, public, reply
 from bot.cards import about_card
+from bot.version import bot_version
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
-
-
-def bot_version() -> str:
-    try:
-        return metadata.version("heated-rivalry-bot")
-    except metadata.PackageNotFoundError:
-        return "development copy"
 
 
 class About(commands.Cog):
     def __init__(self, bot: HeatedRivalryBot) -> None:
         self.bot = bot
 
+    @instant
+    @public
     @app_commands.command(name="about", description="This bot: version, uptime, latency, servers, sources")
     @app_commands.guild_only()
     async def about(self, interaction: discord.Interaction[HeatedRivalryBot]) -> None:
@@ -38,7 +34,7 @@ class About(commands.Cog):
             latency_ms=latency * 1000 if math.isfinite(latency) else None,
             guild_count=len(self.bot.guilds),
         )
-        await interaction.response.send_message(embed=card.build())
+        await reply(interaction, embed=card.build())
 
 
 async def setup(bot: HeatedRivalryBot) -> None:

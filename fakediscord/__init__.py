@@ -41,6 +41,8 @@ well-formed http(s) URLs with a dotted, non-localhost host (media may also be ``
 a ``fd.violations`` entry. ``fd.add_guild(name, bot_member=False)`` is a guild with the app's commands but no bot
 user: commands are delivered (the guild is not in the bot's cache, ``app_permissions`` is @everyone's limited to
 what interaction responses use), nothing else is, REST there is 403 50001, and ``click``/``select`` there raise.
+``member.click(message, label, dm=True)`` clicks a copy of the message in a DM with the bot (no guild in the
+interaction); ``guild.delete_role(role)`` deletes a role (GUILD_ROLE_DELETE; a mention of it then notifies nobody).
 """
 
 from .client import Member, Mentions, Pick, Reply, pick

@@ -112,10 +112,14 @@ class Reply:
 
     @property
     def message(self) -> Message | None:
-        """The message this interaction produced or updated (``@original``), or None (modal, autocomplete)."""
+        """The message this interaction produced or updated (``@original``), or None (modal, autocomplete).
+
+        When the bot deleted ``@original`` and followed up instead (a public "thinking…" replaced by a private
+        answer), the member reads the first follow-up as the answer, so that is returned.
+        """
         message = self.record.original
         if message is None or message.deleted:
-            return None
+            return next((m for m in self.record.followups if not m.deleted), None)
         return message
 
     @property
@@ -431,8 +435,11 @@ class Member:
             if owner is not None and owner != self.id:
                 raise AssertionError(f"{self.name} cannot see the ephemeral message {message.id}")
 
-    async def click(self, target: Reply | Message | JSON, label: str, /) -> Reply:
-        """Press the button whose label (or custom_id) is ``label`` on the reply's/message's components."""
+    async def click(self, target: Reply | Message | JSON, label: str, /, *, dm: bool = False) -> Reply:
+        """Press the button whose label (or custom_id) is ``label`` on the reply's/message's components.
+
+        ``dm=True``: press it on a copy of the message in a DM with the bot (the interaction has no guild).
+        """
 
         def match(comp: JSON) -> bool:
             return comp.get("type") == BUTTON and label in (comp.get("label"), comp.get("custom_id"))
@@ -443,7 +450,7 @@ class Member:
         if button.get("style") == LINK_STYLE or button.get("custom_id") is None:
             raise AssertionError(f"button {label!r} is a link/premium button: clicking it sends no interaction")
         data = {"custom_id": button["custom_id"], "component_type": BUTTON}
-        return await self._component(message, data, f"button {label!r}")
+        return await self._component(message, data, f"button {label!r}", dm=dm)
 
     async def select(
         self,
@@ -497,7 +504,7 @@ class Member:
         data["resolved"] = resolved.to_json()
         return data
 
-    async def _component(self, message: Message, data: JSON, label: str) -> Reply:
+    async def _component(self, message: Message, data: JSON, label: str, *, dm: bool = False) -> Reply:
         fd = self._fd
         channel = fd.world.channels.get(message.channel_id)
         if channel is None:
@@ -515,6 +522,7 @@ class Member:
             data=data,
             label=label,
             source=message,
+            dm=dm,
         )
         await fd._run(record)
         return Reply(fd, record)

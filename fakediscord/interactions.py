@@ -181,7 +181,10 @@ class Interactions:
         data: JSON,
         label: str,
         source: Message | None = None,
+        dm: bool = False,
     ) -> InteractionRecord:
+        """A new interaction; ``dm=True`` sends it as Discord does from a DM with the bot (a copy of the message
+        there): no ``guild_id``, ``guild`` or ``member``, the ``user`` instead, and a DM channel (type 1)."""
         world = self.world
         record = InteractionRecord(
             id=world.snowflakes.next(),
@@ -221,6 +224,20 @@ class Interactions:
         }
         if source is not None:
             payload["message"] = dict(source)
+        if dm:
+            dm_channel = {"id": world.snowflakes.next(), "type": 1, "recipients": [member.user.to_json()]}
+            for key in ("guild_id", "guild", "member", "guild_locale"):
+                payload.pop(key)
+            payload.update(
+                user=member.user.to_json(),
+                channel=dm_channel,
+                channel_id=dm_channel["id"],
+                context=1,
+                app_permissions=str(channel.permissions_for(member)),
+            )
+            if source is not None:
+                payload["message"] = {**dict(source), "channel_id": dm_channel["id"]}
+                payload["message"].pop("guild_id", None)
         record.payload = payload
         self.by_id[record.id] = record
         self.by_token[record.token] = record

@@ -577,6 +577,17 @@ class Guild:
         self.world.dispatch("GUILD_ROLE_CREATE", {"guild_id": self.id, "role": role.to_json()})
         return role
 
+    def delete_role(self, role: Role) -> None:
+        """A moderator deletes ``role``: members lose it, GUILD_ROLE_DELETE goes out, and a mention of it still in
+        a message renders as "@deleted-role" and notifies nobody."""
+        if role.id == self.id:
+            raise ValueError("@everyone cannot be deleted")
+        del self.roles[role.id]
+        for member in self.members.values():
+            if role.id in member.role_ids:
+                member.role_ids.remove(role.id)
+        self.world.dispatch("GUILD_ROLE_DELETE", {"guild_id": self.id, "role_id": role.id})
+
     def add_member(
         self,
         name: str,

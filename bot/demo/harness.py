@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import discord.gateway
 import discord.http
 
-from bot.bot import HeatedRivalryBot
+from bot.bot import EXTENSIONS, HeatedRivalryBot
 from bot.catalogue import Catalogue
 from bot.db import Database
 from bot.endpoints import apply_endpoints
@@ -23,6 +23,7 @@ from bot.settings import load_settings
 from fakediscord import FakeDiscord, make_token
 
 DEMO_APPLICATION_ID = 1180000000000000001
+EMULATED_GUILD_READY_S = 0.1  # the emulator sends every GUILD_CREATE at once: no need for discord.py's 2 s
 
 
 def fake_token(application_id: int = DEMO_APPLICATION_ID) -> str:
@@ -32,9 +33,21 @@ def fake_token(application_id: int = DEMO_APPLICATION_ID) -> str:
 
 @contextlib.asynccontextmanager
 async def emulated_bot(
-    fd: FakeDiscord, token: str, database_path: Path, catalogue: Catalogue
+    fd: FakeDiscord,
+    token: str,
+    database_path: Path,
+    catalogue: Catalogue,
+    *,
+    extensions: Sequence[str] = EXTENSIONS,
+    ready_timeout: float = 10.0,
+    guild_ready_timeout: float = EMULATED_GUILD_READY_S,
 ) -> AsyncIterator[HeatedRivalryBot]:
-    """The bot, logged in to `fd` and ready; closed (gateway, HTTP session, database) when the block ends."""
+    """The bot, logged in to `fd` and ready; closed (gateway, HTTP session, database) when the block ends.
+
+    `extensions` replaces the bot's feature list (the benchmarks add a trivial command to compare with);
+    `ready_timeout` (seconds) is how long every shard may take to be ready (thousands of servers take longer);
+    the block starts once the bot's `on_ready` has fired, `guild_ready_timeout` seconds after the last server.
+    """
     settings = load_settings(
         {
             "DISCORD_TOKEN": token,
@@ -48,16 +61,23 @@ async def emulated_bot(
     try:
         async with (
             Database.open(settings.database_path) as db,
-            HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot,
+            HeatedRivalryBot(
+                settings=settings,
+                db=db,
+                catalogue=catalogue,
+                extensions=extensions,
+                guild_ready_timeout=guild_ready_timeout,
+            ) as bot,
         ):
             runner = asyncio.create_task(bot.start(token), name="bot")
-            ready = asyncio.create_task(fd.wait_until_ready())
+            ready = asyncio.create_task(fd.wait_until_ready(ready_timeout))
             await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
             if runner.done():  # the bot stopped before it was ready: surface its error
                 ready.cancel()
                 runner.result()
                 raise RuntimeError("the bot stopped before it was ready")
             await ready
+            await asyncio.wait_for(bot.wait_until_ready(), ready_timeout)
             try:
                 yield bot
             finally:

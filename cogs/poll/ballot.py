@@ -13,12 +13,13 @@ from typing import Any
 
 import discord
 
+from bot.answer import Ack, reply, update
 from bot.catalogue import Track
 from bot.context import guild_id_of, is_moderator
 from bot.embeds import Card
 from bot.errors import UserError, guarded
 from bot.search import truncate
-from cogs.poll.rules import CLOSED_MESSAGE, BallotMode, place_pick
+from cogs.poll.rules import CLOSED_MESSAGE, LEFT_CATALOGUE, BallotMode, place_pick
 from cogs.poll.service import poll_service, refusals
 
 MENU_SIZE = 25  # Discord: options in one select menu
@@ -78,27 +79,31 @@ class PickMenu(
         return cls(int(match["part"]), options, placeholder)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.pick(interaction), "poll pick")
+        await guarded(interaction, self.pick, "poll pick", ack=Ack.NONE)
 
     async def pick(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer by refreshing the ballot (today's tracks, and the menu no longer holds the member's pick, so
+        the same track can be picked again later), then vote or ask for the rank privately."""
         desk = poll_service(interaction)
         guild_id = guild_id_of(interaction)
+        embed, view = ballot_message(desk.catalogue.tracks_in_order())
+        await update(interaction, embed=embed, view=view)
+        if not self.item.values:
+            raise UserError("Choose a track in the menu to vote for it.")
         track_id = self.item.values[0]
         if desk.catalogue.track(track_id) is None:
-            raise UserError("That track has left the catalogue since this ballot was posted; pick another one.")
+            raise UserError(LEFT_CATALOGUE)
         state = await desk.store.state(guild_id)
         if not state.is_open:  # say so now, not after the member has chosen a rank
             raise UserError(CLOSED_MESSAGE)
         if state.mode is BallotMode.SINGLE:
             text = await desk.vote(guild_id, interaction.user.id, lambda _current: (track_id,))
-            await interaction.response.send_message(text, ephemeral=True)
+            await reply(interaction, text, ephemeral=True)
             return
-        view = discord.ui.View(timeout=None)
+        ranks = discord.ui.View(timeout=None)
         for rank in range(1, len(state.mode.weights) + 1):
-            view.add_item(RankButton(state.round_id, rank, track_id))
-        await interaction.response.send_message(
-            f"Where does **{desk.label(track_id)}** go on your top 3?", view=view, ephemeral=True
-        )
+            ranks.add_item(RankButton(state.round_id, rank, track_id))
+        await reply(interaction, f"Where does **{desk.label(track_id)}** go on your top 3?", view=ranks, ephemeral=True)
 
 
 class RankButton(
@@ -127,7 +132,7 @@ class RankButton(
         return cls(int(match["round"]), int(match["rank"]), match["track"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.place(interaction), "poll place")
+        await guarded(interaction, self.place, "poll place", ack=Ack.UPDATE)
 
     async def place(self, interaction: discord.Interaction[Any]) -> None:
         desk = poll_service(interaction)
@@ -137,9 +142,7 @@ class RankButton(
             lambda current: place_pick(current, self.track_id, self.rank, len(BallotMode.TOP3.weights)),
             round_id=self.round_id,
         )
-        await interaction.response.edit_message(
-            content=f"{text}\n\nThe buttons below move **{desk.label(self.track_id)}**."
-        )
+        await update(interaction, content=f"{text}\n\nThe buttons below move **{desk.label(self.track_id)}**.")
 
 
 class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"hr:poll:mine"):
@@ -157,11 +160,11 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], t
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.show(interaction), "poll show")
+        await guarded(interaction, self.show, "poll show")
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         text = await poll_service(interaction).mine(guild_id_of(interaction), interaction.user.id)
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text)
 
 
 class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"hr:poll:results"):
@@ -179,12 +182,12 @@ class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
         return cls()
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.show(interaction), "poll show")
+        await guarded(interaction, self.show, "poll show")
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         desk = poll_service(interaction)
         embed, _ = await desk.standings(guild_id_of(interaction), None, moderator=is_moderator(interaction))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
 
 class ResetButton(
@@ -211,7 +214,7 @@ class ResetButton(
         return cls(int(match["round"]), int(match["owner"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await guarded(interaction, self.confirm(interaction), "poll confirm")
+        await guarded(interaction, self.confirm, "poll confirm", ack=Ack.UPDATE)
 
     async def confirm(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.user.id != self.owner_id:
@@ -223,7 +226,8 @@ class ResetButton(
         with refusals():
             ended = await desk.store.reset(guild_id, self.round_id)
         embed, _ = await desk.standings(guild_id, ended.round_id, moderator=True)
-        await interaction.response.edit_message(
+        await update(
+            interaction,
             content=f"Round {ended.round_id + 1} has started. Round {ended.round_id} ended with {ended.voters} "
             f"voter{'' if ended.voters == 1 else 's'}; its final standings are kept:",
             embed=embed,

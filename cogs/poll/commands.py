@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer import public, reply
 from bot.context import guild_id_of, is_moderator
 from bot.errors import UserError
 from cogs.poll.ballot import COMPONENTS, ResetButton, ballot_message
@@ -54,14 +55,18 @@ class Poll(commands.Cog):
         third="Top-3 polls: your third favourite",
     )
     async def vote(
-        self, interaction: Interaction, track: str, second: str | None = None, third: str | None = None
+        self,
+        interaction: Interaction,
+        track: app_commands.Range[str, 1, 100],
+        second: app_commands.Range[str, 1, 100] | None = None,
+        third: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         picks = [
             None if text is None else self.desk.resolve(o, text)
             for o, text in zip(PICK_OPTIONS, (track, second, third), strict=True)
         ]
         text = await self.desk.vote(guild_id_of(interaction), interaction.user.id, lambda _current: picks)
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text)
 
     @vote.autocomplete("track")
     @vote.autocomplete("second")
@@ -72,7 +77,7 @@ class Poll(commands.Cog):
     @poll.command(name="mine", description="Your current ballot (only you see it)")
     async def mine(self, interaction: Interaction) -> None:
         text = await self.desk.mine(guild_id_of(interaction), interaction.user.id)
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text)
 
     @poll.command(name="withdraw", description="Remove your ballot from the poll")
     async def withdraw(self, interaction: Interaction) -> None:
@@ -82,8 +87,9 @@ class Poll(commands.Cog):
             if removed
             else "You have no ballot in this server's poll, so there was nothing to withdraw."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text)
 
+    @public
     @poll.command(name="results", description="The standings: every track with votes, with counts and points")
     @app_commands.rename(number="round")
     @app_commands.describe(number="An earlier round's final standings (default: the current round)")
@@ -91,38 +97,41 @@ class Poll(commands.Cog):
         embed, private = await self.desk.standings(
             guild_id_of(interaction), number, moderator=is_moderator(interaction)
         )
-        await interaction.response.send_message(embed=embed, ephemeral=private)
+        await reply(interaction, embed=embed, ephemeral=private)
 
     # -- moderators --
 
+    @public
     @admin.command(name="open", description="Open voting")
     async def open_voting(self, interaction: Interaction) -> None:
         with refusals():
             state = await self.desk.store.set_open(guild_id_of(interaction), True)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Voting is open for round {state.round_id} ({state.mode.description}): "
-            "vote with `/poll vote` or from the ballot message."
+            "vote with `/poll vote` or from the ballot message.",
         )
 
+    @public
     @admin.command(name="close", description="Close voting and show the final standings")
     async def close_voting(self, interaction: Interaction) -> None:
         guild_id = guild_id_of(interaction)
         with refusals():
             state = await self.desk.store.set_open(guild_id, False)
         embed, _ = await self.desk.standings(guild_id, None, moderator=True)
-        await interaction.response.send_message(f"Voting is closed for round {state.round_id}.", embed=embed)
+        await reply(interaction, f"Voting is closed for round {state.round_id}.", embed=embed)
 
     @admin.command(name="reset", description="Start a new round; the current round's results are kept")
     async def reset(self, interaction: Interaction) -> None:
         state = await self.desk.store.state(guild_id_of(interaction))
         view = discord.ui.View(timeout=None)
         view.add_item(ResetButton(state.round_id, interaction.user.id))
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Start round {state.round_id + 1}? Round {state.round_id}'s final standings stay in history "
             "(`/poll results round:…`), its individual ballots are discarded, and members vote afresh. "
             "Dismiss this message to keep the current round.",
             view=view,
-            ephemeral=True,
         )
 
     @admin.command(name="settings", description="Ballot mode and results visibility; no options shows them")
@@ -143,7 +152,7 @@ class Poll(commands.Cog):
         guild_id = guild_id_of(interaction)
         if mode is None and results is None:
             state = await self.desk.store.state(guild_id)
-            await interaction.response.send_message(settings_text(state), ephemeral=True)
+            await reply(interaction, settings_text(state))
             return
         with refusals():
             state = await self.desk.store.configure(
@@ -151,7 +160,7 @@ class Poll(commands.Cog):
                 mode=None if mode is None else BallotMode(mode.value),
                 results=None if results is None else Visibility(results.value),
             )
-        await interaction.response.send_message(f"Saved. {settings_text(state)}", ephemeral=True)
+        await reply(interaction, f"Saved. {settings_text(state)}")
 
     @admin.command(name="post", description="Post a ballot message with menus and buttons in a channel")
     @app_commands.describe(channel="Where to post the ballot")
@@ -173,7 +182,7 @@ class Poll(commands.Cog):
                 f"Discord refused my post in {channel.mention} ({error.text}). "
                 "Check that I can view the channel, send messages and embed links there."
             ) from error
-        await interaction.response.send_message(f"Ballot posted: {message.jump_url}", ephemeral=True)
+        await reply(interaction, f"Ballot posted: {message.jump_url}")
 
     @admin.command(name="export", description="The standings as a CSV file (no member identities)")
     async def export(self, interaction: Interaction) -> None:
@@ -181,8 +190,6 @@ class Poll(commands.Cog):
         state = await self.desk.store.state(guild_id)
         standings = await self.desk.compute(guild_id, state.round_id, state.mode)
         file = discord.File(
-            io.BytesIO(standings_csv(standings).encode("utf-8")), filename=f"poll-round-{state.round_id}.csv"
+            io.BytesIO(standings_csv(standings).encode("utf-8-sig")), filename=f"poll-round-{state.round_id}.csv"
         )
-        await interaction.response.send_message(
-            f"Standings of round {state.round_id}: {summary_line(standings)}.", file=file, ephemeral=True
-        )
+        await reply(interaction, f"Standings of round {state.round_id}: {summary_line(standings)}.", file=file)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +48,12 @@ class PollRuleError(Exception):
     """A vote or setting the poll's rules refuse; the message tells the member what to do instead."""
 
 
+def check_candidates(current: Sequence[str], picks: Sequence[str | None], candidates: Container[str]) -> None:
+    """A ballot may keep a track that has since left the catalogue, but never gain one (PollRuleError)."""
+    if any(pick is not None and pick not in current and pick not in candidates for pick in picks):
+        raise PollRuleError(LEFT_CATALOGUE)
+
+
 def check_ballot(mode: BallotMode, picks: Sequence[str | None]) -> tuple[str, ...]:
     """The ballot as stored, from picks in option order (None = option left empty), or a PollRuleError."""
     given = [(option, pick) for option, pick in zip(PICK_OPTIONS, picks, strict=False) if pick is not None]
@@ -83,6 +89,7 @@ def visible_to(results: Visibility, *, is_open: bool, moderator: bool) -> bool:
     return results is Visibility.LIVE or not is_open or moderator
 
 
+LEFT_CATALOGUE = "That track has left the catalogue since this ballot was posted; pick another one."
 CLOSED_MESSAGE = (
     "Voting is closed in this server's poll, so ballots can't change right now. "
     "Your current ballot (if any) still counts; a moderator reopens voting with `/poll-admin open`."

@@ -24,6 +24,7 @@ from cogs.poll.rules import (
     PollRuleError,
     Standings,
     Visibility,
+    check_candidates,
     compute_standings,
     render_standings,
     summary_line,
@@ -85,8 +86,20 @@ class PollService:
         *,
         round_id: int | None = None,
     ) -> str:
+        """Replace the member's ballot with `build(current picks)`; the text confirming it.
+
+        Every vote passes here (command, menu, rank button), so here a pick of a track that has left the
+        catalogue is refused, whichever way it came (a ballot keeps such a track it already held).
+        """
+        candidates = {track.id for track in self.catalogue.tracks}
+
+        def checked(current: tuple[str, ...]) -> Sequence[str | None]:
+            picks = build(current)
+            check_candidates(current, picks, candidates)
+            return picks
+
         with refusals():
-            state, ballot = await self.store.vote(guild_id, user_id, build, round_id=round_id)
+            state, ballot = await self.store.vote(guild_id, user_id, checked, round_id=round_id)
         return f"{self.ballot_text(state, ballot)}\n{CHANGE_HINT}"
 
     def ballot_text(self, state: PollState, ballot: Ballot) -> str:

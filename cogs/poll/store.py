@@ -1,15 +1,23 @@
 """The poll's tables, behind typed methods: each write is one short transaction, standings are SQL aggregates.
 
-Writes that depend on the poll's state (is it open, which mode, which round) read that state inside
-their own `BEGIN IMMEDIATE` transaction, so a vote can never slip past a close, a reset or a mode change.
+Every server's poll state (open or not, mode, round, visibility) is read from the database once and then
+held here, changed only through this store after its transaction committed. A vote is then one statement
+on the write connection, autocommitted: the ballot's upsert, guarded by the poll's state as the database
+has it (`_VOTE`), so a vote can never slip past a close, a reset or a mode change committed just before
+it; when the guard stops it, the state is read again and the member told why. Before it, when the member
+already voted, the current ballot is read on the read connection (`Database.read`), which runs beside the
+writer. A server's rows are created once, when its poll is first configured or used.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiosqlite
 
@@ -65,11 +73,26 @@ _LIVE_TALLIES = """
      WHERE guild_id = ?1 AND round_id = ?2 AND third_pick IS NOT NULL GROUP BY third_pick
 """
 
-_STATE = """
-    SELECT g.round_id, g.is_open, g.results, r.mode FROM poll_guilds AS g
+_STATES = """
+    SELECT g.guild_id, g.round_id, g.is_open, g.results, r.mode FROM poll_guilds AS g
       JOIN poll_rounds AS r ON r.guild_id = g.guild_id AND r.round_id = g.round_id
-     WHERE g.guild_id = ?
 """
+_STATE = _STATES + " WHERE g.guild_id = ?"
+
+# The member's ballot in a round, replacing `?9, ?10, ?11` (NULL: none), only while the server's poll is open
+# on that round in that mode (?8) as the database has it. Changes no row when either no longer holds.
+_VOTE = """
+    INSERT INTO poll_ballots (guild_id, round_id, user_id, first_pick, second_pick, third_pick, updated_at)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (
+        SELECT 1 FROM poll_guilds AS g JOIN poll_rounds AS r ON r.guild_id = g.guild_id AND r.round_id = g.round_id
+         WHERE g.guild_id = ?1 AND g.round_id = ?2 AND g.is_open = 1 AND r.mode = ?8)
+    ON CONFLICT (guild_id, round_id, user_id) DO UPDATE SET
+        first_pick = excluded.first_pick, second_pick = excluded.second_pick, third_pick = excluded.third_pick,
+        updated_at = excluded.updated_at
+     WHERE poll_ballots.first_pick IS ?9 AND poll_ballots.second_pick IS ?10 AND poll_ballots.third_pick IS ?11
+"""
+VOTE_TRIES = 3  # a vote the guard stopped is tried again with the state read afresh, this often at most
+KNOWN_BALLOTS = 100_000  # ballots remembered to skip reading them (about 200 bytes each)
 
 
 class PollStore:
@@ -77,6 +100,44 @@ class PollStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._states: dict[int, PollState] | None = None  # every configured server's poll, once loaded
+        self._committed: dict[int, PollState] = {}  # states committed while the first load was under way
+        # The picks of (server, round, member) as this store last stored them, so a vote need not read them
+        # first; an entry that is wrong (evicted, or written elsewhere) only costs a read: `_VOTE` checks it.
+        self._known: OrderedDict[tuple[int, int, int], tuple[str, ...]] = OrderedDict()
+        # One vote at a time per member: a double submission waits for the first instead of racing it.
+        self._members: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def _loaded(self) -> dict[int, PollState]:
+        """Every configured server's poll state, read from the database the first time it is needed."""
+        if self._states is None:
+            rows = await self._db.fetchall(_STATES)
+            if self._states is None:
+                self._states = {int(row["guild_id"]): _state(int(row["guild_id"]), row) for row in rows}
+                self._states.update(self._committed)
+        return self._states
+
+    async def _configured(self, guild_id: int) -> PollState:
+        """The server's poll state, its rows created with the defaults the first time it is used."""
+        states = await self._loaded()
+        state = states.get(guild_id)
+        if state is None:
+            async with self._db.transaction() as conn:
+                state = await _current(conn, guild_id)
+            states[guild_id] = state
+        return state
+
+    async def _reread(self, guild_id: int) -> PollState:
+        """The server's poll state as the database has it now (after a guarded vote changed nothing)."""
+        row = await self._db.fetchone(_STATE, (guild_id,))
+        state = _defaults(guild_id) if row is None else _state(guild_id, row)
+        (await self._loaded())[guild_id] = state
+        return state
+
+    def _remember(self, state: PollState) -> PollState:
+        """Hold `state`, just committed, as the server's poll."""
+        (self._committed if self._states is None else self._states)[state.guild_id] = state
+        return state
 
     async def remember_titles(self, tracks: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Record (track id, title) pairs; return every title ever recorded, including tracks since removed."""
@@ -90,17 +151,16 @@ class PollStore:
         return {str(r["track_id"]): str(r["title"]) for r in rows}
 
     async def state(self, guild_id: int) -> PollState:
-        """The server's poll; a server that never used it reads as the defaults, without a write."""
-        row = await self._db.fetchone(_STATE, (guild_id,))
-        return _defaults(guild_id) if row is None else _state(guild_id, row)
+        """The server's poll (held in memory); a server that never used it reads as the defaults, without a write."""
+        return (await self._loaded()).get(guild_id) or _defaults(guild_id)
 
     async def ballot(self, guild_id: int, user_id: int) -> Ballot | None:
-        """The member's ballot in the current round."""
-        row = await self._db.fetchone(
-            "SELECT b.round_id, b.first_pick, b.second_pick, b.third_pick, b.updated_at FROM poll_ballots AS b "
-            "JOIN poll_guilds AS g ON g.guild_id = b.guild_id AND g.round_id = b.round_id "
-            "WHERE b.guild_id = ? AND b.user_id = ?",
-            (guild_id, user_id),
+        """The member's ballot in the current round (read on the read connection)."""
+        state = await self.state(guild_id)
+        row = await self._db.read.fetchone(
+            "SELECT round_id, first_pick, second_pick, third_pick, updated_at FROM poll_ballots "
+            "WHERE guild_id = ? AND round_id = ? AND user_id = ?",
+            (guild_id, state.round_id, user_id),
         )
         return None if row is None else _ballot(row)
 
@@ -115,47 +175,74 @@ class PollStore:
         """Replace the member's ballot with `build(current picks)`, checked against the poll's mode.
 
         `round_id`, when given, is the round the member was looking at: a ballot prepared before a reset
-        is refused rather than silently counted in the new round.
+        is refused rather than silently counted in the new round. Raises `PollRuleError` when the poll is
+        closed, the round has changed, or the ballot breaks the mode's rules.
+
+        Usually one statement: the guarded upsert (`_VOTE`), autocommitted, built on the ballot this store
+        last wrote for the member, or on none. The guard also checks that the stored ballot is that one, so
+        when it is not (the member voted before a restart), the ballot is read on the read connection and the
+        vote tried again (see `VOTE_TRIES`); likewise when the poll closed, reset or changed mode meanwhile.
         """
-        async with self._db.transaction() as conn:
-            state = await _current(conn, guild_id)
-            if round_id is not None and round_id != state.round_id:
-                raise PollRuleError(
-                    f"That choice was made for round {round_id}, and round {state.round_id} has started since. "
-                    "Pick again from the menu, or use `/poll vote`."
-                )
-            if not state.is_open:
-                raise PollRuleError(CLOSED_MESSAGE)
-            async with conn.execute(
-                "SELECT first_pick, second_pick, third_pick FROM poll_ballots "
-                "WHERE guild_id = ? AND round_id = ? AND user_id = ?",
-                (guild_id, state.round_id, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            current = () if row is None else tuple(p for p in row if p is not None)
-            picks = check_ballot(state.mode, build(current))
-            padded = (*picks, None, None)[:3]
-            now = int(time.time())
-            await conn.execute(
-                "INSERT INTO poll_ballots (guild_id, round_id, user_id, first_pick, second_pick, third_pick, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, round_id, user_id) DO UPDATE SET "
-                "first_pick = excluded.first_pick, second_pick = excluded.second_pick, "
-                "third_pick = excluded.third_pick, updated_at = excluded.updated_at",
-                (guild_id, state.round_id, user_id, *padded, now),
-            )
-        return state, Ballot(state.round_id, picks, now)
+        async with self._member(guild_id, user_id):
+            state = await self._configured(guild_id)
+            for _ in range(VOTE_TRIES):
+                if round_id is not None and round_id != state.round_id:
+                    raise PollRuleError(
+                        f"That choice was made for round {round_id}, and round {state.round_id} has started since. "
+                        "Pick again from the menu, or use `/poll vote`."
+                    )
+                if not state.is_open:
+                    raise PollRuleError(CLOSED_MESSAGE)
+                known = (guild_id, state.round_id, user_id)
+                was = self._known.get(known)
+                try:
+                    picks = check_ballot(state.mode, build(() if was is None else was))
+                except PollRuleError:
+                    if was is not None:
+                        raise
+                    was = await self._read_picks(guild_id, user_id)  # the rule may depend on the real ballot
+                    picks = check_ballot(state.mode, build(was))
+                was = was or ()
+                now = int(time.time())
+                params = (guild_id, state.round_id, user_id, *_padded(picks), now, state.mode.value, *_padded(was))
+                if await self._db.execute(_VOTE, params):
+                    self._know(known, picks)
+                    return state, Ballot(state.round_id, picks, now)
+                # The poll closed, reset or changed mode, or the member's stored ballot is not `was`.
+                state = await self._reread(guild_id)
+                self._know((guild_id, state.round_id, user_id), await self._read_picks(guild_id, user_id))
+        raise PollRuleError("The poll changed several times while you voted; please vote again.")
+
+    def _member(self, guild_id: int, user_id: int) -> asyncio.Lock:
+        """The member's lock: their votes and withdrawals take turns."""
+        lock = self._members.get((guild_id, user_id))
+        if lock is None:
+            lock = self._members[(guild_id, user_id)] = asyncio.Lock()
+        return lock
+
+    async def _read_picks(self, guild_id: int, user_id: int) -> tuple[str, ...]:
+        """The member's current picks as stored (none: `()`), read on the read connection."""
+        ballot = await self.ballot(guild_id, user_id)
+        return () if ballot is None else ballot.picks
+
+    def _know(self, key: tuple[int, int, int], picks: tuple[str, ...]) -> None:
+        """Remember the ballot of (server, round, member) as stored, forgetting the oldest past `KNOWN_BALLOTS`."""
+        self._known[key] = picks
+        self._known.move_to_end(key)
+        if len(self._known) > KNOWN_BALLOTS:
+            self._known.popitem(last=False)
 
     async def withdraw(self, guild_id: int, user_id: int) -> bool:
         """Delete the member's ballot; whether there was one."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM poll_ballots WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-            )
-            return cursor.rowcount > 0
+        async with self._member(guild_id, user_id):
+            sql = "DELETE FROM poll_ballots WHERE guild_id = ? AND user_id = ?"
+            removed = await self._db.execute(sql, (guild_id, user_id)) > 0
+            self._know((guild_id, (await self.state(guild_id)).round_id, user_id), ())
+        return removed
 
     async def tallies(self, guild_id: int, round_id: int) -> list[Tally]:
         """A round's standings as counts per track and rank: live for the current round, archived for past ones."""
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             "SELECT c.track_id, c.rank, c.ballots, t.title FROM ("
             + _LIVE_TALLIES
             + " UNION ALL SELECT track_id, rank, ballots FROM poll_tallies WHERE guild_id = ?1 AND round_id = ?2"
@@ -165,7 +252,7 @@ class PollStore:
         return [Tally(str(r["track_id"]), int(r["rank"]), int(r["ballots"]), str(r["title"])) for r in rows]
 
     async def round(self, guild_id: int, round_id: int) -> Round | None:
-        row = await self._db.fetchone(
+        row = await self._db.read.fetchone(
             "SELECT round_id, mode, started_at, ended_at, voters FROM poll_rounds WHERE guild_id = ? AND round_id = ?",
             (guild_id, round_id),
         )
@@ -180,7 +267,7 @@ class PollStore:
                 "UPDATE poll_guilds SET is_open = ?, updated_at = ? WHERE guild_id = ?",
                 (int(is_open), int(time.time()), guild_id),
             )
-        return PollState(guild_id, state.round_id, state.mode, state.results, is_open)
+        return self._remember(replace(state, is_open=is_open))
 
     async def configure(
         self, guild_id: int, *, mode: BallotMode | None = None, results: Visibility | None = None
@@ -210,7 +297,7 @@ class PollStore:
                     "UPDATE poll_guilds SET results = ?, updated_at = ? WHERE guild_id = ?",
                     (results.value, now, guild_id),
                 )
-        return PollState(guild_id, state.round_id, mode or state.mode, results or state.results, state.is_open)
+        return self._remember(replace(state, mode=mode or state.mode, results=results or state.results))
 
     async def reset(self, guild_id: int, round_id: int) -> Round:
         """End `round_id` and start the next with the same mode; return the ended round.
@@ -247,6 +334,7 @@ class PollStore:
                 (guild_id, round_id),
             ) as cursor:
                 row = await cursor.fetchone()
+        self._remember(replace(state, round_id=round_id + 1))
         assert row is not None, "the round just ended exists"
         return _round(row)
 
@@ -268,6 +356,12 @@ async def _current(conn: aiosqlite.Connection, guild_id: int) -> PollState:
         row = await cursor.fetchone()
     assert row is not None, "the rows were just ensured"
     return _state(guild_id, row)
+
+
+def _padded(picks: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
+    """Picks as the ballot's three columns, NULL where there are fewer."""
+    first, second, third = (*picks, None, None, None)[:3]
+    return first, second, third
 
 
 def _defaults(guild_id: int) -> PollState:

@@ -8,27 +8,30 @@ in `service.py`, the checks and the status card in `status.py`, posting in `send
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer import reply
+from bot.bot import Report
 from bot.context import guild_of
 from bot.errors import UserError
-from bot.markup import clamp, discord_timestamp
+from bot.markup import discord_timestamp, quote
+from bot.typed import LINK_LIMIT, link_problem
 from cogs.reminders.posts import PostMode, find_release, release_choices
-from cogs.reminders.schedule import ScheduleError, future_release_epoch, resolve_zone, zone_choices
+from cogs.reminders.schedule import ScheduleError, future_release_epoch
 from cogs.reminders.sender import allowed_mentions, to_embed
 from cogs.reminders.service import ReleaseError, Reminders
 from cogs.reminders.status import history_warning, missing_permissions, ping_warning, status_card
-from cogs.reminders.templates import LINK_LIMIT, TemplateError, parse_template
+from cogs.reminders.templates import TemplateError, parse_template
 from cogs.reminders.timeparse import (
     DateTimeError,
     LeadTimeError,
@@ -37,6 +40,7 @@ from cogs.reminders.timeparse import (
     parse_lead_times,
     parse_time,
 )
+from cogs.reminders.zones import ZoneError, describe_zone, resolve_zone, zone_choices, zone_label
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -63,8 +67,26 @@ class RemindersCog(
         super().__init__()
 
     async def cog_load(self) -> None:
-        servers = await self.service.replan_all()
+        # Replanning every server takes seconds when there are thousands: it runs while the shards connect
+        # instead of before. Posting, /reminders and `check` wait for it (`planned`).
+        self._planning = asyncio.create_task(self._plan_all(), name="reminders-replan")
+
+    async def _plan_all(self) -> None:
+        try:
+            servers = await self.service.replan_all()
+        except Exception:
+            log.critical("reminders could not be planned at start: stopping", exc_info=True)
+            await self.bot.close()
+            raise
         log.info("reminders planned for %d configured servers", servers)
+
+    async def planned(self) -> None:
+        """Until the start-up replanning of every server is done (raises what stopped it)."""
+        await asyncio.shield(self._planning)
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        await self.planned()  # a change made while the start-up plan is written would be overwritten
+        return True
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -72,24 +94,30 @@ class RemindersCog(
 
         `on_ready` comes again after each reconnect; the dispatcher is started only once.
         """
+        await self.planned()
         self.service.dispatcher.start()
 
     async def cog_unload(self) -> None:
+        self._planning.cancel()
+        await asyncio.gather(self._planning, return_exceptions=True)
         await self.service.dispatcher.stop()
 
     async def wait_idle(self) -> None:
         """Until nothing is due and nothing is being posted (see `Dispatcher.wait_idle`)."""
+        await self.planned()
         await self.service.dispatcher.wait_idle()
 
-    async def report(self) -> list[str]:
-        """For `python -m bot check`: the next posts of every server, planned as a start would plan them."""
+    async def report(self) -> Report:
+        """For `python -m bot check`: the next posts of every server, planned as a start would plan them, and
+        the servers whose releases could not be planned."""
+        await self.planned()
         posts = await self.service.next_posts_everywhere(CHECK_POSTS)
         lines = [f"next reminders: {len(posts) or 'none scheduled'}"]
         for post, release in posts:
             when = dt.datetime.fromtimestamp(post.due_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             title = release.title if release else post.release_id
             lines.append(f"  {when} · server {post.guild_id} · {title} · {post.lead}")
-        return lines
+        return Report(lines, [f"reminders: {problem}" for problem in self.service.problems.values()])
 
     def now(self) -> int:
         return self.bot.clock.now()
@@ -125,7 +153,7 @@ class RemindersCog(
         warnings = [ping_warning(guild_of(interaction), config.role_id, config.channel_id), history_warning(channel)]
         lines += [f"⚠️ {warning}" for warning in warnings if warning]
         lines.append(await self.next_post_line(config.guild_id))
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        await reply(interaction, "\n".join(lines))
 
     @app_commands.command(name="role", description="The role pinged by reminders; leave it out to ping nobody")
     @app_commands.describe(role="The role to ping (members who want release news)")
@@ -141,21 +169,23 @@ class RemindersCog(
         config = await self.service.save(replace(config, role_id=role.id if role else None))
         text = f"Reminders will ping {role.mention}." if role else "Reminders will ping nobody."
         warning = ping_warning(guild, config.role_id, config.channel_id)
-        await interaction.response.send_message(text + (f"\n⚠️ {warning}" if warning else ""), ephemeral=True)
+        await reply(interaction, text + (f"\n⚠️ {warning}" if warning else ""))
 
     @app_commands.command(
         name="timezone", description="The server's time zone: date-only releases come out at 00:00 there"
     )
-    @app_commands.describe(zone="An IANA time zone such as Europe/London or America/Toronto")
-    async def timezone(self, interaction: Interaction, zone: str) -> None:
+    @app_commands.describe(zone="A city such as Europe/London or America/Toronto, or an offset such as UTC+1")
+    async def timezone(self, interaction: Interaction, zone: app_commands.Range[str, 1, 100]) -> None:
         with option("zone"):
-            found = resolve_zone(zone)
+            found = resolve_zone(zone, self.now())
         config = await self.store.config(guild_of(interaction).id)
         config = await self.service.save(replace(config, zone=found.key))
-        now = dt.datetime.fromtimestamp(self.now(), found)
-        await interaction.response.send_message(
-            f"Time zone: **{found.key}** (it is {now:%H:%M} there now). {await self.next_post_line(config.guild_id)}",
-            ephemeral=True,
+        now = dt.datetime.fromtimestamp(self.now(), found.zone)
+        read_as = f" ({found.read_as})" if found.read_as else ""
+        await reply(
+            interaction,
+            f"Time zone: **{zone_label(found.key)}**{read_as}: {describe_zone(found.zone, self.now())}. "
+            f"It is {now:%H:%M} there now. {await self.next_post_line(config.guild_id)}",
         )
 
     @timezone.autocomplete("zone")
@@ -169,10 +199,10 @@ class RemindersCog(
             leads = parse_lead_times(spec)
         config = await self.store.config(guild_of(interaction).id)
         config = await self.service.save(replace(config, lead_times=leads))
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Reminders will be posted for each release: {describe_lead_times(leads)}. "
             f"{await self.next_post_line(config.guild_id)}",
-            ephemeral=True,
         )
 
     @app_commands.command(name="template", description="The reminder text; leave it out to restore the default")
@@ -184,7 +214,7 @@ class RemindersCog(
         config = await self.store.config(guild_of(interaction).id)
         await self.service.save(replace(config, template=text))
         done = "Template saved." if text is not None else "The default template is back."
-        await interaction.response.send_message(f"{done} `/reminders preview` shows the post.", ephemeral=True)
+        await reply(interaction, f"{done} `/reminders preview` shows the post.")
 
     @app_commands.command(name="enable", description="Turn reminder posts on (the configuration is kept)")
     async def enable(self, interaction: Interaction) -> None:
@@ -201,17 +231,17 @@ class RemindersCog(
         config = await self.service.save(
             replace(config, enabled=True, blocked_reason=None, blocked_at=None), was_active=config.enabled
         )
-        await interaction.response.send_message(
-            f"Reminders are on, posting in {channel.mention}. {await self.next_post_line(guild.id)}", ephemeral=True
+        await reply(
+            interaction, f"Reminders are on, posting in {channel.mention}. {await self.next_post_line(guild.id)}"
         )
 
     @app_commands.command(name="disable", description="Turn reminder posts off (the configuration is kept)")
     async def disable(self, interaction: Interaction) -> None:
         config = await self.store.config(guild_of(interaction).id)
         await self.service.save(replace(config, enabled=False))
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             "Reminders are off. Posts that come due meanwhile are skipped; `/reminders enable` turns them back on.",
-            ephemeral=True,
         )
 
     # -- looking --
@@ -220,15 +250,15 @@ class RemindersCog(
     async def status(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)
         embed = await status_card(self.service, guild)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(name="preview", description="Show privately exactly what a reminder will look like")
     @app_commands.describe(release="Which release (default: the next one)")
-    async def preview(self, interaction: Interaction, release: str | None = None) -> None:
+    async def preview(self, interaction: Interaction, release: app_commands.Range[str, 1, 100] | None = None) -> None:
         guild = guild_of(interaction)
         with refused():
             message = await self.service.sample(guild.id, guild.name, release, PostMode.PREVIEW)
-        await interaction.response.send_message(message.content or None, embed=to_embed(message), ephemeral=True)
+        await reply(interaction, message.content or None, embed=to_embed(message))
 
     @preview.autocomplete("release")
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -255,7 +285,7 @@ class RemindersCog(
         text = f"Test reminder posted: {sent.jump_url}"
         if await self.service.unblock(guild.id):
             text += "\nIt went through, so posting is unblocked."
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text)
 
     # -- the server's own releases --
 
@@ -294,27 +324,25 @@ class RemindersCog(
             description=description.strip() if description else None, now=self.now(),
         )  # fmt: skip
         await self.service.save(config)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Added **{release.title}**: {discord_timestamp(epoch, 'F')} ({discord_timestamp(epoch, 'R')}). "
             f"{await self.next_post_line(guild.id)}",
-            ephemeral=True,
         )
 
     @app_commands.command(name="remove-release", description="Remove one of this server's own releases")
     @app_commands.describe(release="One of the releases added with /reminders add-release")
-    async def remove_release(self, interaction: Interaction, release: str) -> None:
+    async def remove_release(self, interaction: Interaction, release: app_commands.Range[str, 1, 100]) -> None:
         guild = guild_of(interaction)
         found = find_release(await self.store.own_releases(guild.id), release)
         removed = None if found is None else await self.store.remove_release(guild.id, found.id)
         if removed is None:
             raise UserError(
-                f"`release`: none of this server's own releases matches '{clamp(release, 80)}'. Pick one from the "
+                f"`release`: none of this server's own releases matches {quote(release)}. Pick one from the "
                 "list as you type; catalogue releases cannot be removed."
             )
         await self.service.replan(guild.id)
-        await interaction.response.send_message(
-            f"Removed **{removed.title}**; its pending reminders are cancelled.", ephemeral=True
-        )
+        await reply(interaction, f"Removed **{removed.title}**; its pending reminders are cancelled.")
 
     @remove_release.autocomplete("release")
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -327,7 +355,7 @@ def option(name: str) -> Iterator[None]:
     """Bad input named after the option it was typed into, in the words of the parser that refused it."""
     try:
         yield
-    except (LeadTimeError, DateTimeError, ScheduleError, TemplateError) as error:
+    except (LeadTimeError, DateTimeError, ScheduleError, TemplateError, ZoneError) as error:
         raise UserError(f"`{name}`: {error}") from error
 
 
@@ -341,10 +369,12 @@ def refused() -> Iterator[None]:
 
 
 def check_link(link: str) -> str:
-    parts = urlsplit(link.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(link.strip()) > LINK_LIMIT:
+    """A moderator's link, stripped, if Discord will accept it on an embed (`bot.typed.link_problem`)."""
+    typed = link.strip()
+    problem = link_problem(typed)
+    if problem is not None:
         raise UserError(
-            f"`link`: '{clamp(link, 80)}' is not a link: give a full web address starting with https:// "
+            f"`link`: {quote(link)} {problem}: give a full web address like https://example.org/party "
             f"(at most {LINK_LIMIT} characters), or leave it out."
         )
-    return link.strip()
+    return typed

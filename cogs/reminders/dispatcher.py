@@ -1,14 +1,19 @@
 """The one task that posts every server's reminders, without Discord (Discord is behind `Sender`).
 
 It sleeps until the earliest pending post (an index seek) and is woken early by an `asyncio.Event`
-whenever a configuration or a release changes; posts due at the same instant go out concurrently, a
-bounded number at a time, and discord.py paces them within rate limits.
+whenever a configuration or a release changes. Due posts are read in batches of `BATCH`, with their servers'
+configuration and releases read once for the whole batch (a storm of 10,000 servers reads each once, not
+once per post); they go out concurrently, `concurrency` at a time, and the bot's global pacer
+(`bot.pacing`) keeps them under Discord's global rate limit.
 
 Exactly once: every attempt at a post carries the same nonce, derived from (server, release, lead time,
-announced moment), with `enforce_nonce`, so Discord returns the message it already made instead of making
-a second one when a retry follows a lost response or a crash; and a post is recorded as sent only after
-Discord accepted it. Discord remembers a nonce for minutes only, so a post that was attempted before is
-first looked for in the channel itself, which covers a crash followed by a long outage.
+announced moment), so Discord returns the message it already made instead of making a second one when a
+retry follows a lost response or a crash; and a post is recorded as sent only after Discord accepted it.
+Accepted posts are recorded together, in one transaction, as soon as the previous one committed (those
+accepted meanwhile make the next batch: a storm records hundreds at once); until then they count as busy
+and are never posted again. A crash before the record leaves them pending with their attempt noted:
+Discord remembers a nonce for minutes only, so a post that was attempted before is first looked for in the
+channel itself, which covers a crash followed by a long outage.
 """
 
 from __future__ import annotations
@@ -16,31 +21,40 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
 from bot.catalogue import Release
 from bot.clock import Clock
-from cogs.reminders.posts import ReminderMessage, blocked_notice, compose, nonce_for
+from bot.db import DatabaseBusy
+from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
 from cogs.reminders.schedule import DEFAULT_GRACE_S, Action, decide, reminder_plan
-from cogs.reminders.store import Post, ReminderStore
+from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 16  # posts in flight at once; discord.py queues them further per rate-limit bucket
+CONCURRENCY = 16  # posts in flight at once; the global pacer spaces them out further
+BATCH = 100  # due posts read at once, with their servers' configuration and releases
+RECORD_DELAY_S = 0.0  # accepted posts wait this long for others (0: the posts accepted in the same loop turn)
 MAX_SLEEP_S = 3600  # re-check hourly anyway, so a wall-clock jump (suspend, NTP step) is noticed
 RETRY_BASE_S = 30  # after discord.py's own retries failed: 30 s, 1 min, 2 min, ... up to RETRY_MAX_S
 RETRY_MAX_S = 30 * 60
 MAX_ATTEMPTS = 8
 ERROR_PAUSE_S = 5.0  # after an unexpected error in the loop itself (a database hiccup)
 
+Key = tuple[int, str, str]
+
 
 class Failure(StrEnum):
     """What to do about a post Discord did not take."""
 
     BLOCKED = "blocked"  # 403/404: stop this server's posts until a moderator fixes the configuration
-    TRANSIENT = "transient"  # 5xx, 429, network: try again later
+    RATE_LIMITED = "rate_limited"  # 429 after discord.py's own retries: back in the queue, at the pacer's rate
+    TRANSIENT = "transient"  # 5xx, network: try again later, with growing delays
     REJECTED = "rejected"  # any other refusal: this post will never be accepted
 
 
@@ -71,8 +85,23 @@ class Sender(Protocol):
         """Tell the server's moderators in its system channel, when the bot may post there."""
         ...
 
+    def role_exists(self, guild_id: int, role_id: int) -> bool:
+        """False only when the server is known and has no such role (it was deleted)."""
+        ...
 
-ReleasesOf = Callable[[int], Awaitable[list[Release]]]
+
+ReleasesOf = Callable[[Collection[int]], Awaitable[dict[int, list[Release]]]]
+"""Every release of each of the given servers (the catalogue's, then the server's own), by server id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A post to make now, with what it needs: its server's configuration, its release, whether it is late."""
+
+    post: Post
+    config: GuildConfig
+    release: Release
+    late: bool
 
 
 class Dispatcher:
@@ -97,10 +126,22 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._inflight: dict[tuple[int, str, str], asyncio.Task[None]] = {}
+        self._queue: deque[Due] = deque()
+        self._inflight: dict[Key, asyncio.Task[None]] = {}
+        self._accepted: dict[Key, Sent] = {}  # accepted by Discord, not recorded yet
+        self._recorder: asyncio.Task[None] | None = None
+        self._marked: set[Key] = set()  # attempt noted by this process, not handed to Discord yet
+        # For each read of due posts under way: the keys that stopped being busy meanwhile. The read may have
+        # seen them still pending (a post recorded as sent just after), so they are left out of its result.
+        self._reads: list[set[Key]] = []
+        self._role_lock = asyncio.Lock()  # see `_drop_deleted_role`
 
     def wake(self) -> None:
-        """Look at the schedule again now (a configuration, a release or the clock changed)."""
+        """Look at the schedule again now (a configuration, a release or the clock changed).
+
+        Posts read but not started yet are read again, with the configuration as it is now.
+        """
+        self._queue.clear()
         self._idle.clear()
         self._wake.set()
 
@@ -110,7 +151,7 @@ class Dispatcher:
         return len(self._inflight)
 
     async def wait_idle(self) -> None:
-        """Return once nothing is due at the clock's current time and nothing is in flight.
+        """Return once nothing is due at the clock's current time, nothing is in flight and every post is recorded.
 
         The signal tests and the demo wait on instead of sleeping: it is set only by a pass of the loop
         that started after this call, so a change made just before calling is always taken into account.
@@ -126,92 +167,187 @@ class Dispatcher:
             self._task.add_done_callback(_log_end)
 
     async def stop(self) -> None:
-        """Cancel the loop and any post in flight; an interrupted post is still pending and retried at start."""
-        tasks = [task for task in (self._task, *self._inflight.values()) if task is not None]
+        """Cancel the loop and any post in flight, then record what Discord already accepted.
+
+        An interrupted post is still pending and is looked for in its channel before it is retried at start.
+        """
+        tasks = [task for task in (self._task, self._recorder, *self._inflight.values()) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._task = None
+        self._task = self._recorder = None
+        await self._record()
 
     async def _run(self) -> None:
         while True:
             try:
                 await self._step()
+            except DatabaseBusy:  # another process holds the database: a fault, not a bug; wait and retry
+                log.warning("reminder dispatcher: the database is busy; retrying in %.0f s", ERROR_PAUSE_S)
+                await asyncio.sleep(ERROR_PAUSE_S)
             except Exception:
                 log.exception("reminder dispatcher: unexpected error; retrying in %.0f s", ERROR_PAUSE_S)
                 await asyncio.sleep(ERROR_PAUSE_S)
+
+    def _busy(self, key: Key) -> bool:
+        return key in self._inflight or key in self._accepted
+
+    def _settled(self, key: Key) -> None:
+        """`key` is no longer busy: a read of due posts under way may still see it as it was."""
+        for left in self._reads:
+            left.add(key)
 
     async def _step(self) -> None:
         """Start the posts that are due, as many as there is room for, then sleep until there is more to do."""
         self._wake.clear()
         now = self.clock.now()
-        room = self.concurrency - len(self._inflight)
-        started = 0
-        if room > 0:
-            # Posts in flight are still pending; ask for enough rows to find `room` others.
-            for post in await self.store.due(now, room + len(self._inflight)):
-                if post.key not in self._inflight and started < room:
-                    started += 1
-                    task = asyncio.create_task(self._deliver(post), name=f"reminder {post.key}")
-                    self._inflight[post.key] = task
-                    task.add_done_callback(functools.partial(self._done, post.key))
-        if started >= room:
+        if not self._queue:
+            await self._read_due(now)
+        started: list[Due] = []
+        while self._queue and len(self._inflight) + len(started) < self.concurrency:
+            due = self._queue.popleft()
+            if not self._busy(due.post.key):
+                started.append(due)
+        if started:
+            for due in started:
+                task = asyncio.create_task(self._deliver(due), name=f"reminder {due.post.key}")
+                self._inflight[due.post.key] = task
+                task.add_done_callback(functools.partial(self._done, due.post.key))
+        if self._queue or len(self._inflight) >= self.concurrency:
             await self._wake.wait()  # a post finishing makes room
             return
-        if not self._inflight and not self._wake.is_set():
+        if not self._inflight and not self._accepted and not self._wake.is_set():
             self._idle.set()
         # Everything due is in flight: sleep until the next post that is not.
         next_at = await self.store.next_wake(after=now)
         cap = now + MAX_SLEEP_S
         await self.clock.sleep_until(cap if next_at is None else min(next_at, cap), self._wake)
 
-    def _done(self, key: tuple[int, str, str], task: asyncio.Task[None]) -> None:
-        self._inflight.pop(key, None)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("reminder %s: unexpected error", key, exc_info=task.exception())
-        self.wake()
+    async def _read_due(self, now: int) -> None:
+        """Queue the next `BATCH` due posts that are not busy, deciding what each deserves.
 
-    async def _deliver(self, post: Post) -> None:
-        """Decide what a due post deserves, and make it, skip it, retry it later or block its server."""
-        now = self.clock.now()
-        config = await self.store.config(post.guild_id)
-        if not config.active or config.channel_id is None:
-            return  # changed since it was read; the post waits, pending
-        release = next((r for r in await self.releases(post.guild_id) if r.id == post.release_id), None)
+        Their servers' configuration and releases are read once for the batch. A post that waits or is
+        skipped is stored as such here; the rest are queued to be made, and their attempt is noted for the
+        whole batch in one statement, before any of them goes out (`_marked` remembers which of those this
+        process has not handed to Discord yet, so that reading them again needs no look in the channel).
+        """
+        busy = len(self._inflight) + len(self._accepted)
+        left: set[Key] = set()
+        self._reads.append(left)
+        try:
+            rows = await self.store.due(now, BATCH + busy)
+        finally:
+            self._reads.remove(left)
+        posts = [p for p in rows if not self._busy(p.key) and p.key not in left][:BATCH]
+        if not posts:
+            return
+        guild_ids = {p.guild_id for p in posts}
+        configs = await self.store.configs(guild_ids)
+        releases = await self.releases(guild_ids)
+        queued: list[Due] = []
+        for post in posts:
+            config = configs[post.guild_id]
+            if not config.active or config.channel_id is None:
+                continue  # changed since it was read; the post waits, pending
+            due = await self._decide(post, config, releases.get(post.guild_id, []), now)
+            if due is not None:
+                queued.append(due)
+        fresh = [d.post for d in queued if d.post.attempted_at is None]
+        await self.store.mark_attempts(fresh, now)
+        self._marked.update(p.key for p in fresh)
+        self._queue.extend(queued)
+
+    async def _decide(self, post: Post, config: GuildConfig, releases: list[Release], now: int) -> Due | None:
+        """The post to make now, or None once it is stored as waiting or skipped."""
+        release = next((r for r in releases if r.id == post.release_id), None)
         if release is None:
             await self.store.mark_skipped(post, "the release is no longer in the catalogue", now)
             log.info("reminder %s skipped: release gone", post.key)
-            return
+            return None
         dues = sorted(d.due for d in reminder_plan(release, config.lead_times, config.zoneinfo))
         next_due = next((due for due in dues if due > post.due_at), None)
         decision = decide(post.due_at, post.release_at, post.lead, now, grace_s=self.grace_s, next_due=next_due)
         if decision.action is Action.WAIT:
             await self.store.reschedule(post, post.due_at, now)
-            return
+            return None
         if decision.action is Action.SKIP:
             reason = decision.reason or "no longer worth posting"
             await self.store.mark_skipped(post, reason, now)
             log.info("reminder %s skipped: %s", post.key, reason)
-            return
-        late = decision.action is Action.POST_LATE
+            return None
+        return Due(post, config, release, late=decision.action is Action.POST_LATE)
+
+    def _done(self, key: Key, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(key, None)
+        if key not in self._accepted:
+            self._settled(key)
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, DatabaseBusy):  # still pending: a later pass tries it again
+            log.warning("reminder %s: the database is busy; it stays pending and is tried again", key)
+        elif error is not None:
+            log.error("reminder %s: unexpected error", key, exc_info=error)
+        self._idle.clear()
+        self._wake.set()
+
+    async def _deliver(self, due: Due) -> None:
+        """Make the post, or find it already made; a refusal retries it later or blocks its server."""
+        post, config = due.post, due.config
+        assert config.channel_id is not None, "only active servers' posts are queued"
+        pinging = config
+        if config.role_id is not None and not self.sender.role_exists(post.guild_id, config.role_id):
+            await self._drop_deleted_role(config)
+            pinging = replace(config, role_id=None)
         message = compose(
-            release, post.release_at, post.lead, config, self.sender.server_name(post.guild_id), late=late
+            due.release, post.release_at, post.lead, pinging, self.sender.server_name(post.guild_id), late=due.late
         )
-        if post.attempted_at is not None:
+        if post.attempted_at is not None and post.key not in self._marked:
             # An earlier attempt may have landed before a crash, longer ago than Discord remembers nonces.
             landed = await self.sender.find_sent(config.channel_id, message, post.attempted_at)
             if landed is not None:
-                await self.store.mark_sent(post, landed, self.clock.now(), late=late)
+                self._accept(Sent(post, landed, due.late))
                 log.info("reminder %s was already in the channel as message %s", post.key, landed)
                 return
-        await self.store.mark_attempt(post, now)
+        self._marked.discard(post.key)
         try:
             message_id = await self.sender.send(config.channel_id, message, nonce_for(post))
         except DeliveryError as error:
             await self._failed(post, error)
             return
-        await self.store.mark_sent(post, message_id, self.clock.now(), late=late)
-        log.info("reminder %s sent as message %s%s", post.key, message_id, " (late)" if late else "")
+        self._accept(Sent(post, message_id, due.late))
+        log.info("reminder %s sent as message %s%s", post.key, message_id, " (late)" if due.late else "")
+
+    async def _drop_deleted_role(self, config: GuildConfig) -> None:
+        """The ping role was deleted: a mention of it would read "@deleted-role" and notify nobody. Post without
+        it, forget it, and tell the moderators once (the lock keeps posts due together from telling twice)."""
+        async with self._role_lock:
+            current = await self.store.config(config.guild_id)
+            if current.role_id == config.role_id:
+                await self.store.configure(replace(current, role_id=None), self.clock.now())
+                log.warning("reminders of server %s: the ping role %s was deleted", config.guild_id, config.role_id)
+                await self.sender.notify(config.guild_id, ROLE_DELETED_NOTICE)
+
+    def _accept(self, sent: Sent) -> None:
+        """Discord took the post: record it with the others accepted about now."""
+        self._accepted[sent.post.key] = sent
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_soon(), name="reminder-recorder")
+
+    async def _record_soon(self) -> None:
+        while self._accepted:
+            await asyncio.sleep(RECORD_DELAY_S)
+            await self._record()
+            self._idle.clear()
+            self._wake.set()
+
+    async def _record(self) -> None:
+        """Record every accepted post as sent, in one transaction; they stay busy until it committed."""
+        batch = list(self._accepted.values())
+        if not batch:
+            return
+        await self.store.record_sent(batch, self.clock.now())
+        for sent in batch:
+            self._accepted.pop(sent.post.key, None)
+            self._settled(sent.post.key)
 
     async def _failed(self, post: Post, error: DeliveryError) -> None:
         now = self.clock.now()
@@ -219,6 +355,7 @@ class Dispatcher:
             await self.store.note_error(post, error.reason, now)  # stays due: it goes out once unblocked
             if await self.store.block(post.guild_id, error.reason, now):
                 log.warning("reminders of server %s blocked: %s", post.guild_id, error.reason)
+                self.wake()  # the server's other queued posts are read again, and left out
                 notified = await self.sender.notify(post.guild_id, blocked_notice(error.reason))
                 log.info(
                     "server %s %s told in its system channel", post.guild_id, "was" if notified else "could not be"
@@ -233,10 +370,12 @@ class Dispatcher:
             await self.store.mark_failed(post, reason, now)
             log.error("reminder %s failed: %s", post.key, reason)
             return
-        delay = min(RETRY_MAX_S, RETRY_BASE_S * 2**post.attempts)
-        wake_at = now + max(delay, int(error.retry_after or 0))
-        await self.store.retry_later(post, error.reason, wake_at, now)
-        log.warning("reminder %s: %s; retrying in %d s", post.key, error.reason, wake_at - now)
+        if error.kind is Failure.RATE_LIMITED:
+            delay = math.ceil(error.retry_after or 0)  # due again at once: the pacer spaces it out
+        else:
+            delay = max(min(RETRY_MAX_S, RETRY_BASE_S * 2**post.attempts), math.ceil(error.retry_after or 0))
+        await self.store.retry_later(post, error.reason, now + delay, now)
+        log.warning("reminder %s: %s; retrying in %d s", post.key, error.reason, delay)
 
 
 def _log_end(task: asyncio.Task[None]) -> None:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.catalogue import Release
 from bot.markup import CONTENT_LIMIT
-from bot.search import MAX_NAME, Index, fold, truncate
+from bot.search import Index
 from cogs.reminders.schedule import release_epoch, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post
 from cogs.reminders.templates import DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
@@ -51,18 +51,19 @@ def nonce_for(post: Post) -> str:
 
 
 def release_index(releases: Sequence[Release]) -> Index[Release]:
-    return Index(releases, key=lambda release: release.title, aliases=lambda release: [release.kind])
+    return Index(
+        releases, key=lambda release: release.title, aliases=lambda release: [release.kind], ident=lambda r: r.id
+    )
 
 
 def release_choices(releases: Sequence[Release], typed: str) -> list[tuple[str, str]]:
     """(name, id) pairs for autocomplete, best match first, within Discord's limits."""
-    return [(truncate(m.item.title, MAX_NAME), m.item.id) for m in release_index(releases).search(typed)]
+    return release_index(releases).choices(typed)
 
 
 def find_release(releases: Sequence[Release], text: str) -> Release | None:
-    """A release from its id (what autocomplete sends) or its title as typed."""
-    folded = fold(text)
-    return release_index(releases).resolve(text, exact=lambda r: r.id == text.strip() or fold(r.title) == folded)
+    """A release from its id (what autocomplete sends), its choice's name, or its title as typed."""
+    return release_index(releases).resolve(text)
 
 
 # -- the post -----------------------------------------------------------------------------------------------
@@ -121,6 +122,12 @@ def compose(
         footer=footer,
         ping_role_id=config.role_id if mode is PostMode.REAL else None,
     )
+
+
+ROLE_DELETED_NOTICE = (
+    "The role that release reminders pinged was deleted, so reminders now ping nobody. A moderator can choose "
+    "another role with `/reminders role`."
+)
 
 
 def blocked_notice(reason: str) -> str:

@@ -12,10 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer import public, reply
 from bot.context import guild_id_of
 from bot.embeds import Card, join_within
 from bot.errors import UserError
-from bot.markup import clamp, discord_timestamp
+from bot.markup import discord_timestamp, quote
 from cogs.reminders.posts import find_release, release_choices
 from cogs.reminders.schedule import moment, next_release, upcoming
 from cogs.reminders.service import Reminders
@@ -34,6 +35,7 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
         self.service = service
         super().__init__()
 
+    @public
     @app_commands.command(name="upcoming", description="Upcoming releases, each with a countdown")
     async def upcoming(self, interaction: Interaction) -> None:
         service = self.service
@@ -51,11 +53,12 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
             description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else "Nothing is announced yet.",
             footer="Times are shown in your own time zone. Moderators add events with /reminders add-release.",
         )
-        await interaction.response.send_message(embed=card.build())
+        await reply(interaction, embed=card.build())
 
+    @public
     @app_commands.command(name="countdown", description="How long until a release (default: the next one)")
     @app_commands.describe(release="Which release (default: the next one with a date)")
-    async def countdown(self, interaction: Interaction, release: str | None = None) -> None:
+    async def countdown(self, interaction: Interaction, release: app_commands.Range[str, 1, 100] | None = None) -> None:
         service = self.service
         guild_id = guild_id_of(interaction)
         config = await service.store.config(guild_id)
@@ -69,7 +72,7 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
             match = find_release(releases, release)
             if match is None:
                 raise UserError(
-                    f"`release`: no release matches '{clamp(release, 80)}'. Pick one from the list as you type, "
+                    f"`release`: no release matches {quote(release)}. Pick one from the list as you type, "
                     "or see `/releases upcoming`."
                 )
             found = moment(match, config.zoneinfo)
@@ -83,7 +86,7 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
         if found.release.description:
             text += f"\n\n{found.release.description}"
         card = Card(title=title, description=text, url=found.release.link)
-        await interaction.response.send_message(embed=card.build())
+        await reply(interaction, embed=card.build())
 
     @countdown.autocomplete("release")
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

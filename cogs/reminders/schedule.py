@@ -15,21 +15,38 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
-from bot.search import MAX_CHOICES, Index
+from bot.refusal import Refusal
 from cogs.reminders.timeparse import LeadTime
 
 DEFAULT_ZONE = "UTC"
 DEFAULT_GRACE_S = 12 * 3600
+HORIZON_YEARS = 10  # how far ahead a server's own release may be (see `future_release_epoch`)
 ON_TIME_S = 10 * 60  # a post this close to its due time is "on time": dispatch, retries and rate limits take a while
-_NOT_ZONES = {"Factory", "localtime"}  # in the tz database, but not places a server can be in
 
 
 class ScheduleError(ValueError):
     """A zone or release moment the moderator has to correct; the message says how."""
+
+
+class PlanError(Refusal):
+    """A stored release whose instant, or one of its posts', cannot be computed in a zone (outside years 1-9999 UTC).
+
+    Raised by `release_epoch` and `reminder_plan` for rows already stored (or let in by a bug): the
+    reminders service keeps it to that one server. `release` and `zone` (an IANA name) say which.
+    """
+
+    def __init__(self, release: Release, zone: str) -> None:
+        when = f"{release.date}" + (f" {release.time:%H:%M}" if release.time else "")
+        super().__init__(
+            f"**{release.title}** ({when}) cannot be placed on the calendar in {zone}: it falls outside the "
+            "years 1 to 9999. Remove it with `/reminders remove-release` or choose another `/reminders timezone`"
+        )
+        self.release = release
+        self.zone = zone
+        self.row = f"{release.id} '{release.title}' ({when})"
 
 
 # -- instants -----------------------------------------------------------------------------------------------
@@ -75,7 +92,10 @@ def release_epoch(release: Release, server_zone: ZoneInfo) -> int | None:
     if release.date is None:
         return None
     zone = ZoneInfo(release.zone) if release.zone else server_zone
-    return int(local_instant(release.date, release.time or dt.time(0, 0), zone).timestamp())
+    try:
+        return int(local_instant(release.date, release.time or dt.time(0, 0), zone).timestamp())
+    except (OverflowError, ValueError) as error:  # past year 9999 or before year 1
+        raise PlanError(release, zone.key) from error
 
 
 def due_epoch(release_at: int, lead: LeadTime, server_zone: ZoneInfo, *, wall: dt.time | None = None) -> int:
@@ -103,21 +123,46 @@ class Due:
 
 
 def reminder_plan(release: Release, leads: Sequence[LeadTime], server_zone: ZoneInfo) -> tuple[Due, ...]:
-    """Every post a release gets in a server, earliest first; none when its date is not announced."""
+    """Every post a release gets in a server, earliest first; none when its date is not announced.
+
+    Raises `PlanError` when the release or one of its posts falls outside the calendar.
+    """
     release_at = release_epoch(release, server_zone)
     if release_at is None:
         return ()
     on_server_clock = release.zone is None or release.zone == server_zone.key
     wall = (release.time or dt.time(0, 0)) if on_server_clock else None
-    dues = (Due(lead, due_epoch(release_at, lead, server_zone, wall=wall)) for lead in leads)
+    try:
+        dues = [Due(lead, due_epoch(release_at, lead, server_zone, wall=wall)) for lead in leads]
+    except (OverflowError, ValueError) as error:  # past year 9999 or before year 1
+        raise PlanError(release, server_zone.key) from error
     return tuple(sorted(dues, key=lambda d: d.due))
 
 
+def last_plannable_day(now: int) -> dt.date:
+    """The latest date a server's own release may have: `HORIZON_YEARS` from today (UTC), on the same day of the
+    month (the 28th at most, so that it exists in every month)."""
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    return dt.date(today.year + HORIZON_YEARS, today.month, min(today.day, 28))
+
+
 def future_release_epoch(day: dt.date, time: dt.time | None, server_zone: ZoneInfo, now: int) -> int:
-    """The instant of a server's own new release, refused when it has already passed."""
-    epoch = int(local_instant(day, time or dt.time(0, 0), server_zone).timestamp())
+    """The instant (epoch seconds) of a server's own new release, refused (`ScheduleError`) when it has already
+    passed or lies beyond `last_plannable_day`.
+
+    The horizon keeps every stored date far from the calendar's ends (years 1 and 9999), so it can be
+    planned in any zone, including one the server chooses later; both bounds are checked on the date
+    before any instant is computed, so no typed date can overflow.
+    """
+    typed = day.isoformat() + (f" {time:%H:%M}" if time else "")
+    last = last_plannable_day(now)
+    if day > last:
+        raise ScheduleError(
+            f"{typed} is too far ahead: a release can be at most {HORIZON_YEARS} years away, on {last} at the latest."
+        )
+    yesterday = dt.datetime.fromtimestamp(now, dt.UTC).date() - dt.timedelta(days=1)
+    epoch = now if day < yesterday else int(local_instant(day, time or dt.time(0, 0), server_zone).timestamp())
     if epoch <= now:
-        typed = day.isoformat() + (f" {time:%H:%M}" if time else "")
         raise ScheduleError(
             f"{typed} ({server_zone.key}) has already passed: give a date (and time) in the future, "
             f"or set the server's time zone first with /reminders timezone."
@@ -214,40 +259,3 @@ def upcoming(releases: Iterable[Release], server_zone: ZoneInfo, now: int) -> li
 def next_release(releases: Iterable[Release], server_zone: ZoneInfo, now: int) -> Moment | None:
     """The next release that has a date, for `/releases countdown` without an argument."""
     return next((m for m in upcoming(releases, server_zone, now) if m.epoch is not None), None)
-
-
-# -- time zones ---------------------------------------------------------------------------------------------
-
-
-@cache
-def _zone_index() -> Index[str]:
-    names = sorted(available_timezones() - _NOT_ZONES, key=lambda name: (name != DEFAULT_ZONE, name))
-    return Index(names, key=lambda name: name, aliases=lambda name: [name.rsplit("/", 1)[-1].replace("_", " ")])
-
-
-def zone_choices(typed: str, limit: int = MAX_CHOICES) -> list[str]:
-    """IANA names for autocomplete: "toronto" or "new york" finds the zone by its city."""
-    return [match.item for match in _zone_index().search(typed, limit=limit)]
-
-
-def resolve_zone(text: str) -> ZoneInfo:
-    """A zone from its IANA name in any case, or from a city that names exactly one zone ("Toronto").
-
-    Anything else is refused with suggestions rather than guessed: a wrong zone moves every reminder.
-    """
-    typed = text.strip()
-    folded = typed.casefold().replace(" ", "_")
-    names = _zone_index().items
-    exact = [name for name in names if name.casefold() == folded]
-    if not exact:
-        exact = [name for name in names if "/" in name and name.rsplit("/", 1)[-1].casefold() == folded]
-    if len(exact) == 1:
-        return ZoneInfo(exact[0])
-    if not typed:
-        raise ScheduleError("Give a time zone: an IANA name from the list, like Europe/London or America/Toronto.")
-    suggestions = ", ".join(zone_choices(typed, limit=3))
-    hint = f" Did you mean {suggestions}?" if suggestions else ""
-    raise ScheduleError(
-        f"'{typed}' is not a time zone I know.{hint} Pick an IANA name from the list, like Europe/London or "
-        f"America/Toronto."
-    )

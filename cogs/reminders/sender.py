@@ -64,9 +64,13 @@ class DiscordSender:
                 Failure.BLOCKED, f"the reminder channel <#{channel_id}> was deleted or is hidden from me"
             ) from error
         except discord.RateLimited as error:
-            raise DeliveryError(Failure.TRANSIENT, "rate limited by Discord", retry_after=error.retry_after) from error
+            raise DeliveryError(
+                Failure.RATE_LIMITED, "rate limited by Discord", retry_after=error.retry_after
+            ) from error
         except discord.HTTPException as error:
-            if error.status == 429 or error.status >= 500:
+            if error.status == 429:
+                raise DeliveryError(Failure.RATE_LIMITED, "Discord answered 429 (rate limited)") from error
+            if error.status >= 500:
                 raise DeliveryError(Failure.TRANSIENT, f"Discord answered {error.status}") from error
             raise DeliveryError(Failure.REJECTED, f"Discord refused the post ({error.status}: {error.text})") from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -94,6 +98,10 @@ class DiscordSender:
         except discord.HTTPException as error:
             log.warning("could not read <#%s> to look for an earlier attempt: %s", channel_id, error)
         return None
+
+    def role_exists(self, guild_id: int, role_id: int) -> bool:
+        guild = self.bot.get_guild(guild_id)
+        return guild is None or guild.get_role(role_id) is not None
 
     async def notify(self, guild_id: int, text: str) -> bool:
         guild = self.bot.get_guild(guild_id)

@@ -8,22 +8,39 @@ the fake-clock tests reach them. Discord is behind the `Sender` protocol, implem
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import replace
 
 from bot.catalogue import Catalogue, Release
 from bot.clock import Clock
-from bot.markup import clamp
+from bot.db import DatabaseBusy
+from bot.markup import quote
+from bot.refusal import Refusal
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
 from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan
-from cogs.reminders.schedule import DEFAULT_GRACE_S, next_release, release_epoch
-from cogs.reminders.store import GuildConfig, Post, PostState, ReminderStore
+from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, release_epoch
+from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 
 MISSED_WHILE_OFF = "reminders were off or had no channel when it was due"
+UNPLANNABLE = "a release cannot be scheduled: "  # starts `blocked_reason` when planning failed (see `replan`)
+OUTSIDE_CALENDAR = "it falls outside the years 1 to 9999"
+
+log = logging.getLogger(__name__)
 
 
 class ReleaseError(ValueError):
     """A release a moderator named cannot be used; the message says why and what to do instead."""
+
+
+class ChangeRefused(Refusal):
+    """A configuration change that would leave a release unplannable; nothing of it was stored."""
+
+
+def _plan_blocked(config: GuildConfig) -> bool:
+    """Whether the server is blocked because its releases could not be planned (not by a refusal from Discord)."""
+    return config.blocked_reason is not None and config.blocked_reason.startswith(UNPLANNABLE)
 
 
 class Reminders:
@@ -42,13 +59,21 @@ class Reminders:
         self.store = store
         self.catalogue = catalogue
         self.clock = clock
-        self.dispatcher = Dispatcher(store, self.releases, sender, clock, concurrency=concurrency, grace_s=grace_s)
+        self.dispatcher = Dispatcher(store, self.releases_of, sender, clock, concurrency=concurrency, grace_s=grace_s)
+        # Servers whose reminders could not be planned at their last (re)plan: server id -> one line for the
+        # operator naming the server and the row (`python -m bot check` prints them and exits non-zero).
+        self.problems: dict[int, str] = {}
 
     # -- releases and plans ---------------------------------------------------------------------------------
 
     async def releases(self, guild_id: int) -> list[Release]:
         """The catalogue's releases followed by the server's own."""
         return [*self.catalogue.releases, *await self.store.own_releases(guild_id)]
+
+    async def releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
+        """`releases` of many servers at once (one query), by server id: what the dispatcher reads per batch."""
+        own = await self.store.own_releases_of(guild_ids)
+        return {guild_id: [*self.catalogue.releases, *own[guild_id]] for guild_id in guild_ids}
 
     async def upcoming_posts(self, guild_id: int, limit: int) -> list[tuple[Post, Release | None]]:
         """The server's next pending posts with their releases, for `/reminders status`."""
@@ -58,26 +83,64 @@ class Reminders:
         ]
 
     async def replan(self, guild_id: int) -> GuildConfig:
-        """Bring the server's stored posts in line with its configuration and releases, then wake up."""
+        """Bring the server's stored posts in line with its configuration and releases, then wake up.
+
+        A server whose releases cannot be planned (`PlanError`) is blocked instead, with the reason that
+        `/reminders status` shows; no other server is touched. The block lifts by itself once a plan succeeds.
+        """
         config = await self.store.config(guild_id)
-        await self.store.sync_plan(guild_id, plan(config, await self.releases(guild_id)), self.clock.now())
-        self.dispatcher.wake()
-        return config
+        try:
+            planned = plan(config, await self.releases(guild_id))
+        except PlanError as error:
+            return await self._unplannable(config, error)
+        return await self._apply(config, planned, self.clock.now())
 
     async def replan_all(self) -> int:
-        """At start: the catalogue may have moved a release while the bot was down. Returns how many servers."""
-        configs = await self.store.configured_guilds()
-        for config in configs:
-            await self.replan(config.guild_id)
-        return len(configs)
+        """At start: the catalogue may have moved a release while the bot was down. Returns how many servers.
+
+        Each server is planned on its own: one whose data cannot be planned, even through a bug, is logged
+        and listed in `problems`, and every other server is planned as usual.
+        """
+        guild_ids = await self.store.configured_guild_ids()
+        for guild_id in guild_ids:
+            try:
+                await self.replan(guild_id)
+            except DatabaseBusy:  # the whole database, not this server's data: the caller decides
+                raise
+            except Exception as error:  # a row no rule expected: a bug, kept to its server
+                log.exception("reminders of server %s could not be planned", guild_id)
+                self.problems[guild_id] = f"server {guild_id}: its reminders could not be planned ({error!r})"
+        return len(guild_ids)
 
     async def next_posts_everywhere(self, limit: int) -> list[tuple[Post, Release | None]]:
         """The soonest pending posts of every active server, for `python -m bot check` (after `replan_all`)."""
         found: list[tuple[Post, Release | None]] = []
-        for config in await self.store.configured_guilds():
-            if config.active:
-                found += await self.upcoming_posts(config.guild_id, limit)
+        for guild_id in await self.store.configured_guild_ids():
+            if guild_id not in self.problems and (await self.store.config(guild_id)).active:
+                found += await self.upcoming_posts(guild_id, limit)
         return sorted(found, key=lambda pair: pair[0].due_at)[:limit]
+
+    async def _apply(self, config: GuildConfig, planned: list[PlannedPost], now: int) -> GuildConfig:
+        """Store a plan computed without error, lifting a block an earlier failed plan left."""
+        if _plan_blocked(config):
+            config = await self.store.configure(replace(config, blocked_reason=None, blocked_at=None), now)
+            log.info("reminders of server %s can be planned again: unblocked", config.guild_id)
+        self.problems.pop(config.guild_id, None)
+        await self.store.sync_plan(config.guild_id, planned, now)
+        self.dispatcher.wake()
+        return config
+
+    async def _unplannable(self, config: GuildConfig, error: PlanError) -> GuildConfig:
+        """Block a server whose releases cannot be planned; a block Discord caused stays as it is."""
+        self.problems[config.guild_id] = (
+            f"server {config.guild_id}: cannot plan release {error.row} in {error.zone}: {OUTSIDE_CALENDAR}"
+        )
+        reason = UNPLANNABLE + str(error)
+        if config.blocked_reason is None or (_plan_blocked(config) and config.blocked_reason != reason):
+            now = self.clock.now()
+            config = await self.store.configure(replace(config, blocked_reason=reason, blocked_at=now), now)
+            log.warning("reminders of server %s blocked: %s", config.guild_id, self.problems[config.guild_id])
+        return config
 
     # -- what a moderator's action triggers ------------------------------------------------------------------
 
@@ -85,12 +148,20 @@ class Reminders:
         """Store the configuration and replan. A server that starts posting skips what it missed while off.
 
         `was_active` is whether posts went out before this change; None when the change cannot start them.
+        Raises `ChangeRefused`, having stored nothing, when a release of the server cannot be planned with
+        the new configuration: the moderator is told it failed, so it is not applied.
         """
+        try:
+            planned = plan(config, await self.releases(config.guild_id))
+        except PlanError as error:
+            raise ChangeRefused(f"Nothing was changed: {error}.") from error
+        if _plan_blocked(config):
+            config = replace(config, blocked_reason=None, blocked_at=None)
         now = self.clock.now()
         await self.store.configure(config, now)
         if was_active is False and config.active:
             await self.store.skip_missed(config.guild_id, now, MISSED_WHILE_OFF)
-        return await self.replan(config.guild_id)
+        return await self._apply(config, planned, now)
 
     async def unblock(self, guild_id: int) -> bool:
         """A post just went through (a test post): lift a block left by an earlier refusal. True if one was."""
@@ -113,9 +184,7 @@ class Reminders:
             return upcoming.release, upcoming.epoch
         found = find_release(releases, text)
         if found is None:
-            raise ReleaseError(
-                f"`release`: no release matches '{clamp(text, 80)}'; pick one from the list as you type."
-            )
+            raise ReleaseError(f"`release`: no release matches {quote(text)}; pick one from the list as you type.")
         epoch = release_epoch(found, config.zoneinfo)
         if epoch is None:
             raise ReleaseError(f"`release`: **{found.title}** has no date yet, so there is nothing to remind of.")

@@ -10,9 +10,10 @@ import discord
 
 from bot.embeds import Card
 from bot.markup import clamp, discord_timestamp
-from cogs.reminders.service import Reminders
+from cogs.reminders.service import UNPLANNABLE, Reminders
 from cogs.reminders.store import Post, PostState
 from cogs.reminders.timeparse import describe_lead_times
+from cogs.reminders.zones import zone_label
 
 STATUS_POSTS = 10
 STATUS_FAILURES = 5
@@ -58,9 +59,10 @@ async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed
     config = await service.store.config(guild.id)
     channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
     if config.blocked_reason is not None:
+        then = "it lifts by itself once it is fixed" if config.blocked_reason.startswith(UNPLANNABLE) else UNBLOCK_HINT
         state = (
             f"**Blocked** since {discord_timestamp(config.blocked_at or 0, 'R')}: {config.blocked_reason}. "
-            f"Nothing is posted until you fix it and {UNBLOCK_HINT}."
+            f"Nothing is posted until you fix it; {then}."
         )
     elif config.channel_id is None:
         state = "**Not set up**: choose a channel with `/reminders channel`."
@@ -73,7 +75,7 @@ async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed
     card.add(
         "Configuration",
         f"Channel: {f'<#{config.channel_id}>' if config.channel_id else 'not set'}\nRole: {role}\n"
-        f"Time zone: {config.zone}\nLead times: {describe_lead_times(config.lead_times)}\n"
+        f"Time zone: {zone_label(config.zone)}\nLead times: {describe_lead_times(config.lead_times)}\n"
         f"Template: {'`' + clamp(config.template, 300).replace('`', 'ˋ') + '`' if config.template else 'default'}",
     )
     problems = []

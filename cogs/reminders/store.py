@@ -1,14 +1,16 @@
 """The reminders' tables, behind typed methods: server configuration, servers' own releases, and posts.
 
 A post is one row per (server, release, lead time) and moves from `pending` to `sent`, `skipped` or
-`failed` exactly once, in its own short transaction; `sent` is written only after Discord accepted it.
+`failed` exactly once; `sent` is written only after Discord accepted it (`record_sent` writes many at once).
+Reads go to the database's read-only connection (`Database.read`), so they never wait for a write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -87,12 +89,30 @@ class Post:
         return (self.guild_id, self.release_id, self.lead.key)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A post Discord accepted as message `message_id`, to be recorded as sent; `late` if made after its time."""
+
+    post: Post
+    message_id: int
+    late: bool
+
+
 _CONFIG_COLUMNS = ("channel_id", "role_id", "zone", "lead_times", "template", "enabled")
 _POST_FIELDS = (
     "guild_id", "release_id", "lead", "announced", "release_at", "due_at", "wake_at", "state", "attempts", "late",
     "message_id", "detail", "error", "error_at", "updated_at", "attempted_at",
 )  # fmt: skip
 _POST_COLUMNS = ", ".join(_POST_FIELDS)
+_IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
+# A pending post to its final state (a post no longer pending is left alone). Parameters: state, message id,
+# late, detail, error, error (again), the error's time (now), now, guild id, release id, lead.
+_FINISH = (
+    "UPDATE reminder_posts SET state = ?, message_id = ?, late = ?, detail = ?, "
+    "error = COALESCE(?, error), error_at = CASE WHEN ? IS NULL THEN error_at ELSE ? END, "
+    "attempts = attempts + 1, updated_at = ? "
+    "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'"
+)
 
 
 class ReminderStore:
@@ -104,11 +124,26 @@ class ReminderStore:
     # -- configuration ------------------------------------------------------------------------------------
 
     async def config(self, guild_id: int) -> GuildConfig:
-        row = await self._db.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
+        row = await self._db.read.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
         return GuildConfig(guild_id) if row is None else _config(row)
 
+    async def configs(self, guild_ids: Collection[int]) -> dict[int, GuildConfig]:
+        """Each server's configuration by id (the defaults for one without a row), in one query."""
+        rows = await self._db.read.fetchall(
+            f"SELECT * FROM reminder_guilds WHERE guild_id {_IN_IDS}", (_ids(guild_ids),)
+        )
+        found = {int(row["guild_id"]): _config(row) for row in rows}
+        return {guild_id: found.get(guild_id) or GuildConfig(guild_id) for guild_id in guild_ids}
+
     async def configured_guilds(self) -> list[GuildConfig]:
-        return [_config(row) for row in await self._db.fetchall("SELECT * FROM reminder_guilds")]
+        return [_config(row) for row in await self._db.read.fetchall("SELECT * FROM reminder_guilds")]
+
+    async def configured_guild_ids(self) -> list[int]:
+        """Every server with a configuration row, without reading the rows (one bad row must not hide the rest)."""
+        return [
+            int(row[0])
+            for row in await self._db.read.fetchall("SELECT guild_id FROM reminder_guilds ORDER BY guild_id")
+        ]
 
     async def configure(self, config: GuildConfig, now: int) -> GuildConfig:
         """Store `config` whole (the caller changed fields with `dataclasses.replace`)."""
@@ -147,10 +182,21 @@ class ReminderStore:
     # -- a server's own releases --------------------------------------------------------------------------
 
     async def own_releases(self, guild_id: int) -> list[Release]:
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             "SELECT * FROM reminder_releases WHERE guild_id = ? ORDER BY date, time, number", (guild_id,)
         )
         return [_release(row) for row in rows]
+
+    async def own_releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
+        """Each server's own releases by server id, soonest first as in `own_releases`, in one query."""
+        rows = await self._db.read.fetchall(
+            f"SELECT * FROM reminder_releases WHERE guild_id {_IN_IDS} ORDER BY guild_id, date, time, number",
+            (_ids(guild_ids),),
+        )
+        found: dict[int, list[Release]] = {guild_id: [] for guild_id in guild_ids}
+        for row in rows:
+            found[int(row["guild_id"])].append(_release(row))
+        return found
 
     async def add_release(
         self,
@@ -191,7 +237,7 @@ class ReminderStore:
         return _release(added)
 
     async def count_own_releases(self, guild_id: int) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
+        row = await self._db.read.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
         return int(row[0]) if row else 0
 
     async def remove_release(self, guild_id: int, release_id: str) -> Release | None:
@@ -270,7 +316,7 @@ class ReminderStore:
 
     async def due(self, now: int, limit: int) -> list[Post]:
         """Pending posts of active servers whose time has come, earliest first."""
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             f"SELECT {', '.join('p.' + c for c in _POST_FIELDS)} FROM reminder_posts AS p "
             "JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at <= ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
@@ -281,7 +327,7 @@ class ReminderStore:
 
     async def next_wake(self, *, after: int) -> int | None:
         """When the earliest pending post of an active server later than `after` is due; None when none is."""
-        row = await self._db.fetchone(
+        row = await self._db.read.fetchone(
             "SELECT MIN(p.wake_at) FROM reminder_posts AS p JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at > ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
             "AND g.blocked_reason IS NULL",
@@ -312,8 +358,30 @@ class ReminderStore:
             (now, *post.key),
         )
 
+    async def mark_attempts(self, posts: Sequence[Post], now: int) -> None:
+        """`mark_attempt` for many posts, in one transaction."""
+        if not posts:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE reminder_posts SET attempted_at = COALESCE(attempted_at, ?) "
+                "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
+                [(now, *post.key) for post in posts],
+            )
+
     async def mark_sent(self, post: Post, message_id: int, now: int, *, late: bool) -> None:
-        await self._finish(post, PostState.SENT, now, message_id=message_id, late=late)
+        await self.record_sent([Sent(post, message_id, late)], now)
+
+    async def record_sent(self, sent: Sequence[Sent], now: int) -> None:
+        """Record posts Discord accepted as sent, in one transaction (call only after Discord accepted them)."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                _FINISH,
+                [
+                    (PostState.SENT.value, s.message_id, int(s.late), None, None, None, None, now, *s.post.key)
+                    for s in sent
+                ],
+            )
 
     async def mark_skipped(self, post: Post, reason: str, now: int) -> None:
         await self._finish(post, PostState.SKIPPED, now, detail=reason)
@@ -341,13 +409,7 @@ class ReminderStore:
         error: str | None = None,
     ) -> None:
         """Move a pending post to its final state; a post that is no longer pending is left alone."""
-        await self._db.execute(
-            "UPDATE reminder_posts SET state = ?, message_id = ?, late = ?, detail = ?, "
-            "error = COALESCE(?, error), error_at = CASE WHEN ? IS NULL THEN error_at ELSE ? END, "
-            "attempts = attempts + 1, updated_at = ? "
-            "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'",
-            (state.value, message_id, int(late), detail, error, error, now, now, *post.key),
-        )
+        await self._db.execute(_FINISH, (state.value, message_id, int(late), detail, error, error, now, now, *post.key))
 
     # -- /reminders status --------------------------------------------------------------------------------
 
@@ -355,7 +417,7 @@ class ReminderStore:
         """Pending posts soonest first; finished ones most recent first."""
         marks = ", ".join("?" for _ in states)
         order = "due_at ASC" if list(states) == [PostState.PENDING] else "updated_at DESC, due_at DESC"
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ? AND state IN ({marks}) "
             f"ORDER BY {order} LIMIT ?",
             (guild_id, *(s.value for s in states), limit),
@@ -364,7 +426,7 @@ class ReminderStore:
 
     async def failures(self, guild_id: int, limit: int) -> list[Post]:
         """Posts whose last delivery attempt failed, most recent first."""
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ? AND error_at IS NOT NULL "
             "ORDER BY error_at DESC LIMIT ?",
             (guild_id, limit),
@@ -372,11 +434,15 @@ class ReminderStore:
         return [_post(row) for row in rows]
 
     async def counts(self, guild_id: int) -> dict[PostState, int]:
-        rows = await self._db.fetchall(
+        rows = await self._db.read.fetchall(
             "SELECT state, COUNT(*) FROM reminder_posts WHERE guild_id = ? GROUP BY state", (guild_id,)
         )
         found = {PostState(str(row[0])): int(row[1]) for row in rows}
         return {state: found.get(state, 0) for state in PostState}
+
+
+def _ids(ids: Collection[int]) -> str:
+    return json.dumps(sorted(ids))
 
 
 def own_number(release_id: str) -> int | None:

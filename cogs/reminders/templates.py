@@ -18,18 +18,16 @@ import re
 from dataclasses import dataclass
 from itertools import groupby
 
-from bot.markup import CONTENT_LIMIT, discord_timestamp
+from bot.markup import CONTENT_LIMIT, clamp, discord_timestamp, neutralise, quote
+from bot.typed import LINK_LIMIT
 from cogs.reminders.timeparse import LeadTime
 
 PLACEHOLDERS = ("release", "when", "countdown", "role", "link", "server")
 TEMPLATE_LIMIT = 1000
 RELEASE_LIMIT = 100
 SERVER_LIMIT = 100
-LINK_LIMIT = 512
 DEFAULT_TEXT = "{role} **{release}**: {when} ({countdown})"
 
-_ZWSP = "\u200b"
-_PINGS_RE = re.compile(r"(?<=@)(?=everyone|here)|(?<=<)(?=@)", re.IGNORECASE)  # where a ZWSP goes
 # The longest text each placeholder can become: a 20-digit snowflake, a 12-digit epoch (year 9999).
 _WORST = {
     "release": RELEASE_LIMIT,
@@ -70,11 +68,6 @@ class Values:
     server: str
     role_id: int | None = None
     link: str | None = None
-
-
-def neutralise(text: str) -> str:
-    """`@everyone`, `@here` and `<@…>` mentions made inert with a zero-width space, so text cannot ping."""
-    return _PINGS_RE.sub(_ZWSP, text)
 
 
 def parse_template(text: str) -> Template:
@@ -129,7 +122,7 @@ def parse_template(text: str) -> Template:
 def _check_name(name: str) -> None:
     if name in PLACEHOLDERS:
         return
-    shown = name if len(name) <= 40 else name[:39] + "…"
+    shown = quote(name, 40)[1:-1]  # inside braces instead of quotes
     base = re.split(r"[:!.\[]", name, maxsplit=1)[0]
     if base in PLACEHOLDERS:
         raise TemplateError(f"{{{shown}}}: placeholders take no format or options; write just {{{base}}}.")
@@ -149,12 +142,12 @@ def render(template: Template, values: Values) -> str:
     """
     link = values.link if values.link and len(values.link) <= LINK_LIMIT else ""  # a cut URL would mislead
     substitutions = {
-        "release": _clamp(neutralise(values.release), RELEASE_LIMIT),
+        "release": clamp(neutralise(values.release), RELEASE_LIMIT),
         "when": discord_timestamp(values.release_at, "F"),
         "countdown": discord_timestamp(values.release_at, "R"),
         "role": f"<@&{values.role_id}>" if values.role_id is not None else "",
         "link": link,
-        "server": _clamp(neutralise(values.server), SERVER_LIMIT),
+        "server": clamp(neutralise(values.server), SERVER_LIMIT),
     }
     pieces = [
         (
@@ -178,7 +171,3 @@ def timing_line(lead: LeadTime, release_at: int, *, late: bool) -> str:
     if late:
         return f"Came out {when}. This reminder could not be posted on time."
     return f"Out now: {discord_timestamp(release_at, 'F')}."
-
-
-def _clamp(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

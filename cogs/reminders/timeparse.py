@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.markup import quote
+
 MAX_LEAD_TIMES = 6
 MAX_LEAD_DAYS = 60
 DEFAULT_SPEC = "7d, 1d, 0"
@@ -84,22 +86,22 @@ def parse_lead_time(text: str) -> LeadTime:
         words = entry.split()
         if len(words) > 1 and all(word == "0" or _ENTRY_RE.fullmatch(word) for word in words):
             raise LeadTimeError(
-                f"'{text.strip()}' looks like several lead times: separate them with commas, like {', '.join(words)}."
+                f"{quote(text.strip())} looks like several lead times: separate them with commas, like {', '.join(words)}."
             )
-        raise LeadTimeError(f"'{text.strip()}' is not a lead time: {_LEAD_FORM}.")
+        raise LeadTimeError(f"{quote(text.strip())} is not a lead time: {_LEAD_FORM}.")
     days = minutes = 0
     seen: set[str] = set()
     for number, unit in _PART_RE.findall(entry):
         if unit in seen:
             raise LeadTimeError(
-                f"'{text.strip()}' gives {unit} twice: {_LEAD_FORM}, and separate lead times with commas (7d, 1d)."
+                f"{quote(text.strip())} gives {unit} twice: {_LEAD_FORM}, and separate lead times with commas (7d, 1d)."
             )
         seen.add(unit)
         days += int(number) * _UNIT_DAYS.get(unit, 0)
         minutes += int(number) * _UNIT_MINUTES.get(unit, 0)
     lead = LeadTime(days, minutes)
     if lead.seconds > MAX_LEAD_DAYS * 86_400:
-        raise LeadTimeError(f"'{text.strip()}' is too far ahead: a lead time can be at most {MAX_LEAD_DAYS} days.")
+        raise LeadTimeError(f"{quote(text.strip())} is too far ahead: a lead time can be at most {MAX_LEAD_DAYS} days.")
     return lead
 
 
@@ -142,17 +144,17 @@ def parse_date(text: str) -> dt.date:
     typed = text.strip()
     match = _DATE_RE.fullmatch(typed)
     if match is None:
-        raise DateTimeError(f"'{typed}' is not a date: write it as YYYY-MM-DD, like 2026-06-01.")
+        raise DateTimeError(f"{quote(typed)} is not a date: write it as YYYY-MM-DD, like 2026-06-01.")
     year, month, day = (int(group) for group in match.groups())
     if year < 1:
-        raise DateTimeError(f"'{typed}' is not a date: write it as YYYY-MM-DD, like 2026-06-01.")
+        raise DateTimeError(f"{quote(typed)} is not a date: write it as YYYY-MM-DD, like 2026-06-01.")
     if not 1 <= month <= 12:
-        raise DateTimeError(f"'{typed}' is not a date: the month must be 01 to 12 (YYYY-MM-DD, like 2026-06-01).")
+        raise DateTimeError(f"{quote(typed)} is not a date: the month must be 01 to 12 (YYYY-MM-DD, like 2026-06-01).")
     try:
         return dt.date(year, month, day)
     except ValueError:
         raise DateTimeError(
-            f"'{typed}' is not a real date: {dt.date(year, month, 1):%B %Y} has no day {day}."
+            f"{quote(typed)} is not a real date: {dt.date(year, month, 1):%B %Y} has no day {day}."
         ) from None
 
 
@@ -161,8 +163,10 @@ def parse_time(text: str) -> dt.time:
     typed = text.strip()
     match = _TIME_RE.fullmatch(typed)
     if match is None:
-        raise DateTimeError(f"'{typed}' is not a time: write it as HH:MM on a 24-hour clock, like 19:30.")
+        raise DateTimeError(f"{quote(typed)} is not a time: write it as HH:MM on a 24-hour clock, like 19:30.")
     hour, minute = int(match[1]), int(match[2])
     if hour > 23 or minute > 59:
-        raise DateTimeError(f"'{typed}' is not a time: hours go from 00 to 23 and minutes from 00 to 59, like 19:30.")
+        raise DateTimeError(
+            f"{quote(typed)} is not a time: hours go from 00 to 23 and minutes from 00 to 59, like 19:30."
+        )
     return dt.time(hour, minute)

@@ -5,15 +5,17 @@ Free text and autocomplete go through the bot's shared `SoundtrackFinder` (`bot.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer import instant, public, reply
 from bot.cards import album_card, episode_card, song_card, track_card, tracklist_page_count
 from bot.errors import UserError
-from cogs.soundtrack.components import TracklistPageButton, tracklist_message
+from cogs.soundtrack.components import SourcesButton, TracklistPageButton, sources_view, tracklist_message
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -29,15 +31,24 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(TracklistPageButton)
+        self.bot.add_dynamic_items(TracklistPageButton, SourcesButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(TracklistPageButton)
+        self.bot.remove_dynamic_items(TracklistPageButton, SourcesButton)
 
+    def today(self) -> dt.date:
+        """The UTC calendar date on the bot's clock: whether a dated edition is out yet."""
+        return dt.datetime.fromtimestamp(self.bot.clock.now(), dt.UTC).date()
+
+    @instant
+    @public
     @app_commands.command(name="about", description="The album: composer, label, release, formats, where to listen")
     async def about(self, interaction: Interaction) -> None:
-        await interaction.response.send_message(embed=album_card(self.bot.catalogue).build())
+        card = album_card(self.bot.catalogue, self.today())
+        await reply(interaction, embed=card.build(), view=sources_view("album"))
 
+    @instant
+    @public
     @app_commands.command(name="tracks", description="The tracklist, as far as it is known")
     @app_commands.describe(page="Which page of the tracklist to show (default 1)")
     async def tracks(self, interaction: Interaction, page: int | None = None) -> None:
@@ -50,21 +61,23 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
             )
         current = page or 1
         embed, view = tracklist_message(catalogue, current, interaction.user.id)
-        if view is None:
-            await interaction.response.send_message(embed=embed)
-        else:
-            await interaction.response.send_message(embed=embed, view=view)
+        await reply(interaction, embed=embed, view=view)
 
+    @instant
+    @public
     @app_commands.command(name="track", description="One track: position, duration, single, where it is heard")
     @app_commands.describe(track="Start typing a title or a track number")
-    async def track(self, interaction: Interaction, track: str) -> None:
+    async def track(self, interaction: Interaction, track: app_commands.Range[str, 1, 100]) -> None:
         found = self.finder.resolve_track(track)
-        await interaction.response.send_message(embed=track_card(self.bot.catalogue, found).build())
+        card = track_card(self.bot.catalogue, found)
+        await reply(interaction, embed=card.build(), view=sources_view("track", found.id))
 
     @track.autocomplete("track")
     async def track_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return self.finder.track_choices(current)
 
+    @instant
+    @public
     @app_commands.command(name="episode", description="One episode: air date, score cues and licensed songs")
     @app_commands.describe(number="The episode number")
     async def episode(self, interaction: Interaction, number: int) -> None:
@@ -77,17 +90,21 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
                 if numbers
                 else "No episodes are in the catalogue yet."
             )
-        await interaction.response.send_message(embed=episode_card(catalogue, found).build())
+        card = episode_card(catalogue, found)
+        await reply(interaction, embed=card.build(), view=sources_view("episode", str(number)))
 
     @episode.autocomplete("number")
     async def episode_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
         return self.finder.episode_choices(current)
 
+    @instant
+    @public
     @app_commands.command(name="song", description="A licensed song from the series: artist, episode, scene")
     @app_commands.describe(query="Start typing an artist or a song title")
-    async def song(self, interaction: Interaction, query: str) -> None:
+    async def song(self, interaction: Interaction, query: app_commands.Range[str, 1, 100]) -> None:
         found = self.finder.resolve_song(query)
-        await interaction.response.send_message(embed=song_card(self.bot.catalogue, found).build())
+        card = song_card(self.bot.catalogue, found)
+        await reply(interaction, embed=card.build(), view=sources_view("song", found.id))
 
     @song.autocomplete("query")
     async def song_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -22,11 +22,10 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "command_tree.json"
 @pytest.fixture
 async def loaded_bot(db: Database, catalogue: Catalogue, tmp_path: Path) -> AsyncIterator[HeatedRivalryBot]:
     settings = load_settings({"DATABASE_PATH": str(tmp_path / "unused.sqlite3")})
-    bot = HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue)
-    for name in EXTENSIONS:
-        await bot.load_extension(name)
-    yield bot
-    await bot.close()
+    async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:  # set up, as every caller does
+        for name in EXTENSIONS:
+            await bot.load_extension(name)
+        yield bot
 
 
 def by_name(payload: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from discord import app_commands
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.catalogue import Catalogue
+from bot.catalogue import Catalogue, load_catalogue
 from bot.errors import UserError
 from bot.finder import SoundtrackFinder
 from bot.search import MAX_CHOICES, MAX_NAME, Index, fold
@@ -80,3 +82,37 @@ def test_free_text_resolves_exact_ids_titles_and_clear_typos(finder: SoundtrackF
     assert finder.resolve_track("its-you").id == "its-you"
     assert finder.resolve_track("it's you").id == "its-you"
     assert finder.resolve_track("Rivalyr").id == "rivalry"
+
+
+# -- what Discord may send for an autocompleted option (issue 10, kind 6) ---------------------------------------
+
+
+def test_every_choice_name_and_number_form_resolves_to_its_track(finder: SoundtrackFinder) -> None:
+    """Regression: some clients send a choice's name ("2. Melt") instead of its value; "5", "#5" and "track 5"
+    were refused although the option invites a track number."""
+    for track in finder.catalogue.tracks_in_order():
+        forms = [track.id, finder.tracks.choice_name(track)]
+        if track.number.value is not None:
+            n = track.number.value
+            forms += [str(n), f"#{n}", f"track {n}", f"Track #{n}", f"no. {n}"]
+        assert {finder.resolve_track(form).id for form in forms} == {track.id}, forms
+    for song in finder.catalogue.songs:
+        assert finder.resolve_song(finder.songs.choice_name(song)).id == song.id
+
+
+def test_symbols_fold_to_themselves_so_an_emoji_title_is_found_and_a_question_mark_is_not() -> None:
+    """Regression: an emoji-only title folded to "", like "?", so "?" matched it and its emoji did not."""
+    index = Index(["🔥🔥", "Melt"], key=lambda s: s, ident=lambda s: s)
+    assert fold("🔥🔥") == "🔥🔥" and fold("?") == "?"
+    assert index.resolve("🔥🔥") == "🔥🔥" and index.resolve(" 🔥🔥 ") == "🔥🔥"
+    assert index.resolve("?") is None and index.resolve("") is None
+
+
+@given(st.text(max_size=120))
+def test_any_text_resolves_to_a_track_or_a_refusal_that_quotes_it_short(text: str) -> None:
+    """Kind: free text naming a track. Never an exception other than `UserError`; a refusal stays short."""
+    finder = SoundtrackFinder(load_catalogue())
+    try:
+        finder.resolve_track(text)
+    except UserError as error:
+        assert len(str(error)) < 600

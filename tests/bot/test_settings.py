@@ -119,3 +119,14 @@ def test_log_filter_redacts_token() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "connecting with %s", (token,), None)
     assert RedactingFilter(token).filter(record)
     assert token not in record.getMessage() and "[redacted]" in record.getMessage()
+
+
+def test_global_rate_defaults_to_discords_limit_and_refuses_a_bad_value(tmp_path: Path) -> None:
+    database = str(tmp_path / "db.sqlite3")
+    assert load_settings({"DATABASE_PATH": database}).global_rate == 50
+    assert load_settings({"DATABASE_PATH": database, "DISCORD_GLOBAL_RATE": "500"}).global_rate == 500
+    for value in ("0", "fifty", "-5"):
+        with pytest.raises(
+            SettingsError, match=rf"DISCORD_GLOBAL_RATE='{value}' is not a rate: give requests per second"
+        ):
+            load_settings({"DATABASE_PATH": database, "DISCORD_GLOBAL_RATE": value})

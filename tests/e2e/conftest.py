@@ -17,7 +17,7 @@ import pytest
 from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue
 from bot.demo.harness import emulated_bot, fake_token
-from fakediscord import FakeDiscord
+from fakediscord import FakeDiscord, Message, Reply
 
 
 @dataclass
@@ -28,6 +28,14 @@ class FanServer:
     fan: Any
     other_fan: Any
     channel: Any
+
+
+def said(reply: Reply) -> Message:
+    """The message the member reads as the answer: the last follow-up (a deferred command's answer, or the private
+    confirmation after a component refreshed its own message), else the response itself."""
+    message = reply.followups[-1] if reply.followups else reply.message
+    assert message is not None, reply
+    return message
 
 
 @pytest.fixture

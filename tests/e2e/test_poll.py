@@ -18,7 +18,7 @@ import pytest
 from bot.demo.harness import fake_token
 from fakediscord import CommandNotAvailable, FakeDiscord, Member, Message, Reply, pick
 from fakediscord import permissions as perms
-from tests.e2e.conftest import FanServer, Start, kill
+from tests.e2e.conftest import FanServer, Start, kill, said
 
 DEADLINE_S = 3.0
 HIDDEN = "This server keeps the standings hidden until the poll closes"
@@ -39,14 +39,15 @@ async def fd() -> AsyncIterator[FakeDiscord]:
 
 def text_of(reply: Reply) -> str:
     """Everything a member reads in a reply: content and every embed's text."""
-    return (reply.content or "") + "\n" + json.dumps(reply.embeds, ensure_ascii=False)
+    message = said(reply)
+    return (message.content or "") + "\n" + json.dumps(message.embeds, ensure_ascii=False)
 
 
 def answer(reply: Reply, *, ephemeral: bool) -> str:
     """The reply's text, after checking it came in time, visible to the right people, and was accepted."""
     assert reply.elapsed is not None and reply.elapsed < DEADLINE_S, reply
     assert reply.rejected == [], reply.rejected
-    assert reply.ephemeral is ephemeral, reply
+    assert said(reply).ephemeral is ephemeral, reply
     return text_of(reply)
 
 
@@ -277,12 +278,11 @@ async def test_ballot_menu_in_top3_mode_asks_for_the_rank(full_server: FanServer
 
     asked = await fan.select(message, ["melt"], custom_id="hr:poll:pick:0")
     assert "Where does **Melt · track 2** go on your top 3?" in answer(asked, ephemeral=True)
-    assert [b["label"] for b in components(asked)] == ["#1 (3 pts)", "#2 (2 pts)", "#3 (1 pt)"]
+    assert [b["label"] for b in components(said(asked))] == ["#1 (3 pts)", "#2 (2 pts)", "#3 (1 pt)"]
     placed = await fan.click(asked, "#3 (1 pt)")
     text = answer(placed, ephemeral=True)
     assert "**#1** Melt · track 2 (3 pts)" in text, "ranks are never left empty"
-    assert placed.message is not None and asked.message is not None
-    assert placed.message.id == asked.message.id, "the rank question is updated in place"
+    assert said(placed).id == said(asked).id, "the rank question is updated in place"
 
     asked = await fan.select(message, ["its-you"], custom_id="hr:poll:pick:1")
     placed = await fan.click(asked, "#1 (3 pts)")
@@ -294,7 +294,7 @@ async def test_ballot_menu_in_top3_mode_asks_for_the_rank(full_server: FanServer
     # While voting is closed the menu says so at once, before asking for a rank.
     answer(await mod.run("/poll-admin close"), ephemeral=False)
     closed = await fan.select(message, ["rivalry"], custom_id="hr:poll:pick:0")
-    assert answer(closed, ephemeral=True).startswith(CLOSED) and components(closed) == []
+    assert answer(closed, ephemeral=True).startswith(CLOSED) and components(said(closed)) == []
     answer(await mod.run("/poll-admin open"), ephemeral=False)
 
     # A rank question left open across a reset is refused rather than counted in the new round.
@@ -453,7 +453,8 @@ async def test_export_is_a_csv_of_standings_without_member_ids(full_server: FanS
     files = exported.message.files
     assert [f.filename for f in files] == ["poll-round-1.csv"]
     data = files[0].text
-    rows = list(csv.reader(io.StringIO(data)))
+    assert files[0].data.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, so Excel reads accents right"
+    rows = list(csv.reader(io.StringIO(files[0].data.decode("utf-8-sig"))))
     assert rows == [
         ["place", "tied", "track_id", "track_number", "title", "in_catalogue", "votes", "points"],
         ["1", "no", "melt", "2", "Melt", "yes", "2", "2"],

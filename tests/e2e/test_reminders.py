@@ -190,7 +190,7 @@ async def test_status_explains_the_next_posts_and_the_configuration(
         ("/reminders add-release", {"title": "X", "date": "2026-13-01"}, "`date`: '2026-13-01' is not a date: the month"),
         ("/reminders add-release", {"title": "X", "date": "2026-01-01", "time": "25:00"}, "`time`: '25:00' is not a time"),
         ("/reminders add-release", {"title": "X", "date": "2020-01-01"}, "`date`: 2020-01-01 (UTC) has already passed"),
-        ("/reminders add-release", {"title": "X", "date": "2030-01-01", "link": "example.org"}, "`link`: 'example.org' is not a link"),
+        ("/reminders add-release", {"title": "X", "date": "2030-01-01", "link": "example.org"}, "`link`: 'example.org' does not start with https:// or http://"),
         ("/reminders remove-release", {"release": "album-digital"}, "`release`: none of this server's own releases"),
         ("/reminders enable", {}, "Choose where to post first: `/reminders channel`."),
     ],

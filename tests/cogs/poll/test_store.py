@@ -70,6 +70,26 @@ async def test_a_closed_poll_refuses_votes_and_keeps_ballots(store: PollStore) -
     assert (await store.set_open(GUILD, True)).is_open
 
 
+async def test_a_vote_after_a_restart_builds_on_the_stored_ballot(store: PollStore, db: Database) -> None:
+    """The restarted store does not know the member's ballot: a rank change still builds on the stored one."""
+    await store.configure(GUILD, mode=BallotMode.TOP3)
+    await store.vote(GUILD, 1, lambda _: ["melt", "rivalry"])
+    restarted = PollStore(db)
+    _, ballot = await restarted.vote(GUILD, 1, functools.partial(place_pick, track_id="two-souls", rank=1, size=3))
+    assert ballot.picks == ("two-souls", "melt", "rivalry")
+    assert await store.ballot(GUILD, 1) == ballot
+
+
+async def test_a_close_made_elsewhere_stops_the_next_vote(store: PollStore, db: Database) -> None:
+    """The poll's state is held in memory; the database's guard still refuses a vote past a close it missed."""
+    await store.vote(GUILD, 1, lambda _: ["melt"])
+    await PollStore(db).set_open(GUILD, False)
+    with pytest.raises(PollRuleError, match=r"Voting is closed"):
+        await store.vote(GUILD, 2, lambda _: ["rivalry"])
+    assert not (await store.state(GUILD)).is_open, "the store read the state again"
+    assert [(t.track_id, t.ballots) for t in await store.tallies(GUILD, 1)] == [("melt", 1)]
+
+
 async def test_mode_changes_only_between_rounds(store: PollStore) -> None:
     assert (await store.configure(GUILD, mode=BallotMode.TOP3)).mode is BallotMode.TOP3, "no ballots yet: allowed"
     await store.vote(GUILD, 1, lambda _: ["melt", "rivalry", "two-souls"])

@@ -68,6 +68,7 @@ class FakeSender:
         self.lookups: list[tuple[int, int]] = []
         self.landed: int | None = None  # what find_sent reports: a post that reached the channel unrecorded
         self.gate: asyncio.Event | None = None
+        self.deleted_roles: set[int] = set()
         self.concurrent = 0
         self.max_concurrent = 0
 
@@ -96,6 +97,9 @@ class FakeSender:
     async def notify(self, guild_id: int, text: str) -> bool:
         self.notices.append((guild_id, text))
         return True
+
+    def role_exists(self, guild_id: int, role_id: int) -> bool:
+        return role_id not in self.deleted_roles
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue
 from bot.db import Database
 from cogs.reminders.dispatcher import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
-from cogs.reminders.posts import nonce_for
+from cogs.reminders.posts import ROLE_DELETED_NOTICE, nonce_for
 from cogs.reminders.service import Reminders
 from cogs.reminders.store import PostState, ReminderStore
 from tests.cogs.reminders.fakes import (
@@ -51,6 +51,23 @@ async def test_posts_go_out_at_their_due_time_and_not_before(
     assert all(len(nonce) == 25 for _, _, nonce in sender.sent)
 
 
+async def test_a_deleted_ping_role_is_dropped_and_moderators_are_told_once(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    """After the role was deleted neither post pings it, and the moderators are told once."""
+    sender.deleted_roles.add(ROLE)
+    clock.advance(540)
+    await eventually(lambda: len(sender.sent) == 1)
+    await running.dispatcher.wait_idle()
+    clock.advance(60)
+    await eventually(lambda: len(sender.sent) == 2)
+    await running.dispatcher.wait_idle()
+    assert [message.ping_role_id for _, message, _ in sender.sent] == [None, None]
+    assert all(f"<@&{ROLE}>" not in message.content for _, message, _ in sender.sent)
+    assert [text for _, text in sender.notices] == [ROLE_DELETED_NOTICE]
+    assert (await store.config(GUILD)).role_id is None
+
+
 async def test_failed_posts_are_retried_with_the_same_nonce_until_accepted(
     running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
 ) -> None:
@@ -63,6 +80,7 @@ async def test_failed_posts_are_retried_with_the_same_nonce_until_accepted(
     assert len(sender.attempts) == 1, "a 429's retry_after (45 s) outweighs the backoff (30 s)"
     clock.advance(15)
     await eventually(lambda: len(sender.sent) == 1)
+    await running.dispatcher.wait_idle()  # accepted posts are recorded together, a moment later
     assert len(set(sender.attempts)) == 1, "every attempt carries the same nonce"
     [failure] = await store.failures(GUILD, 5)
     assert failure.error == "rate limited" and failure.state is PostState.SENT
@@ -160,6 +178,50 @@ async def test_a_storm_is_delivered_once_each_with_bounded_concurrency(
         await reminders.dispatcher.stop()
     assert sorted(channel for channel, _, _ in sender.sent) == [CHANNEL + g for g in range(1, servers + 1)]
     assert sender.max_concurrent <= reminders.dispatcher.concurrency
+
+
+async def test_posts_refused_for_the_rate_limit_go_back_in_the_queue_at_once(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    """After discord.py's own retries, a 429 is retried at the pacer's rate, not after the 30 s backoff."""
+    servers = 20
+    for guild_id in range(1, servers + 1):
+        await configure(store, "0", guild_id=guild_id)
+    reminders = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await reminders.replan_all()
+    sender.failures = [DeliveryError(Failure.RATE_LIMITED, "Discord answered 429") for _ in range(5)]
+    reminders.dispatcher.start()
+    try:
+        clock.advance(60)
+        await eventually(lambda: len(sender.sent) == servers)  # the clock does not move on: no backoff
+        await reminders.dispatcher.wait_idle()
+    finally:
+        await reminders.dispatcher.stop()
+    assert sorted(channel for channel, _, _ in sender.sent) == [CHANNEL + g for g in range(1, servers + 1)]
+    assert len(sender.attempts) == servers + 5
+
+
+async def test_posts_accepted_just_before_a_stop_are_recorded_and_never_made_again(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
+    servers = 40
+    for guild_id in range(1, servers + 1):
+        await configure(store, "0", guild_id=guild_id)
+    first = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await first.replan_all()
+    first.dispatcher.start()
+    clock.advance(60)
+    await eventually(lambda: len(sender.sent) == servers)
+    await first.dispatcher.stop()  # accepted posts may still be waiting to be recorded together
+    assert sum([(await store.counts(g))[PostState.SENT] for g in range(1, servers + 1)]) == servers
+    second = make(store, catalogue, sender, clock, release_at(T0 + 60))
+    await second.replan_all()
+    second.dispatcher.start()
+    try:
+        await second.dispatcher.wait_idle()
+    finally:
+        await second.dispatcher.stop()
+    assert len(sender.attempts) == servers and sender.lookups == [], "nothing posted or looked for again"
 
 
 async def crash_mid_post(store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock) -> None:

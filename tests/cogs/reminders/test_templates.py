@@ -9,17 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.markup import CONTENT_LIMIT
+from bot.markup import CONTENT_LIMIT, neutralise
+from bot.typed import LINK_LIMIT
 from cogs.reminders.templates import (
     DEFAULT_TEMPLATE,
     DEFAULT_TEXT,
-    LINK_LIMIT,
     PLACEHOLDERS,
     RELEASE_LIMIT,
     TEMPLATE_LIMIT,
     TemplateError,
     Values,
-    neutralise,
     parse_template,
     render,
     timing_line,
