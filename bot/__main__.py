@@ -22,22 +22,13 @@ from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
 from bot.db import Database, DatabaseBusy, DatabaseFileError, MigrationError, backup_file, instance_lock
 from bot.endpoints import apply_endpoints
+from bot.invite import invite_url
 from bot.musicbrainz import MusicBrainzError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.sync import sync_commands
 from bot.version import bot_version
 
 CONFIG_ERROR = 2
-
-# What the features need and nothing more: see the channel, post embeds, and read back the bot's own
-# recent posts (a reminder interrupted by a crash is looked for before it is posted again).
-BOT_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
-)
-
-
-def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(application_id, permissions=BOT_PERMISSIONS, scopes=("bot", "applications.commands"))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -22,6 +22,7 @@ from discord import app_commands
 from bot.answer import acknowledge_command
 from bot.db import interactive
 from bot.errors import UserError, answer_failure, describe_options
+from bot.invite import invite_url
 from bot.typed import text_problem
 
 if TYPE_CHECKING:
@@ -82,7 +83,6 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
 
 def add_the_bot(client: HeatedRivalryBot) -> str:
     """The refusal in a server that installed only the commands, with the invite link that adds the bot."""
-    from bot.__main__ import invite_url  # the one invite link, as `python -m bot check` prints it
 
     link = f" with this link: <{invite_url(client.application_id)}>" if client.application_id else ""
     return (

@@ -1,0 +1,16 @@
+"""The one invite link: `python -m bot check` prints it, and a server that has only the commands is sent it."""
+
+from __future__ import annotations
+
+import discord
+
+# What the features need and nothing more: see the channel, post embeds, and read back the bot's own
+# recent posts (a reminder interrupted by a crash is looked for before it is posted again).
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
+
+
+def invite_url(application_id: int) -> str:
+    """The OAuth2 link adding the bot with `BOT_PERMISSIONS` and the `bot` and `applications.commands` scopes."""
+    return discord.utils.oauth_url(application_id, permissions=BOT_PERMISSIONS, scopes=("bot", "applications.commands"))
