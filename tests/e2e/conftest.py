@@ -39,8 +39,10 @@ def said(reply: Reply) -> Message:
 
 
 @pytest.fixture
-async def fd() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token=fake_token()) as emulator:
+async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
+    """The emulator; a test module may set `SETTLE` (seconds) for a shorter quiet period after each answer."""
+    settle = getattr(request.module, "SETTLE", None)
+    async with FakeDiscord(token=fake_token(), **({} if settle is None else {"settle": settle})) as emulator:
         yield emulator
         assert emulator.violations == [], f"the bot broke Discord's rules: {emulator.violations}"
 

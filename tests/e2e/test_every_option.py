@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +25,8 @@ from discord import AppCommandOptionType, app_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.demo.harness import fake_token
 from bot.errors import INTERNAL_ERROR
-from fakediscord import FakeDiscord, Member, Reply
+from fakediscord import Member, Reply
 from tests.e2e.conftest import FanServer
 
 EXAMPLES = int(os.environ.get("HR_OPTION_EXAMPLES", "10"))
@@ -82,11 +80,7 @@ def hostile_text() -> st.SearchStrategy[str]:
     return st.lists(pieces, min_size=1, max_size=6).map("".join)
 
 
-@pytest.fixture
-async def fd() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token=fake_token(), settle=0.05) as emulator:
-        yield emulator
-        assert emulator.violations == [], f"the bot broke Discord's rules: {emulator.violations}"
+SETTLE = 0.05  # the emulator's quiet period after each answer (conftest's `fd`): every answer is one response
 
 
 def values_for(

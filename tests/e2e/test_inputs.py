@@ -22,7 +22,6 @@ import pytest
 
 from bot.bot import STALE_COMPONENT
 from bot.catalogue import Catalogue, load_catalogue
-from bot.demo.harness import fake_token
 from bot.errors import INTERNAL_ERROR, NOT_IN_A_SERVER
 from cogs.reminders.posts import ROLE_DELETED_NOTICE
 from fakediscord import FakeDiscord, Member, Message, Reply, Role, pick
@@ -31,15 +30,9 @@ from tests.e2e.conftest import FanServer, fan_server, said
 
 DEADLINE_S = 3.0
 MESSAGES = re.compile(r"^/channels/\d+/messages$")
+SETTLE = 0.05  # a short quiet period after each answer: every answer here is one initial response
 FIRE = "🔥🔥"
 ACCENTED = "Ça commence · été"
-
-
-@pytest.fixture
-async def fd() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord(token=fake_token(), settle=0.05) as emulator:
-        yield emulator
-        assert emulator.violations == [], f"the bot broke Discord's rules: {emulator.violations}"
 
 
 @pytest.fixture

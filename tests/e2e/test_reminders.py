@@ -14,7 +14,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database
-from bot.demo.harness import fake_token
 from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
@@ -32,14 +31,7 @@ from tests.e2e.conftest import FanServer, Start, kill
 
 DEADLINE_S = 3.0
 MESSAGES = re.compile(r"^/channels/\d+/messages$")
-
-
-@pytest.fixture
-async def fd() -> AsyncIterator[FakeDiscord]:
-    """conftest's emulator with a short quiet period: every /reminders answer is one initial response."""
-    async with FakeDiscord(token=fake_token(), settle=0.05) as emulator:
-        yield emulator
-        assert emulator.violations == [], f"the bot broke Discord's rules: {emulator.violations}"
+SETTLE = 0.05  # a short quiet period after each answer: every answer here is one initial response
 
 
 @pytest.fixture
