@@ -10,6 +10,7 @@ Opening checks the file (`bot.db.files`: private modes, empty and damaged files 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -222,13 +223,20 @@ class Database:
         a transaction either starts within a member's deadline or never, so it is never applied later.
         """
         async with self._turn():
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # Also when cancelled while BEGIN was on its way: aiosqlite's thread runs it regardless, so the
+                # ROLLBACK, queued behind it, must run too (shielded), or the connection stays in a transaction.
+                await asyncio.shield(self._rollback())
                 raise
             await self._conn.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        """ROLLBACK whatever is open; nothing is, when BEGIN itself failed (busy), and that is fine."""
+        with contextlib.suppress(sqlite3.OperationalError):  # "cannot rollback - no transaction is active"
+            await self._conn.execute("ROLLBACK")
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement (autocommitted unless inside `transaction`); returns the rows it changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -111,3 +112,21 @@ async def test_a_member_waiting_behind_a_long_queue_is_refused_by_the_deadline(d
     release.set()
     await holder
     assert await db.get_meta("vote") is None
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_no_transaction_open(db: Database) -> None:
+    """aiosqlite runs a queued BEGIN even if its caller is cancelled; the connection must not stay inside it."""
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO meta (key, value, updated_at) VALUES ('x', 'y', 0)")
+
+    for _ in range(20):  # cancel at every point the first awaits reach
+        task = asyncio.create_task(write())
+        await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await db.execute("DELETE FROM meta WHERE key = 'x'")
+    await write()  # a BEGIN after all that: no "cannot start a transaction within a transaction"
+    assert await db.get_meta("x") == "y"
