@@ -171,10 +171,12 @@ class Dispatcher:
 
         An interrupted post is still pending and is looked for in its channel before it is retried at start.
         """
-        tasks = [task for task in (self._task, self._recorder, *self._inflight.values()) if task is not None]
+        tasks = [task for task in (self._task, *self._inflight.values()) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._recorder is not None:  # not cancelled: a transaction cut at its BEGIN would stay open
+            await asyncio.gather(self._recorder, return_exceptions=True)
         self._task = self._recorder = None
         await self._record()
 
