@@ -95,3 +95,11 @@ async def test_an_imported_musicbrainz_tracklist_is_what_fans_see(fd: FakeDiscor
             lines += reply.embeds[0]["description"].splitlines()
     listed = [line for line in lines if re.match(r"^`\d+\.` .+ — \d+:\d\d", line)]
     assert len(listed) == 34 and "title not confirmed" not in "\n".join(lines)
+
+
+async def test_the_sources_button_lists_every_page_privately(server: FanServer) -> None:
+    about = await server.fan.run("/soundtrack about")
+    short = text(about)
+    assert "(mirror)" not in short and "**Sources** lists them all" in short
+    full = await server.other_fan.click(about, "Sources")
+    assert full.ephemeral and "Vulture (mirror)" in text(full) and "Glance (AI press summary)" in text(full)
