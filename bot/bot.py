@@ -73,9 +73,11 @@ discord.VoiceClient.warn_dave = False
 
 
 def intents() -> discord.Intents:
-    """Slash commands need no privileged intents; guilds gives channels and roles for configuration."""
+    """Slash commands need no privileged intents; guilds gives channels and roles for configuration, and
+    guild_scheduled_events tells the events mirror when a moderator deletes one of its events by hand."""
     wanted = discord.Intents.none()
     wanted.guilds = True
+    wanted.guild_scheduled_events = True
     return wanted
 
 

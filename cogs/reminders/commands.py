@@ -26,6 +26,8 @@ from bot.context import guild_of
 from bot.errors import UserError
 from bot.markup import discord_timestamp, quote
 from bot.typed import LINK_LIMIT, link_problem
+from cogs.reminders.components import post_view
+from cogs.reminders.events import EventMirror, SyncReport, missing_event_permissions
 from cogs.reminders.posts import PostMode, find_release, release_choices
 from cogs.reminders.schedule import ScheduleError, future_release_epoch
 from cogs.reminders.sender import allowed_mentions, to_embed
@@ -60,10 +62,11 @@ class RemindersCog(
     group_name="reminders",
     group_description="Release-day reminders for this server",
 ):
-    def __init__(self, bot: HeatedRivalryBot, service: Reminders) -> None:
+    def __init__(self, bot: HeatedRivalryBot, service: Reminders, mirror: EventMirror) -> None:
         self.bot = bot
         self.service = service
         self.store = service.store
+        self.mirror = mirror
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -96,16 +99,28 @@ class RemindersCog(
         """
         await self.planned()
         self.service.dispatcher.start()
+        await self.mirror.start()
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await self.mirror.removed_by_hand(event)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_update(self, before: discord.ScheduledEvent, after: discord.ScheduledEvent) -> None:
+        if after.status is discord.EventStatus.cancelled:
+            await self.mirror.removed_by_hand(after)
 
     async def cog_unload(self) -> None:
         self._planning.cancel()
         await asyncio.gather(self._planning, return_exceptions=True)
         await self.service.dispatcher.stop()
+        await self.mirror.stop()
 
     async def wait_idle(self) -> None:
-        """Until nothing is due and nothing is being posted (see `Dispatcher.wait_idle`)."""
+        """Until nothing is due, nothing is being posted, and no server's events wait for a sync."""
         await self.planned()
         await self.service.dispatcher.wait_idle()
+        await self.mirror.wait_idle()
 
     async def report(self) -> Report:
         """For `python -m bot check`: the next posts of every server, planned as a start would plan them, and
@@ -216,6 +231,24 @@ class RemindersCog(
         done = "Template saved." if text is not None else "The default template is back."
         await reply(interaction, f"{done} `/reminders preview` shows the post.")
 
+    @app_commands.command(name="events", description="Mirror dated releases as native Discord events")
+    @app_commands.describe(mode="on: an event for each dated release, kept up to date; off: cancel them")
+    @app_commands.choices(mode=[app_commands.Choice(name=m, value=m) for m in ("on", "off")])
+    async def events(self, interaction: Interaction, mode: app_commands.Choice[str]) -> None:
+        guild = guild_of(interaction)
+        turning_on = mode.value == "on"
+        missing = missing_event_permissions(guild)
+        if turning_on and missing:
+            raise UserError(
+                f"`mode`: I can't create events here: I need the {', '.join(missing)} permission in this server. "
+                "Grant it to my role in Server Settings → Roles, then run this again. Nothing was changed."
+            )
+        await self.mirror.store.set_mirror(guild.id, enabled=turning_on, now=self.now())
+        if turning_on:
+            await self.mirror.store.forget_removed_by_hand(guild.id)
+        report = await self.mirror.sync(guild.id)
+        await reply(interaction, events_answer(report, turning_on))
+
     @app_commands.command(name="enable", description="Turn reminder posts on (the configuration is kept)")
     async def enable(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)
@@ -249,7 +282,7 @@ class RemindersCog(
     @app_commands.command(name="status", description="The configuration, the next posts and the last failures")
     async def status(self, interaction: Interaction) -> None:
         guild = guild_of(interaction)
-        embed = await status_card(self.service, guild)
+        embed = await status_card(self.service, self.mirror.store, guild)
         await reply(interaction, embed=embed)
 
     @app_commands.command(name="preview", description="Show privately exactly what a reminder will look like")
@@ -258,7 +291,7 @@ class RemindersCog(
         guild = guild_of(interaction)
         with refused():
             message = await self.service.sample(guild.id, guild.name, release, PostMode.PREVIEW)
-        await reply(interaction, message.content or None, embed=to_embed(message))
+        await reply(interaction, message.content or None, embed=to_embed(message), view=post_view(message))
 
     @preview.autocomplete("release")
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -276,8 +309,9 @@ class RemindersCog(
             message = await self.service.sample(guild.id, guild.name, None, PostMode.TEST)
         try:
             sent = await channel.send(
-                message.content or None, embed=to_embed(message), allowed_mentions=allowed_mentions(message)
-            )
+                message.content or None, embed=to_embed(message), allowed_mentions=allowed_mentions(message),
+                view=post_view(message),
+            )  # fmt: skip
         except discord.Forbidden as error:
             raise UserError(
                 f"Discord refused my test post in {channel.mention} ({error.text}): I need View Channel, Send Messages and Embed Links there."
@@ -348,6 +382,32 @@ class RemindersCog(
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         releases = await self.store.own_releases(guild_of(interaction).id)
         return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
+
+
+def events_answer(report: SyncReport, turned_on: bool) -> str:
+    """What `/reminders events` tells the moderator: what was done, and what waits."""
+    if turned_on:
+        done = [f"{n} {what}" for n, what in ((report.created, "created"), (report.edited, "updated")) if n]
+        lines = [
+            "Dated releases are now mirrored as Discord events"
+            + (f" ({', '.join(done)})" if done else "")
+            + ". Fans can click **Interested** on them, and reminder posts link to them. An event you delete by "
+            "hand is not made again; `/reminders events on` once more brings every one back."
+        ]
+        if report.gone:
+            lines.append(f"{len(report.gone)} event(s) deleted by hand stay deleted.")
+    else:
+        lines = [
+            "Releases are no longer mirrored as Discord events"
+            + (f"; {report.cancelled} upcoming event(s) cancelled." if report.cancelled else ".")
+        ]
+    if report.blocked is not None:
+        lines.append(
+            f"⚠️ {report.blocked}. Reminders are not affected; `/reminders status` shows this until it is fixed."
+        )
+    if report.fault is not None:
+        lines.append(f"⚠️ Not every event is done yet ({report.fault}); I'll finish in a few minutes by myself.")
+    return "\n".join(lines)
 
 
 @contextmanager

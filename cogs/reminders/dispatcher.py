@@ -102,6 +102,7 @@ class Due:
     config: GuildConfig
     release: Release
     late: bool
+    event_id: int | None = None  # the release's native event in the server, which the post links to
 
 
 class Dispatcher:
@@ -246,6 +247,7 @@ class Dispatcher:
         guild_ids = {p.guild_id for p in posts}
         configs = await self.store.configs(guild_ids)
         releases = await self.releases(guild_ids)
+        events = await self.store.live_event_ids(guild_ids)
         queued: list[Due] = []
         for post in posts:
             config = configs[post.guild_id]
@@ -253,7 +255,7 @@ class Dispatcher:
                 continue  # changed since it was read; the post waits, pending
             due = await self._decide(post, config, releases.get(post.guild_id, []), now)
             if due is not None:
-                queued.append(due)
+                queued.append(replace(due, event_id=events.get((post.guild_id, post.release_id))))
         fresh = [d.post for d in queued if d.post.attempted_at is None]
         await self.store.mark_attempts(fresh, now)
         self._marked.update(p.key for p in fresh)
@@ -300,8 +302,9 @@ class Dispatcher:
             await self._drop_deleted_role(config)
             pinging = replace(config, role_id=None)
         message = compose(
-            due.release, post.release_at, post.lead, pinging, self.sender.server_name(post.guild_id), late=due.late
-        )
+            due.release, post.release_at, post.lead, pinging, self.sender.server_name(post.guild_id),
+            late=due.late, event_id=due.event_id,
+        )  # fmt: skip
         if post.attempted_at is not None and post.key not in self._marked:
             # An earlier attempt may have landed before a crash, longer ago than Discord remembers nonces.
             landed = await self.sender.find_sent(config.channel_id, message, post.attempted_at)

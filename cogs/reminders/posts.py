@@ -14,6 +14,7 @@ from enum import StrEnum
 from bot.catalogue import Release
 from bot.markup import CONTENT_LIMIT
 from bot.search import Index
+from cogs.reminders.mirror import event_url
 from cogs.reminders.schedule import release_epoch, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post
 from cogs.reminders.templates import DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
@@ -79,7 +80,9 @@ class PostMode(StrEnum):
 class ReminderMessage:
     """A post as data: the cog turns it into content, an embed and `allowed_mentions`.
 
-    `ping_role_id` is the only mention the post may make; None means it pings nobody.
+    `ping_role_id` is the only mention the post may make; None means it pings nobody. `event_url` is the
+    release's native Discord event (`/reminders events`), and `notify` whether the post offers the
+    **Notify me** button (the server has a reminder role to opt into).
     """
 
     content: str
@@ -88,6 +91,8 @@ class ReminderMessage:
     url: str | None
     footer: str
     ping_role_id: int | None
+    event_url: str | None = None
+    notify: bool = False
 
 
 def compose(
@@ -99,6 +104,7 @@ def compose(
     *,
     late: bool = False,
     mode: PostMode = PostMode.REAL,
+    event_id: int | None = None,
 ) -> ReminderMessage:
     """The post; a preview and a test differ from the real one only by their marker and the missing ping."""
     template = DEFAULT_TEMPLATE if config.template is None else parse_template(config.template)
@@ -121,6 +127,8 @@ def compose(
         url=release.link,
         footer=footer,
         ping_role_id=config.role_id if mode is PostMode.REAL else None,
+        event_url=None if event_id is None else event_url(config.guild_id, event_id),
+        notify=config.role_id is not None,
     )
 
 

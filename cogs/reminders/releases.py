@@ -17,6 +17,8 @@ from bot.context import guild_id_of
 from bot.embeds import Card, join_within
 from bot.errors import UserError
 from bot.markup import discord_timestamp, quote
+from cogs.reminders.components import reminder_view
+from cogs.reminders.notify import toggle_notify
 from cogs.reminders.posts import find_release, release_choices
 from cogs.reminders.schedule import moment, next_release, upcoming
 from cogs.reminders.service import Reminders
@@ -53,7 +55,11 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
             description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else "Nothing is announced yet.",
             footer="Times are shown in your own time zone. Moderators add events with /reminders add-release.",
         )
-        await reply(interaction, embed=card.build())
+        await reply(interaction, embed=card.build(), view=reminder_view(notify=config.role_id is not None))
+
+    @app_commands.command(name="notify", description="Get release pings, or stop them: toggles the reminder role")
+    async def notify(self, interaction: Interaction) -> None:
+        await reply(interaction, await toggle_notify(self.service, interaction))
 
     @public
     @app_commands.command(name="countdown", description="How long until a release (default: the next one)")

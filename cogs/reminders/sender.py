@@ -14,6 +14,7 @@ import aiohttp
 import discord
 
 from bot.embeds import Card
+from cogs.reminders.components import post_view
 from cogs.reminders.dispatcher import DeliveryError, Failure
 from cogs.reminders.posts import ReminderMessage
 
@@ -52,6 +53,7 @@ class DiscordSender:
                 embed=to_embed(message),
                 allowed_mentions=allowed_mentions(message),
                 nonce=nonce,
+                view=post_view(message),
             )
         except discord.Forbidden as error:
             raise DeliveryError(

@@ -9,7 +9,7 @@ the fake-clock tests reach them. Discord is behind the `Sender` protocol, implem
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from bot.catalogue import Catalogue, Release
@@ -63,6 +63,8 @@ class Reminders:
         # Servers whose reminders could not be planned at their last (re)plan: server id -> one line for the
         # operator naming the server and the row (`python -m bot check` prints them and exits non-zero).
         self.problems: dict[int, str] = {}
+        # Called with a server's id after its plan was stored: what else follows its releases (the events mirror).
+        self.replanned: list[Callable[[int], None]] = []
 
     # -- releases and plans ---------------------------------------------------------------------------------
 
@@ -128,6 +130,8 @@ class Reminders:
         self.problems.pop(config.guild_id, None)
         await self.store.sync_plan(config.guild_id, planned, now)
         self.dispatcher.wake()
+        for listener in self.replanned:
+            listener(config.guild_id)
         return config
 
     async def _unplannable(self, config: GuildConfig, error: PlanError) -> GuildConfig:
@@ -195,4 +199,7 @@ class Reminders:
         config = await self.store.config(guild_id)
         release, epoch = await self.pick_release(guild_id, text, config)
         lead = next((lead for lead in config.lead_times if not lead.at_release), AT_RELEASE)
-        return compose(release, epoch, lead, config, server_name, mode=mode)
+        events = await self.store.live_event_ids([guild_id])
+        return compose(
+            release, epoch, lead, config, server_name, mode=mode, event_id=events.get((guild_id, release.id))
+        )

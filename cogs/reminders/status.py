@@ -10,6 +10,10 @@ import discord
 
 from bot.embeds import Card
 from bot.markup import clamp, discord_timestamp
+from cogs.reminders.event_store import EventStore
+from cogs.reminders.events import missing_event_permissions, permission_reason
+from cogs.reminders.mirror import EventState, event_url
+from cogs.reminders.notify import role_problem
 from cogs.reminders.service import UNPLANNABLE, Reminders
 from cogs.reminders.store import Post, PostState
 from cogs.reminders.timeparse import describe_lead_times
@@ -18,6 +22,7 @@ from cogs.reminders.zones import zone_label
 STATUS_POSTS = 10
 STATUS_FAILURES = 5
 STATUS_SKIPPED = 3
+STATUS_EVENTS = 5
 NEEDED = (("view_channel", "View Channel"), ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
 UNBLOCK_HINT = "run `/reminders channel` (or `/reminders enable`) again"
 
@@ -54,8 +59,8 @@ def ping_warning(guild: discord.Guild, role_id: int | None, channel_id: int | No
     )
 
 
-async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed:
-    """What `/reminders status` shows: state, configuration, live checks, next posts, last failures."""
+async def status_card(service: Reminders, events: EventStore, guild: discord.Guild) -> discord.Embed:
+    """What `/reminders status` shows: state, configuration, live checks, native events, next posts, failures."""
     config = await service.store.config(guild.id)
     channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
     if config.blocked_reason is not None:
@@ -89,6 +94,9 @@ async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed
     warning = ping_warning(guild, config.role_id, config.channel_id)
     problems += [warning] if warning else []
     card.add("Checks", "\n".join(f"⚠️ {p}" for p in problems) or "✅ I can post there, and the ping will notify.")
+    card.add("Opting in", _opt_in_line(guild, config.role_id))
+    titles = {release.id: release.title for release in await service.releases(guild.id)}
+    card.add("Discord events", await _events_line(events, guild, titles))
     upcoming = await service.upcoming_posts(guild.id, STATUS_POSTS)
     card.add(
         "Next posts",
@@ -102,7 +110,6 @@ async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed
     counts = await service.store.counts(guild.id)
     summary = " · ".join(f"{state.value}: {counts[state]}" for state in PostState)
     skipped = await service.store.posts(guild.id, [PostState.SKIPPED], STATUS_SKIPPED)
-    titles = {release.id: release.title for release in await service.releases(guild.id)}
     card.add("Posts so far", "\n".join([summary, *(f"Skipped {_describe(p, titles)}: {p.detail}" for p in skipped)]))
     failures = await service.store.failures(guild.id, STATUS_FAILURES)
     card.add(
@@ -115,6 +122,44 @@ async def status_card(service: Reminders, guild: discord.Guild) -> discord.Embed
         or "None.",
     )
     return card.build()
+
+
+def _opt_in_line(guild: discord.Guild, role_id: int | None) -> str:
+    """Whether fans can give themselves the reminder role with **Notify me** or `/releases notify`."""
+    role = guild.get_role(role_id) if role_id is not None else None
+    if role is None:
+        return "No reminder role: fans can't opt in to pings until you choose one with `/reminders role`."
+    problem = role_problem(guild, role)
+    if problem is not None:
+        return f"⚠️ Fans can't opt in with **Notify me** or `/releases notify`: {problem}."
+    return f"✅ Fans can give themselves {role.mention} with **Notify me** or `/releases notify`."
+
+
+async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[str, str]) -> str:
+    """The mirror's state: off, or on with its events, what blocks it, and what moderators deleted by hand."""
+    mirror = await events.mirror(guild.id)
+    if not mirror.enabled:
+        return "Off: `/reminders events on` mirrors each dated release as a native Discord event."
+    rows = await events.events(guild.id)
+    live = [row for row in rows if row.state is EventState.LIVE and row.event_id is not None]
+    lines = [f"On: {len(live)} event(s)."]
+    lines += [
+        f"[{clamp(titles.get(r.release_id, r.shape.name), 80)}]({event_url(guild.id, r.event_id or 0)})"
+        for r in live[:STATUS_EVENTS]
+    ]
+    missing = missing_event_permissions(guild)
+    if missing:
+        lines.append(f"⚠️ {permission_reason(missing)}: grant it to my role. Reminders are not affected.")
+    elif mirror.blocked_reason is not None:
+        lines.append(f"⚠️ Waiting since {discord_timestamp(mirror.blocked_at or 0, 'R')}: {mirror.blocked_reason}.")
+    gone = [titles.get(row.release_id, row.shape.name) for row in rows if row.state is EventState.GONE]
+    if gone:
+        lines.append(
+            "Deleted by hand, not made again: "
+            + ", ".join(f"**{clamp(t, 80)}**" for t in gone[:STATUS_EVENTS])
+            + ". `/reminders events on` brings them back."
+        )
+    return "\n".join(lines)
 
 
 def _describe(post: Post, titles: dict[str, str]) -> str:

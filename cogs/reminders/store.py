@@ -179,6 +179,15 @@ class ReminderStore:
             )
             return cursor.rowcount > 0
 
+    async def live_event_ids(self, guild_ids: Collection[int]) -> dict[tuple[int, str], int]:
+        """The native events of many servers' releases by (server id, release id), in one query: what posts link
+        to. The mirror's table is written only by `event_store.EventStore`."""
+        rows = await self._db.read.fetchall(
+            f"SELECT guild_id, release_id, event_id FROM reminder_events WHERE state = 'live' AND guild_id {_IN_IDS}",
+            (_ids(guild_ids),),
+        )
+        return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
+
     # -- a server's own releases --------------------------------------------------------------------------
 
     async def own_releases(self, guild_id: int) -> list[Release]:

@@ -1,0 +1,282 @@
+"""The Scheduled Events mirror's Discord side: make the calls `mirror.steps` lists, one server at a time.
+
+A server's events are synced when the mirror is turned on, after every change to its plan (a release added,
+moved or removed, a time zone changed: `Reminders.replanned`), and once at start for every server that has
+the mirror on (a catalogue date may have moved while the bot was down). Syncs of one server never overlap.
+
+Faults stay where they started: Discord refusing the mirror (a permission taken away) blocks the mirror of
+that server, never its reminders, and `/reminders status` says why; a network fault or a 5xx is a warning,
+and the next sync (at the next change, or the retry `RETRY_S` later) carries on where this one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from cogs.reminders.event_store import EventStore
+from cogs.reminders.mirror import Action, EventShape, EventState, MirroredEvent, Step, steps, turn_off, wanted
+from cogs.reminders.schedule import PlanError
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+    from cogs.reminders.service import Reminders
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 300.0  # after a network fault or a 5xx, the server's mirror is synced again this much later
+BATCH = 200  # servers whose mirror setting is read at once by the background worker
+REASON = "Release mirrored by /reminders events"
+FAULTS = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+def missing_event_permissions(guild: discord.Guild) -> list[str]:
+    """What the bot lacks to keep its own events (Discord's permissions table: Create Events creates them and
+    edits or cancels the bot's own; Manage Events covers every event)."""
+    mine = guild.me.guild_permissions
+    return [] if mine.create_events or mine.manage_events else ["Create Events"]
+
+
+def permission_reason(missing: list[str]) -> str:
+    return f"I lack the {', '.join(missing)} permission, so I cannot create or update this server's events"
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, for the moderator who turned the mirror on or off."""
+
+    created: int = 0
+    edited: int = 0
+    cancelled: int = 0
+    blocked: str | None = None  # why Discord refused, if it did: the mirror waits
+    fault: str | None = None  # a network fault or 5xx stopped it: retried later
+    gone: list[str] = field(default_factory=list)  # release ids whose event a moderator removed by hand
+
+
+class EventMirror:
+    """Keeps every mirroring server's native events in line with its releases (see the module docstring)."""
+
+    def __init__(self, bot: HeatedRivalryBot, service: Reminders, store: EventStore) -> None:
+        self.bot = bot
+        self.service = service
+        self.store = store
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._dirty: set[int] = set()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._worker: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.TimerHandle] = set()
+
+    # -- background -------------------------------------------------------------------------------------------
+
+    def changed(self, guild_id: int) -> None:
+        """A server's plan changed: sync its events soon (only if its mirror is on; cheap to call for any)."""
+        self._dirty.add(guild_id)
+        self._idle.clear()
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Begin syncing: every mirroring server once (`EventStore.mirrored_guild_ids`), then each on change."""
+        if self._worker is not None:
+            return
+        for guild_id in await self.store.mirrored_guild_ids():
+            self.changed(guild_id)
+        self._worker = asyncio.create_task(self._run(), name="reminders-events")
+
+    async def stop(self) -> None:
+        for handle in self._retries:
+            handle.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Until no server waits for a sync (a retry scheduled for later does not count)."""
+        if self._worker is not None:
+            await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._dirty:
+                batch = sorted(self._dirty)[:BATCH]
+                self._dirty.difference_update(batch)
+                try:
+                    mirrors = await self.store.mirrors(batch)
+                except Exception:
+                    log.exception("could not read which servers mirror their releases; trying again shortly")
+                    self._dirty.update(batch)
+                    await asyncio.sleep(5)
+                    continue
+                for guild_id in batch:
+                    if guild_id in mirrors:  # a server that never turned the mirror on has nothing to sync
+                        await self._sync_contained(guild_id)
+            if not self._dirty:
+                self._idle.set()
+
+    async def _sync_contained(self, guild_id: int) -> None:
+        """A sync whose failure stays with its server: a fault is retried later, a bug is logged."""
+        try:
+            report = await self.sync(guild_id)
+        except Exception:
+            log.exception("the events of server %s could not be synced", guild_id)
+            return
+        if report.fault is not None:
+            self._retry_later(guild_id)
+
+    def _retry_later(self, guild_id: int) -> None:
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._retries.discard(handle)
+            self.changed(guild_id)
+
+        handle = loop.call_later(RETRY_S, fire)
+        self._retries.add(handle)
+
+    # -- one server ---------------------------------------------------------------------------------------------
+
+    async def sync(self, guild_id: int) -> SyncReport:
+        """Bring the server's events in line with its releases, or, with the mirror off, cancel and forget them."""
+        async with self._locks[guild_id]:
+            guild = self.bot.get_guild(guild_id)
+            report = SyncReport()
+            if guild is None:
+                return report
+            now = self.service.clock.now()
+            rows = await self.store.events(guild_id)
+            if not (await self.store.mirror(guild_id)).enabled:
+                actions = turn_off(rows, now)
+            else:
+                config = await self.service.store.config(guild_id)
+                try:
+                    want = wanted(await self.service.releases(guild_id), config.zoneinfo)
+                except PlanError:  # the reminders are blocked for it, and `/reminders status` says why
+                    return report
+                actions = steps(want, rows, now)
+            report.gone = [row.release_id for row in rows if row.state is EventState.GONE]
+            missing = missing_event_permissions(guild)
+            if missing and any(a.step is not Step.FORGET for a in actions):
+                report.blocked = permission_reason(missing)
+                await self.store.set_block(guild_id, report.blocked, now)
+                return report
+            await self._act(guild, actions, report, now)
+            if report.blocked is None and report.fault is None:
+                await self.store.set_block(guild_id, None, now)
+            return report
+
+    async def _act(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
+        existing: list[discord.ScheduledEvent] | None = None
+        for action in actions:
+            try:
+                if action.row is not None and action.row.event_id is None and action.step is not Step.FORGET:
+                    existing = existing if existing is not None else await guild.fetch_scheduled_events()
+                    action = _adopt(action, existing)
+                await self._do(guild, action, report, now)
+            except discord.Forbidden as error:
+                report.blocked = (
+                    f"Discord refused to change this server's events ({error.text or 'Missing Permissions'})"
+                )
+                await self.store.set_block(guild.id, report.blocked, now)
+                log.warning("events of server %s: %s", guild.id, report.blocked)
+                return
+            except discord.HTTPException as error:
+                if error.status < 500:
+                    raise  # a request the rules should have kept valid: a bug
+                report.fault = f"Discord answered {error.status}"
+            except FAULTS as error:
+                report.fault = f"could not reach Discord ({error!r})"
+            if report.fault is not None:
+                log.warning("events of server %s: %s; trying again later", guild.id, report.fault)
+                return
+
+    async def _do(self, guild: discord.Guild, action: Action, report: SyncReport, now: int) -> None:
+        row, shape = action.row, action.shape
+        if action.step is Step.FORGET or (action.step is Step.CANCEL and (row is None or row.event_id is None)):
+            await self.store.forget(guild.id, action.release_id)
+        elif action.step is Step.CREATE:
+            assert shape is not None
+            if row is not None and row.event_id is not None:  # found again after a crash: made once, not twice
+                await self._edit(guild, row, shape, report, now)
+                report.created += 1
+                return
+            await self.store.intend(guild.id, action.release_id, shape, now)
+            event = await guild.create_scheduled_event(
+                name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
+                entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
+                location=shape.location, description=shape.description, reason=REASON,
+            )  # fmt: skip
+            await self.store.store(MirroredEvent(guild.id, action.release_id, event.id, shape, EventState.LIVE), now)
+            report.created += 1
+        elif action.step is Step.EDIT:
+            assert row is not None and shape is not None
+            await self._edit(guild, row, shape, report, now)
+        else:
+            assert row is not None and row.event_id is not None
+            await self.store.mark(guild.id, action.release_id, EventState.CANCELLING, now)
+            current = await self._event(guild, row.event_id)
+            if current is not None and current.status is discord.EventStatus.scheduled:
+                await current.cancel(reason=REASON)
+                report.cancelled += 1
+            await self.store.forget(guild.id, action.release_id)
+
+    async def _edit(
+        self, guild: discord.Guild, row: MirroredEvent, shape: EventShape, report: SyncReport, now: int
+    ) -> None:
+        assert row.event_id is not None
+        event = await self._event(guild, row.event_id)
+        if event is None or event.status is not discord.EventStatus.scheduled:
+            await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
+            report.gone.append(row.release_id)
+            return
+        if row.shape != shape or row.state is not EventState.LIVE:
+            await event.edit(
+                name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
+                entity_type=discord.EntityType.external, location=shape.location, description=shape.description,
+                reason=REASON,
+            )  # fmt: skip
+            report.edited += row.state is EventState.LIVE
+        await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, shape, EventState.LIVE), now)
+
+    async def _event(self, guild: discord.Guild, event_id: int) -> discord.ScheduledEvent | None:
+        """The event as Discord has it now, or None if it was deleted."""
+        try:
+            return await guild.fetch_scheduled_event(event_id)
+        except discord.NotFound:
+            return None
+
+    # -- what moderators do by hand -------------------------------------------------------------------------------
+
+    async def removed_by_hand(self, event: discord.ScheduledEvent) -> None:
+        """An event was deleted or cancelled by someone: if it is one of the bot's live ones, never recreate it."""
+        if event.guild_id is None:
+            return
+        release_id = await self.store.removed_by_hand(event.guild_id, event.id, self.service.clock.now())
+        if release_id is not None:
+            log.info(
+                "event %s of server %s (%s) was removed by hand: not recreated", event.id, event.guild_id, release_id
+            )
+
+
+def _adopt(action: Action, existing: list[discord.ScheduledEvent]) -> Action:
+    """A create a crash may have interrupted: the event it made, if Discord has one of that name and start."""
+    assert action.row is not None
+    wanted_shape = action.row.shape
+    for event in existing:
+        if event.name == wanted_shape.name and int(event.start_time.timestamp()) == wanted_shape.start_at:
+            found = MirroredEvent(action.row.guild_id, action.release_id, event.id, wanted_shape, EventState.CREATING)
+            return Action(action.step, action.release_id, action.shape, found)
+    return Action(action.step, action.release_id, action.shape, None)
+
+
+def _utc(epoch: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)

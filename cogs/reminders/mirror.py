@@ -1,0 +1,158 @@
+"""Which native Discord Scheduled Event each release should have, and what to do to get there; no Discord here.
+
+`/reminders events on` mirrors every dated release a server is reminded of (the catalogue's and its own)
+as an *external* Guild Scheduled Event, so fans can click "Interested" and Discord itself notifies them.
+`wanted` says what each event should show; `steps` compares that with what the bot last sent (the
+`reminder_events` rows) and lists the calls to make. `events.py` makes them.
+
+Discord's rules (Guild Scheduled Event object, "Create Guild Scheduled Event"): an external event needs
+`entity_metadata.location` (1–100 characters) and `scheduled_end_time`; the name is 1–100 characters, the
+description at most 1,000; the start must be in the future when the event is created or moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.catalogue import Release
+from bot.markup import clamp
+from cogs.reminders.schedule import release_epoch
+
+NAME_LIMIT = 100
+LOCATION_LIMIT = 100
+DESCRIPTION_LIMIT = 1000
+DURATION_S = 3600  # a release has no end of its own: its event lasts an hour
+START_MARGIN_S = 120  # an event is created or moved only if it starts at least this far ahead (Discord: "future")
+ONLINE = "Online"
+OWN_SOURCE = "Added by this server's moderators with /reminders add-release."
+
+
+class EventState(StrEnum):
+    """A `reminder_events` row's state; see migration 0005 for what each means."""
+
+    CREATING = "creating"
+    LIVE = "live"
+    CANCELLING = "cancelling"
+    GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class EventShape:
+    """What a release's event shows on Discord (UTC epoch seconds; lengths within Discord's limits)."""
+
+    name: str
+    start_at: int
+    end_at: int
+    location: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredEvent:
+    """A `reminder_events` row: the event the bot made for a release, as last sent to Discord."""
+
+    guild_id: int
+    release_id: str
+    event_id: int | None
+    shape: EventShape
+    state: EventState
+
+
+class Step(StrEnum):
+    CREATE = "create"  # no event yet (or a create a crash interrupted: look for it first)
+    EDIT = "edit"  # the release moved or changed
+    CANCEL = "cancel"  # the release is gone or undated, or the mirror is off
+    FORGET = "forget"  # the row has nothing left to do on Discord (a start already past)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    step: Step
+    release_id: str
+    shape: EventShape | None  # what to create or edit to; None for CANCEL and FORGET
+    row: MirroredEvent | None  # the stored row, None for a first CREATE
+
+
+def shape_of(release: Release, start_at: int) -> EventShape:
+    """The event for `release` starting at `start_at`: its link as the location when it fits, else "Online"
+    (the link then leads the description), and its text with its source (catalogue) or its origin (own)."""
+    link = release.link
+    location = link if link and len(link) <= LOCATION_LIMIT else ONLINE
+    source = "; ".join(f"{s.name}: {s.url}" for s in release.sources[:2])
+    lines = [
+        *([link] if link and location == ONLINE else []),
+        *([release.description] if release.description else []),
+        f"Source: {source}" if source else OWN_SOURCE,
+    ]
+    return EventShape(
+        name=clamp(release.title, NAME_LIMIT),
+        start_at=start_at,
+        end_at=start_at + DURATION_S,
+        location=location,
+        description=clamp("\n\n".join(lines), DESCRIPTION_LIMIT),
+    )
+
+
+def wanted(releases: Iterable[Release], zone: ZoneInfo) -> dict[str, EventShape]:
+    """The event each dated release should have, by release id (an undated release has none).
+
+    Raises `PlanError` like the reminders' plan when a release cannot be placed in `zone`.
+    """
+    found: dict[str, EventShape] = {}
+    for release in releases:
+        start = release_epoch(release, zone)
+        if start is not None:
+            found[release.id] = shape_of(release, start)
+    return found
+
+
+def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: int) -> list[Action]:
+    """The calls that bring Discord in line with `want`, given the stored rows.
+
+    - an event is created only for a release that starts at least `START_MARGIN_S` ahead;
+    - a row `gone` (removed by a moderator) is left alone: never recreated, never edited;
+    - an event whose release already started is left to Discord (it runs and ends by itself);
+    - a row whose create was interrupted (`creating`) is created again, or cancelled, and `events.py` looks
+      for the event by name and start first.
+    """
+    actions: list[Action] = []
+    stored = {row.release_id: row for row in rows}
+    soon = now + START_MARGIN_S
+    for release_id, shape in want.items():
+        row = stored.get(release_id)
+        if row is None or row.state is EventState.CREATING:
+            if shape.start_at >= soon:
+                actions.append(Action(Step.CREATE, release_id, shape, row))
+        elif row.state is EventState.LIVE and row.shape != shape:
+            if row.shape.start_at <= now:
+                continue  # it is running or over: Discord will not move it
+            if shape.start_at >= soon:
+                actions.append(Action(Step.EDIT, release_id, shape, row))
+            else:
+                actions.append(Action(Step.CANCEL, release_id, None, row))  # moved into the past or too close
+        elif row.state is EventState.CANCELLING:
+            actions.append(Action(Step.CANCEL, release_id, None, row))
+    for release_id, row in stored.items():
+        if release_id in want or row.state is EventState.GONE:
+            continue
+        started = row.state is EventState.LIVE and row.shape.start_at <= now
+        actions.append(Action(Step.FORGET if started else Step.CANCEL, release_id, None, row))
+    return actions
+
+
+def turn_off(rows: Iterable[MirroredEvent], now: int) -> list[Action]:
+    """The mirror was turned off: cancel every event still ahead, forget the rest (a moderator's deletions too)."""
+    return [Action(Step.CANCEL if _ahead(row, now) else Step.FORGET, row.release_id, None, row) for row in rows]
+
+
+def _ahead(row: MirroredEvent, now: int) -> bool:
+    """Whether the row's event may still be waiting on Discord (so turning off must cancel it)."""
+    return row.state is not EventState.GONE and row.shape.start_at > now
+
+
+def event_url(guild_id: int, event_id: int) -> str:
+    """The event's page in Discord (what `discord.ScheduledEvent.url` returns)."""
+    return f"https://discord.com/events/{guild_id}/{event_id}"

@@ -1,0 +1,80 @@
+"""Fans opt in to release pings themselves: `/releases notify` and the **Notify me** button toggle the server's
+reminder role on whoever uses them, and never touch any other role.
+
+Discord's rules (Permissions: "Permission Hierarchy"): giving or taking a role needs Manage Roles, and the
+role must sit below the bot's highest role; a role managed by an integration can be given to no one.
+`role_problem` checks them before Discord is asked, so the member is told why, and `/reminders status`
+shows moderators the same sentence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.context import guild_of
+from bot.errors import UserError
+
+if TYPE_CHECKING:
+    from bot.bot import HeatedRivalryBot
+    from cogs.reminders.service import Reminders
+
+NO_ROLE = (
+    "This server has no reminder role to opt into yet. A moderator can choose one with `/reminders role`; "
+    "then this button (or `/releases notify`) gives it to you."
+)
+ROLE_DELETED = "The reminder role was deleted. A moderator can choose another with `/reminders role`."
+AUDIT_ON = "Asked for release pings (/releases notify)"
+AUDIT_OFF = "Asked to stop release pings (/releases notify)"
+
+
+def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
+    """Why the bot cannot give `role` to members, in a sentence, or None when it can."""
+    me = guild.me
+    if role.managed:
+        return f"{role.mention} is managed by an integration, so no one can be given it"
+    if not me.guild_permissions.manage_roles:
+        return "I lack the Manage Roles permission"
+    if role >= me.top_role:
+        return (
+            f"{role.mention} is not below my highest role ({me.top_role.mention}): in Server Settings → Roles, "
+            "drag my role above it"
+        )
+    return None
+
+
+async def toggle_notify(service: Reminders, interaction: discord.Interaction[HeatedRivalryBot]) -> str:
+    """Give the member the server's reminder role, or take it away if they have it; returns what to tell them.
+
+    Raises `UserError` when there is no role, it is gone, the bot may not hand it out, or Discord refuses.
+    """
+    guild = guild_of(interaction)
+    member = interaction.user
+    if not isinstance(member, discord.Member):
+        member = await guild.fetch_member(member.id)
+    config = await service.store.config(guild.id)
+    if config.role_id is None:
+        raise UserError(NO_ROLE)
+    role = guild.get_role(config.role_id)
+    if role is None:
+        raise UserError(ROLE_DELETED)
+    problem = role_problem(guild, role)
+    if problem is not None:
+        raise UserError(
+            f"I can't change {role.mention} for you: {problem}. A moderator can fix it; `/reminders status` shows it."
+        )
+    having = member.get_role(role.id) is not None
+    try:
+        if having:
+            await member.remove_roles(role, reason=AUDIT_OFF)
+        else:
+            await member.add_roles(role, reason=AUDIT_ON)
+    except discord.Forbidden as error:
+        raise UserError(
+            f"Discord refused to change {role.mention} for you ({error.text or 'Missing Permissions'}). "
+            "A moderator can check my role's position and permissions; `/reminders status` shows what I see."
+        ) from error
+    if having:
+        return f"Done: you no longer have {role.mention}, so release reminders won't ping you. Use it again to opt back in."
+    return f"Done: you now have {role.mention}, so release reminders will ping you. Use it again to stop."
