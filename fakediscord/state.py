@@ -577,6 +577,16 @@ class Guild:
         self.world.dispatch("GUILD_ROLE_CREATE", {"guild_id": self.id, "role": role.to_json()})
         return role
 
+    def edit_role(self, role: Role, *, permissions: int | None = None, position: int | None = None) -> Role:
+        """A moderator edits ``role`` by hand (its permissions, its place in the list): GUILD_ROLE_UPDATE goes out.
+        The bot's own role is ``guild.bot_role``."""
+        if permissions is not None:
+            role.permissions = permissions
+        if position is not None:
+            role.position = position
+        self.world.dispatch("GUILD_ROLE_UPDATE", {"guild_id": self.id, "role": role.to_json()})
+        return role
+
     def delete_role(self, role: Role) -> None:
         """A moderator deletes ``role``: members lose it, GUILD_ROLE_DELETE goes out, and a mention of it still in
         a message renders as "@deleted-role" and notifies nobody."""

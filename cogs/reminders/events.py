@@ -175,29 +175,46 @@ class EventMirror:
             return report
 
     async def _act(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
+        """Make the calls in order; the first refusal or fault stops the rest (done ones stay recorded)."""
+        try:
+            await self._steps(guild, actions, report, now)
+        except discord.Forbidden as error:
+            report.blocked = f"Discord refused to change this server's events ({error.text or 'Missing Permissions'})"
+            await self.store.set_block(guild.id, report.blocked, now)
+            log.warning("events of server %s: %s", guild.id, report.blocked)
+        except discord.HTTPException as error:
+            if error.status < 500:
+                raise  # a request the rules should have kept valid: a bug
+            report.fault = f"Discord answered {error.status}"
+        except FAULTS as error:
+            report.fault = f"could not reach Discord ({error!r})"
+        if report.fault is not None:
+            log.warning("events of server %s: %s; trying again later", guild.id, report.fault)
+
+    async def _steps(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
         existing: list[discord.ScheduledEvent] | None = None
         for action in actions:
-            try:
-                if action.row is not None and action.row.event_id is None and action.step is not Step.FORGET:
-                    existing = existing if existing is not None else await guild.fetch_scheduled_events()
-                    action = _adopt(action, existing)
-                await self._do(guild, action, report, now)
-            except discord.Forbidden as error:
-                report.blocked = (
-                    f"Discord refused to change this server's events ({error.text or 'Missing Permissions'})"
-                )
-                await self.store.set_block(guild.id, report.blocked, now)
-                log.warning("events of server %s: %s", guild.id, report.blocked)
-                return
-            except discord.HTTPException as error:
-                if error.status < 500:
-                    raise  # a request the rules should have kept valid: a bug
-                report.fault = f"Discord answered {error.status}"
-            except FAULTS as error:
-                report.fault = f"could not reach Discord ({error!r})"
-            if report.fault is not None:
-                log.warning("events of server %s: %s; trying again later", guild.id, report.fault)
-                return
+            if action.row is not None and action.row.event_id is None and action.step is not Step.FORGET:
+                existing = existing if existing is not None else await guild.fetch_scheduled_events()
+                action = _adopt(action, existing)
+            await self._do(guild, action, report, now)
+        if any(action.step is Step.CREATE for action in actions):
+            await self._remove_duplicates(guild)
+
+    async def _remove_duplicates(self, guild: discord.Guild) -> None:
+        """Delete the bot's events that double one it keeps (same name and start, another id).
+
+        discord.py sends a request again after a 500/502/504, and Discord may have made the event before it
+        failed: a create is not idempotent and has no nonce, so exactly once is restored here, after the fact.
+        """
+        me = self.bot.user
+        kept = {(r.shape.name, r.shape.start_at): r.event_id for r in await self.store.events(guild.id) if r.event_id}
+        for event in await guild.fetch_scheduled_events():
+            key = (event.name, int(event.start_time.timestamp()))
+            mine = me is not None and event.creator_id == me.id
+            if mine and key in kept and event.id != kept[key] and event.status is discord.EventStatus.scheduled:
+                await event.delete(reason="A copy of an event made twice after a Discord error")
+                log.warning("events of server %s: deleted a double of %r", guild.id, event.name)
 
     async def _do(self, guild: discord.Guild, action: Action, report: SyncReport, now: int) -> None:
         row, shape = action.row, action.shape
