@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import discord
 
-# What the features need and nothing more: see the channel, post embeds, and read back the bot's own
-# recent posts (a reminder interrupted by a crash is looked for before it is posted again).
+# What the features need and nothing more: see the channel, post embeds and the standings chart, read back
+# the bot's own recent posts (a reminder interrupted by a crash is looked for before it is posted again),
+# create and keep the releases' native events (`/reminders events`), and hand out the one reminder role
+# fans opt into (`/releases notify`; a server may untick Manage Roles in the invite dialog and do without).
 BOT_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
-)
+    view_channel=True, send_messages=True, embed_links=True, attach_files=True, read_message_history=True,
+    create_events=True, manage_roles=True,
+)  # fmt: skip
 
 
 def invite_url(application_id: int) -> str:

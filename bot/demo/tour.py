@@ -19,6 +19,7 @@ from bot.catalogue import Catalogue
 from bot.clock import SystemClock
 from bot.demo.harness import emulated_bot, fake_token
 from fakediscord import FakeDiscord, Guild, Message, Pick, Reply, pick
+from fakediscord import permissions as perms
 
 _TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
 _MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
@@ -108,8 +109,21 @@ def render_post(guild: Guild, message: Message) -> list[str]:
     lines += [f"    {line}" for line in message.content.splitlines()]
     for embed in message.embeds:
         lines += render_embed(embed)
+    buttons = [_component_label(c) for row in message.components for c in row.get("components", [])]
+    if buttons:
+        lines.append("    " + " ".join(buttons))
     roles = [guild.roles[role_id].name for role_id in message.mentioned_role_ids]
     lines.append("    (notified: " + (", ".join(f"@{name}" for name in roles) or "nobody") + ")")
+    return lines
+
+
+def render_events(guild: Guild) -> list[str]:
+    """The server's Events list, as Discord shows it to members (the native events the bot keeps)."""
+    lines = [f"  Discord · {guild.name} · Events ({len(guild.scheduled_events)}):"]
+    for event in sorted(guild.scheduled_events.values(), key=lambda e: e.start_time):
+        start = int(event.start_time.timestamp())
+        lines.append(f"    ◆ {event.name} · <t:{start}:F> · {event.location} · {event.status_name}")
+        lines += [f"      {line}" for line in (event.description or "").splitlines() if line]
     return lines
 
 
@@ -120,10 +134,10 @@ class Tour:
         self.fd = fd
         self.bot = bot
         self.out = out
-        self.guild = fd.add_guild("Heated Rivalry Fans")
+        self.guild = fd.add_guild("Heated Rivalry Fans", bot_permissions=perms.DEFAULT_BOT | perms.MANAGE_ROLES)
         self.chat = self.guild.add_text_channel("soundtrack")
         self.news = self.guild.add_text_channel("announcements")
-        self.role = self.guild.add_role("Release news", mentionable=True)
+        self.role = self.guild.add_role("Release news", mentionable=True, position=0)  # below the bot's role
         self.members = {name: self.guild.add_member(name) for name in ("Shane", "Ilya", "Rose")}
         self.members["Mod"] = self.guild.add_member("Mod", manage_guild=True)
         self.members["Rose"].add_role(self.role)
@@ -189,7 +203,10 @@ async def tour(t: Tour) -> None:
     await t.run(
         "Mod", "/reminders add-release", title="Soundtrack listening party", date=party.isoformat(), time="20:00"
     )
-    await t.run("Shane", "/releases upcoming")
+    await t.run("Mod", "/reminders events", mode="on")
+    t.say("\n".join(render_events(t.guild)) + "\n")
+    upcoming = await t.run("Shane", "/releases upcoming")
+    await t.click("Shane", upcoming, "Notify me")
     starts = int(dt.datetime.combine(party, dt.time(20, 0), ZoneInfo("America/Toronto")).timestamp())
     await t.skip_to(starts - 86400, "one day before the party")
     await t.skip_to(starts, "the party starts")

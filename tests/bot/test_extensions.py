@@ -94,8 +94,10 @@ async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRi
     options = subcommands(reminders)
     assert set(options) == {
         "channel", "role", "timezone", "leadtimes", "template", "enable", "disable", "status", "preview", "test",
-        "add-release", "remove-release",
+        "add-release", "remove-release", "events",
     }  # fmt: skip
+    mode = options["events"]["mode"]
+    assert mode["required"] and [c["value"] for c in mode["choices"]] == ["on", "off"]
     assert options["channel"]["channel"]["type"] == 7 and options["channel"]["channel"]["required"]
     assert 0 in options["channel"]["channel"]["channel_types"]
     assert options["role"]["role"]["type"] == 8 and not options["role"]["role"]["required"]
@@ -111,7 +113,7 @@ async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRi
     releases = commands["releases"]
     assert releases["default_member_permissions"] is None
     options = subcommands(releases)
-    assert options["upcoming"] == {}
+    assert options["upcoming"] == options["notify"] == {}
     assert options["countdown"]["release"]["autocomplete"] and not options["countdown"]["release"]["required"]
 
 

@@ -1,0 +1,106 @@
+"""The events mirror's rules, without Discord: what each release's event shows and which calls bring it there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.catalogue import Confidence, Release, Source
+from cogs.reminders.mirror import (
+    DESCRIPTION_LIMIT,
+    LOCATION_LIMIT,
+    NAME_LIMIT,
+    START_MARGIN_S,
+    EventShape,
+    EventState,
+    MirroredEvent,
+    Step,
+    shape_of,
+    steps,
+    turn_off,
+    wanted,
+)
+
+NOW = 1_800_000_000
+UTC = ZoneInfo("UTC")
+
+
+def release(release_id: str = "own:1", *, day: dt.date | None = dt.date(2027, 3, 1), **fields: object) -> Release:
+    values: dict[str, object] = {
+        "id": release_id, "title": "Listening party", "kind": "event", "date": day, "time": None, "zone": None,
+        "link": None, "description": None, "status": None, "confidence": Confidence.UNKNOWN, "sources": (),
+    }  # fmt: skip
+    values.update(fields)
+    return Release(**values)  # type: ignore[arg-type]
+
+
+def shape(start: int, name: str = "Listening party") -> EventShape:
+    return EventShape(name, start, start + 3600, "Online", "x")
+
+
+def row(release_id: str, start: int, state: EventState = EventState.LIVE, event_id: int | None = 7) -> MirroredEvent:
+    return MirroredEvent(1, release_id, event_id, shape(start), state)
+
+
+def test_an_undated_release_has_no_event_and_a_catalogue_one_names_its_source() -> None:
+    source = Source("variety", "Variety", "https://variety.com/x")
+    found = wanted([release(day=None), release("cd", sources=(source,), description="On CD.")], UTC)
+    assert list(found) == ["cd"]
+    assert found["cd"].description == "On CD.\n\nSource: Variety: https://variety.com/x"
+    assert found["cd"].end_at - found["cd"].start_at == 3600
+
+
+def test_a_long_link_goes_in_the_description_and_online_is_the_location() -> None:
+    link = "https://example.org/" + "a" * 100
+    made = shape_of(release(link=link), NOW)
+    assert made.location == "Online" and made.description.startswith(link)
+    assert shape_of(release(link="https://example.org/p"), NOW).location == "https://example.org/p"
+
+
+def test_a_row_removed_by_hand_is_never_recreated_and_a_past_start_is_left_alone() -> None:
+    want = {"a": shape(NOW + 86400), "b": shape(NOW + 86400)}
+    rows = [row("a", NOW + 3600, EventState.GONE), row("b", NOW - 60)]
+    assert steps(want, rows, NOW) == []
+
+
+def test_moved_removed_and_interrupted() -> None:
+    ahead = NOW + 86400
+    rows = [row("moved", ahead), row("removed", ahead), row("half", ahead, EventState.CREATING, None)]
+    want = {"moved": shape(ahead + 3600), "half": shape(ahead)}
+    found = {(a.step, a.release_id) for a in steps(want, rows, NOW)}
+    assert found == {(Step.EDIT, "moved"), (Step.CANCEL, "removed"), (Step.CREATE, "half")}
+
+
+names = st.text(min_size=1, max_size=300)
+starts = st.integers(min_value=NOW - 10 * 86400, max_value=NOW + 400 * 86400)
+states = st.sampled_from(list(EventState))
+
+
+@given(
+    want=st.dictionaries(st.sampled_from("abcdef"), st.builds(shape, starts, names), max_size=6),
+    rows=st.lists(st.tuples(st.sampled_from("abcdef"), starts, states), max_size=6, unique_by=lambda r: r[0]),
+)
+def test_steps_respect_discords_rules_and_moderators(
+    want: dict[str, EventShape], rows: list[tuple[str, int, EventState]]
+) -> None:
+    stored = [row(rid, start, state, None if state is EventState.CREATING else 9) for rid, start, state in rows]
+    by_id = {r.release_id: r for r in stored}
+    actions = steps(want, stored, NOW)
+    assert len({a.release_id for a in actions}) == len(actions), "one call per release at most"
+    for action in actions:
+        previous = by_id.get(action.release_id)
+        assert previous is None or previous.state is not EventState.GONE, "never touch what a moderator removed"
+        if action.step in (Step.CREATE, Step.EDIT):
+            assert action.shape is not None and action.shape.start_at >= NOW + START_MARGIN_S, "Discord: future"
+    for action in turn_off(stored, NOW):
+        assert action.step is Step.FORGET or by_id[action.release_id].shape.start_at > NOW
+
+
+@given(title=names, link=st.one_of(st.none(), st.text(max_size=600)), text=st.one_of(st.none(), names))
+def test_every_shape_fits_discords_limits(title: str, link: str | None, text: str | None) -> None:
+    made = shape_of(release(title=title, link=link, description=text), NOW)
+    assert 1 <= len(made.name) <= NAME_LIMIT and 1 <= len(made.location) <= LOCATION_LIMIT
+    assert len(made.description) <= DESCRIPTION_LIMIT
