@@ -100,19 +100,58 @@ class Reminders:
     async def replan_all(self) -> int:
         """At start: the catalogue may have moved a release while the bot was down. Returns how many servers.
 
-        Each server is planned on its own: one whose data cannot be planned, even through a bug, is logged
-        and listed in `problems`, and every other server is planned as usual.
+        Set-based: every server's configuration, releases and posts are read in a few statements and the
+        changes written in one transaction (`ReminderStore.sync_plans`). A server that needs more than that (one
+        that is blocked, or whose releases cannot be planned) is then planned on its own, and if anything
+        unexpected fails, every server is, each contained: one server's data never stops another's plan.
         """
         guild_ids = await self.store.configured_guild_ids()
+        try:
+            plans, alone = await self._plans(guild_ids)
+            await self.store.sync_plans(plans, self.clock.now())
+        except DatabaseBusy:  # the whole database, not a server's data: the caller decides
+            raise
+        except Exception:
+            log.warning("reminders could not be planned all at once; planning server by server", exc_info=True)
+            await self._replan_each(guild_ids)
+            return len(guild_ids)
+        for guild_id in plans:
+            self.problems.pop(guild_id, None)
+            for listener in self.replanned:
+                listener(guild_id)
+        self.dispatcher.wake()
+        await self._replan_each(alone)
+        return len(guild_ids)
+
+    async def _plans(self, guild_ids: list[int]) -> tuple[dict[int, list[PlannedPost]], list[int]]:
+        """The plan of each server that plans cleanly, and the servers to plan on their own."""
+        configs = await self.store.configs(guild_ids)
+        releases = await self.releases_of(guild_ids)
+        plans: dict[int, list[PlannedPost]] = {}
+        alone: list[int] = []
+        for guild_id in guild_ids:
+            config = configs[guild_id]
+            try:
+                planned = plan(config, releases[guild_id])
+            except Exception:  # unplannable (it gets blocked) or a row no rule expected: `replan` handles both
+                alone.append(guild_id)
+                continue
+            if _plan_blocked(config):
+                alone.append(guild_id)  # it plans again: `replan` lifts the block
+            else:
+                plans[guild_id] = planned
+        return plans, alone
+
+    async def _replan_each(self, guild_ids: list[int]) -> None:
+        """`replan` each server on its own; one that fails, even through a bug, is logged and listed in `problems`."""
         for guild_id in guild_ids:
             try:
                 await self.replan(guild_id)
-            except DatabaseBusy:  # the whole database, not this server's data: the caller decides
+            except DatabaseBusy:
                 raise
             except Exception as error:  # a row no rule expected: a bug, kept to its server
                 log.exception("reminders of server %s could not be planned", guild_id)
                 self.problems[guild_id] = f"server {guild_id}: its reminders could not be planned ({error!r})"
-        return len(guild_ids)
 
     async def next_posts_everywhere(self, limit: int) -> list[tuple[Post, Release | None]]:
         """The soonest pending posts of every active server, for `python -m bot check` (after `replan_all`)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -271,45 +271,37 @@ class ReminderStore:
     # -- the plan ---------------------------------------------------------------------------------------
 
     async def sync_plan(self, guild_id: int, planned: Iterable[PlannedPost], now: int) -> None:
-        """Make the server's stored posts match its plan, in one transaction.
+        """Make the server's stored posts match its plan, in one transaction (the rules: `_plan_writes`)."""
+        await self.sync_plans({guild_id: list(planned)}, now)
 
-        New posts are stored only when they are still ahead (a server never gets posts for moments that
-        passed before it planned them); pending posts follow their new due time; a post already made is
-        made again only when its release was announced for a different moment; pending posts that left
-        the plan (a lead time or release removed) are dropped, while finished ones stay as history.
-        """
-        wanted = {(p.release_id, p.lead.key): p for p in planned}
+    async def sync_plans(self, plans: Mapping[int, Sequence[PlannedPost]], now: int) -> None:
+        """`sync_plan` for many servers at once: one read of their posts and one transaction of batched writes,
+        so replanning 10,000 servers at start is a few set-based statements, not 10,000 transactions."""
+        writes = _PlanWrites()
         async with self._db.transaction() as conn:
-            async with conn.execute(f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id = ?", (guild_id,)) as c:
-                stored = {(p.release_id, p.lead.key): p for p in map(_post, await c.fetchall())}
-            for key, post in stored.items():
-                if key not in wanted and post.state is PostState.PENDING:
-                    await conn.execute(
-                        "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND lead = ?",
-                        (guild_id, *key),
-                    )
-            for key, plan in wanted.items():
-                old = stored.get(key)
-                if old is None or (old.state is not PostState.PENDING and old.announced != plan.announced):
-                    if plan.due_at > now:
-                        await conn.execute(
-                            "INSERT OR REPLACE INTO reminder_posts (guild_id, release_id, lead, announced, release_at, "
-                            "due_at, wake_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                            (guild_id, *key, plan.announced, plan.release_at, plan.due_at, plan.due_at, now),
-                        )
-                elif old.state is PostState.PENDING and (old.due_at, old.release_at, old.announced) != (
-                    plan.due_at,
-                    plan.release_at,
-                    plan.announced,
-                ):
-                    wake = plan.due_at if old.attempts == 0 else max(plan.due_at, old.wake_at)
-                    # A release announced for another moment makes an earlier attempt's message a different post.
-                    await conn.execute(
-                        "UPDATE reminder_posts SET announced = ?, release_at = ?, due_at = ?, wake_at = ?, "
-                        "attempted_at = CASE WHEN announced = ? THEN attempted_at END, "
-                        "updated_at = ? WHERE guild_id = ? AND release_id = ? AND lead = ?",
-                        (plan.announced, plan.release_at, plan.due_at, wake, plan.announced, now, guild_id, *key),
-                    )
+            async with conn.execute(
+                f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id {_IN_IDS}", (_ids(plans),)
+            ) as cursor:
+                stored: dict[int, dict[tuple[str, str], Post]] = {guild_id: {} for guild_id in plans}
+                for post in map(_post, await cursor.fetchall()):
+                    stored[post.guild_id][(post.release_id, post.lead.key)] = post
+            for guild_id, planned in plans.items():
+                writes.add(guild_id, stored[guild_id], planned, now)
+            await conn.executemany(
+                "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND lead = ?", writes.deletes
+            )
+            await conn.executemany(
+                "INSERT OR REPLACE INTO reminder_posts (guild_id, release_id, lead, announced, release_at, due_at, "
+                "wake_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                writes.inserts,
+            )
+            # A release announced for another moment makes an earlier attempt's message a different post.
+            await conn.executemany(
+                "UPDATE reminder_posts SET announced = ?, release_at = ?, due_at = ?, wake_at = ?, "
+                "attempted_at = CASE WHEN announced = ? THEN attempted_at END, "
+                "updated_at = ? WHERE guild_id = ? AND release_id = ? AND lead = ?",
+                writes.updates,
+            )
 
     async def skip_missed(self, guild_id: int, now: int, reason: str) -> int:
         """Record every pending post already due as skipped (posting was off); return how many."""
@@ -448,6 +440,43 @@ class ReminderStore:
         )
         found = {PostState(str(row[0])): int(row[1]) for row in rows}
         return {state: found.get(state, 0) for state in PostState}
+
+
+@dataclass
+class _PlanWrites:
+    """The statements' parameters that bring stored posts in line with plans; the rules are in `add`."""
+
+    deletes: list[tuple[object, ...]] = field(default_factory=list)
+    inserts: list[tuple[object, ...]] = field(default_factory=list)
+    updates: list[tuple[object, ...]] = field(default_factory=list)
+
+    def add(
+        self, guild_id: int, stored: Mapping[tuple[str, str], Post], planned: Iterable[PlannedPost], now: int
+    ) -> None:
+        """New posts are stored only when they are still ahead (a server never gets posts for moments that
+        passed before it planned them); pending posts follow their new due time; a post already made is made
+        again only when its release was announced for a different moment; pending posts that left the plan (a
+        lead time or release removed) are dropped, while finished ones stay as history."""
+        wanted = {(p.release_id, p.lead.key): p for p in planned}
+        for key, post in stored.items():
+            if key not in wanted and post.state is PostState.PENDING:
+                self.deletes.append((guild_id, *key))
+        for key, plan in wanted.items():
+            old = stored.get(key)
+            if old is None or (old.state is not PostState.PENDING and old.announced != plan.announced):
+                if plan.due_at > now:
+                    self.inserts.append(
+                        (guild_id, *key, plan.announced, plan.release_at, plan.due_at, plan.due_at, now)
+                    )
+            elif old.state is PostState.PENDING and (old.due_at, old.release_at, old.announced) != (
+                plan.due_at,
+                plan.release_at,
+                plan.announced,
+            ):
+                wake = plan.due_at if old.attempts == 0 else max(plan.due_at, old.wake_at)
+                self.updates.append(
+                    (plan.announced, plan.release_at, plan.due_at, wake, plan.announced, now, guild_id, *key)
+                )
 
 
 def _ids(ids: Collection[int]) -> str:
