@@ -102,6 +102,12 @@ class RemindersCog(
         await self.mirror.start()
 
     @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        """One of the bot's roles changed (a permission given back?): the mirror catches up, and lifts its block."""
+        if after.is_default() or after in after.guild.me.roles:
+            self.mirror.changed(after.guild.id)
+
+    @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         await self.mirror.removed_by_hand(event)
 

@@ -125,7 +125,8 @@ class EventStore:
             "description, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, release_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name, "
             "start_at = excluded.start_at, end_at = excluded.end_at, location = excluded.location, "
-            "description = excluded.description, state = excluded.state, updated_at = excluded.updated_at",
+            "description = excluded.description, state = excluded.state, updated_at = excluded.updated_at "
+            "WHERE reminder_events.state != 'gone'",  # a moderator's removal, recorded meanwhile, stands
             (guild_id, release_id, event_id, shape.name, shape.start_at, shape.end_at, shape.location,
              shape.description, state.value, now),
         )  # fmt: skip

@@ -12,6 +12,7 @@ and the next sync (at the next change, or the retry `RETRY_S` later) carries on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -35,6 +36,7 @@ RETRY_S = 300.0  # after a network fault or a 5xx, the server's mirror is synced
 BATCH = 200  # servers whose mirror setting is read at once by the background worker
 REASON = "Release mirrored by /reminders events"
 FAULTS = (aiohttp.ClientError, TimeoutError, OSError)
+TOO_MANY_EVENTS = 30038  # Discord: "Maximum number of uncompleted guild scheduled events reached (100)"
 
 
 def missing_event_permissions(guild: discord.Guild) -> list[str]:
@@ -74,6 +76,10 @@ class EventMirror:
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
         self._retries: set[asyncio.TimerHandle] = set()
+        self.retry_s = RETRY_S
+        self._handling = 0  # gateway events about the bot's events being recorded now
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     # -- background -------------------------------------------------------------------------------------------
 
@@ -99,9 +105,12 @@ class EventMirror:
             await asyncio.gather(self._worker, return_exceptions=True)
 
     async def wait_idle(self) -> None:
-        """Until no server waits for a sync (a retry scheduled for later does not count)."""
+        """Until no server waits for a sync (a retry scheduled for later does not count) and every gateway event
+        the bot has received about its events is recorded (its listener tasks start at the next loop turn)."""
+        await asyncio.sleep(0)
         if self._worker is not None:
             await self._idle.wait()
+        await self._quiet.wait()
 
     async def _run(self) -> None:
         while True:
@@ -124,14 +133,11 @@ class EventMirror:
                 self._idle.set()
 
     async def _sync_contained(self, guild_id: int) -> None:
-        """A sync whose failure stays with its server: a fault is retried later, a bug is logged."""
+        """A sync whose failure stays with its server: a bug is logged (a fault is retried by `sync` itself)."""
         try:
-            report = await self.sync(guild_id)
+            await self.sync(guild_id)
         except Exception:
             log.exception("the events of server %s could not be synced", guild_id)
-            return
-        if report.fault is not None:
-            self._retry_later(guild_id)
 
     def _retry_later(self, guild_id: int) -> None:
         loop = asyncio.get_running_loop()
@@ -140,13 +146,16 @@ class EventMirror:
             self._retries.discard(handle)
             self.changed(guild_id)
 
-        handle = loop.call_later(RETRY_S, fire)
+        handle = loop.call_later(self.retry_s, fire)
         self._retries.add(handle)
 
     # -- one server ---------------------------------------------------------------------------------------------
 
     async def sync(self, guild_id: int) -> SyncReport:
-        """Bring the server's events in line with its releases, or, with the mirror off, cancel and forget them."""
+        """Bring the server's events in line with its releases, or, with the mirror off, cancel and forget them.
+
+        A fault (network, 5xx) stops the sync and schedules another `RETRY_S` later; a refusal blocks the mirror.
+        """
         async with self._locks[guild_id]:
             guild = self.bot.get_guild(guild_id)
             report = SyncReport()
@@ -170,7 +179,9 @@ class EventMirror:
                 await self.store.set_block(guild_id, report.blocked, now)
                 return report
             await self._act(guild, actions, report, now)
-            if report.blocked is None and report.fault is None:
+            if report.fault is not None:
+                self._retry_later(guild_id)  # what the moderator was promised: it finishes by itself
+            elif report.blocked is None:
                 await self.store.set_block(guild_id, None, now)
             return report
 
@@ -183,23 +194,44 @@ class EventMirror:
             await self.store.set_block(guild.id, report.blocked, now)
             log.warning("events of server %s: %s", guild.id, report.blocked)
         except discord.HTTPException as error:
-            if error.status < 500:
+            if error.code == TOO_MANY_EVENTS:
+                report.blocked = (
+                    "this server has as many upcoming events as Discord allows (100): end or delete some, "
+                    "and the mirror catches up"
+                )
+                await self.store.set_block(guild.id, report.blocked, now)
+                log.warning("events of server %s: %s", guild.id, report.blocked)
+            elif error.status < 500 and error.status != 429:
                 raise  # a request the rules should have kept valid: a bug
-            report.fault = f"Discord answered {error.status}"
+            else:
+                report.fault = f"Discord answered {error.status}"
         except FAULTS as error:
             report.fault = f"could not reach Discord ({error!r})"
         if report.fault is not None:
             log.warning("events of server %s: %s; trying again later", guild.id, report.fault)
 
     async def _steps(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
-        existing: list[discord.ScheduledEvent] | None = None
+        candidates: list[discord.ScheduledEvent] | None = None
         for action in actions:
             if action.row is not None and action.row.event_id is None and action.step is not Step.FORGET:
-                existing = existing if existing is not None else await guild.fetch_scheduled_events()
-                action = _adopt(action, existing)
+                if candidates is None:
+                    candidates = await self._unclaimed(guild)
+                action = _adopt(action, candidates)
             await self._do(guild, action, report, now)
         if any(action.step is Step.CREATE for action in actions):
             await self._remove_duplicates(guild)
+
+    async def _unclaimed(self, guild: discord.Guild) -> list[discord.ScheduledEvent]:
+        """The bot's own upcoming events that no row holds: where an interrupted create may have landed. Never a
+        moderator's event, and never one cancelled or over (an earlier round of the mirror)."""
+        me = self.bot.user
+        claimed = {row.event_id for row in await self.store.events(guild.id)}
+        return [
+            event
+            for event in await guild.fetch_scheduled_events()
+            if me is not None and event.creator_id == me.id
+            and event.status is discord.EventStatus.scheduled and event.id not in claimed
+        ]  # fmt: skip
 
     async def _remove_duplicates(self, guild: discord.Guild) -> None:
         """Delete the bot's events that double one it keeps (same name and start, another id).
@@ -207,12 +239,10 @@ class EventMirror:
         discord.py sends a request again after a 500/502/504, and Discord may have made the event before it
         failed: a create is not idempotent and has no nonce, so exactly once is restored here, after the fact.
         """
-        me = self.bot.user
-        kept = {(r.shape.name, r.shape.start_at): r.event_id for r in await self.store.events(guild.id) if r.event_id}
-        for event in await guild.fetch_scheduled_events():
-            key = (event.name, int(event.start_time.timestamp()))
-            mine = me is not None and event.creator_id == me.id
-            if mine and key in kept and event.id != kept[key] and event.status is discord.EventStatus.scheduled:
+        rows = [row for row in await self.store.events(guild.id) if row.event_id is not None]
+        kept = {(row.shape.name, row.shape.start_at) for row in rows}
+        for event in await self._unclaimed(guild):  # two releases alike both hold their own event: both stay
+            if (event.name, int(event.start_time.timestamp())) in kept:
                 await event.delete(reason="A copy of an event made twice after a Discord error")
                 log.warning("events of server %s: deleted a double of %r", guild.id, event.name)
 
@@ -242,8 +272,9 @@ class EventMirror:
             await self.store.mark(guild.id, action.release_id, EventState.CANCELLING, now)
             current = await self._event(guild, row.event_id)
             if current is not None and current.status is discord.EventStatus.scheduled:
-                await current.cancel(reason=REASON)
-                report.cancelled += 1
+                with contextlib.suppress(discord.NotFound):  # deleted meanwhile: what cancelling wanted
+                    await current.cancel(reason=REASON)
+                    report.cancelled += 1
             await self.store.forget(guild.id, action.release_id)
 
     async def _edit(
@@ -256,11 +287,20 @@ class EventMirror:
             report.gone.append(row.release_id)
             return
         if row.shape != shape or row.state is not EventState.LIVE:
-            await event.edit(
-                name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
-                entity_type=discord.EntityType.external, location=shape.location, description=shape.description,
-                reason=REASON,
-            )  # fmt: skip
+            try:
+                event = await event.edit(
+                    name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
+                    entity_type=discord.EntityType.external, location=shape.location,
+                    description=shape.description, reason=REASON,
+                )  # fmt: skip
+            except discord.NotFound:  # deleted by hand between the look and the edit
+                await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
+                report.gone.append(row.release_id)
+                return
+            if event.status is not discord.EventStatus.scheduled:  # cancelled by hand while the edit was on its way
+                await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
+                report.gone.append(row.release_id)
+                return
             report.edited += row.state is EventState.LIVE
         await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, shape, EventState.LIVE), now)
 
@@ -277,19 +317,28 @@ class EventMirror:
         """An event was deleted or cancelled by someone: if it is one of the bot's live ones, never recreate it."""
         if event.guild_id is None:
             return
-        release_id = await self.store.removed_by_hand(event.guild_id, event.id, self.service.clock.now())
+        self._handling += 1
+        self._quiet.clear()
+        try:
+            release_id = await self.store.removed_by_hand(event.guild_id, event.id, self.service.clock.now())
+        finally:
+            self._handling -= 1
+            if not self._handling:
+                self._quiet.set()
         if release_id is not None:
             log.info(
                 "event %s of server %s (%s) was removed by hand: not recreated", event.id, event.guild_id, release_id
             )
 
 
-def _adopt(action: Action, existing: list[discord.ScheduledEvent]) -> Action:
-    """A create a crash may have interrupted: the event it made, if Discord has one of that name and start."""
+def _adopt(action: Action, candidates: list[discord.ScheduledEvent]) -> Action:
+    """A create a crash may have interrupted: the event it made, if the bot has an unclaimed one of that name and
+    start (taken out of `candidates`, so two releases alike never share one)."""
     assert action.row is not None
     wanted_shape = action.row.shape
-    for event in existing:
+    for event in candidates:
         if event.name == wanted_shape.name and int(event.start_time.timestamp()) == wanted_shape.start_at:
+            candidates.remove(event)
             found = MirroredEvent(action.row.guild_id, action.release_id, event.id, wanted_shape, EventState.CREATING)
             return Action(action.step, action.release_id, action.shape, found)
     return Action(action.step, action.release_id, action.shape, None)

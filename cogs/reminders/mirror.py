@@ -113,7 +113,7 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
     """The calls that bring Discord in line with `want`, given the stored rows.
 
     - an event is created only for a release that starts at least `START_MARGIN_S` ahead;
-    - a row `gone` (removed by a moderator) is left alone: never recreated, never edited;
+    - a row `gone` (removed by a moderator) is never recreated nor edited, and forgotten with its release;
     - an event whose release already started is left to Discord (it runs and ends by itself);
     - a row whose create was interrupted (`creating`) is created again, or cancelled, and `events.py` looks
       for the event by name and start first.
@@ -136,10 +136,10 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
         elif row.state is EventState.CANCELLING:
             actions.append(Action(Step.CANCEL, release_id, None, row))
     for release_id, row in stored.items():
-        if release_id in want or row.state is EventState.GONE:
+        if release_id in want:
             continue
-        started = row.state is EventState.LIVE and row.shape.start_at <= now
-        actions.append(Action(Step.FORGET if started else Step.CANCEL, release_id, None, row))
+        done = row.state is EventState.GONE or (row.state is EventState.LIVE and row.shape.start_at <= now)
+        actions.append(Action(Step.FORGET if done else Step.CANCEL, release_id, None, row))
     return actions
 
 

@@ -25,13 +25,27 @@ NO_ROLE = (
     "then this button (or `/releases notify`) gives it to you."
 )
 ROLE_DELETED = "The reminder role was deleted. A moderator can choose another with `/reminders role`."
+UNKNOWN_ROLE = 10011  # Discord's error code: "Unknown role"
 AUDIT_ON = "Asked for release pings (/releases notify)"
 AUDIT_OFF = "Asked to stop release pings (/releases notify)"
 
 
 def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
-    """Why the bot cannot give `role` to members, in a sentence, or None when it can."""
+    """Why the bot cannot, or must not, give `role` to members, in a sentence, or None when it can.
+
+    A role with a moderator's powers (`discord.Permissions.elevated`: those Discord asks two-factor
+    authentication for, Administrator included) or Mention Everyone is never handed to whoever asks.
+    """
     me = guild.me
+    powers = role.permissions.value & (
+        discord.Permissions.elevated().value | discord.Permissions(mention_everyone=True).value
+    )
+    if powers:
+        names = ", ".join(name.replace("_", " ").title() for name, on in discord.Permissions(powers) if on)
+        return (
+            f"{role.mention} carries moderator permissions ({names}), and I never hand those to whoever asks: give "
+            "pings a role of their own with no permissions"
+        )
     if role.managed:
         return f"{role.mention} is managed by an integration, so no one can be given it"
     if not me.guild_permissions.manage_roles:
@@ -70,6 +84,10 @@ async def toggle_notify(service: Reminders, interaction: discord.Interaction[Hea
             await member.remove_roles(role, reason=AUDIT_OFF)
         else:
             await member.add_roles(role, reason=AUDIT_ON)
+    except discord.NotFound as error:
+        if error.code != UNKNOWN_ROLE:
+            raise
+        raise UserError(ROLE_DELETED) from error  # deleted after the bot last heard of it
     except discord.Forbidden as error:
         raise UserError(
             f"Discord refused to change {role.mention} for you ({error.text or 'Missing Permissions'}). "

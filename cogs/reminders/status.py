@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.embeds import Card
+from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
 from bot.markup import clamp, discord_timestamp
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
@@ -22,7 +22,7 @@ from cogs.reminders.zones import zone_label
 STATUS_POSTS = 10
 STATUS_FAILURES = 5
 STATUS_SKIPPED = 3
-STATUS_EVENTS = 5
+STATUS_GONE_LIMIT = 400  # characters of the deleted-by-hand list
 NEEDED = (("view_channel", "View Channel"), ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
 UNBLOCK_HINT = "run `/reminders channel` (or `/reminders enable`) again"
 
@@ -136,30 +136,36 @@ def _opt_in_line(guild: discord.Guild, role_id: int | None) -> str:
 
 
 async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[str, str]) -> str:
-    """The mirror's state: off, or on with its events, what blocks it, and what moderators deleted by hand."""
+    """The mirror's state (on or off), what stops it, what moderators deleted by hand, then its events, the
+    list last and cut to fit, so the state and the warnings always show within Discord's 1,024 characters."""
     mirror = await events.mirror(guild.id)
-    if not mirror.enabled:
-        return "Off: `/reminders events on` mirrors each dated release as a native Discord event."
     rows = await events.events(guild.id)
     live = [row for row in rows if row.state is EventState.LIVE and row.event_id is not None]
-    lines = [f"On: {len(live)} event(s)."]
-    lines += [
-        f"[{clamp(titles.get(r.release_id, r.shape.name), 80)}]({event_url(guild.id, r.event_id or 0)})"
-        for r in live[:STATUS_EVENTS]
-    ]
+    if mirror.enabled:
+        lines = [f"On: {len(live)} event(s)."]
+    else:
+        lines = ["Off: `/reminders events on` mirrors each dated release as a native Discord event."]
+        if live:
+            lines.append(f"{len(live)} event(s) still to cancel.")
     missing = missing_event_permissions(guild)
-    if missing:
+    if missing and (mirror.enabled or live):
         lines.append(f"⚠️ {permission_reason(missing)}: grant it to my role. Reminders are not affected.")
     elif mirror.blocked_reason is not None:
         lines.append(f"⚠️ Waiting since {discord_timestamp(mirror.blocked_at or 0, 'R')}: {mirror.blocked_reason}.")
-    gone = [titles.get(row.release_id, row.shape.name) for row in rows if row.state is EventState.GONE]
+    gone = [
+        f"**{clamp(titles.get(row.release_id, row.shape.name), 60)}**" for row in rows if row.state is EventState.GONE
+    ]
     if gone:
         lines.append(
-            "Deleted by hand, not made again: "
-            + ", ".join(f"**{clamp(t, 80)}**" for t in gone[:STATUS_EVENTS])
-            + ". `/reminders events on` brings them back."
+            "Deleted by hand, not made again (`/reminders events on` brings them back): "
+            + join_within(gone, STATUS_GONE_LIMIT, ", ")
         )
-    return "\n".join(lines)
+    head = "\n".join(lines)
+    links = [
+        f"[{clamp(titles.get(r.release_id, r.shape.name), 60)}]({event_url(guild.id, r.event_id or 0)})" for r in live
+    ]
+    room = FIELD_VALUE_LIMIT - len(head) - 1
+    return head + ("\n" + join_within(links, room, "\n") if links and room > 40 else "")
 
 
 def _describe(post: Post, titles: dict[str, str]) -> str:

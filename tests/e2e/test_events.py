@@ -130,7 +130,9 @@ async def test_an_event_deleted_by_hand_is_not_made_again(server: FanServer, mod
     await idle(server)
     assert events_of(server) == [], "neither is recreated behind the moderators' backs"
     status = answer(await mod.run("/reminders status"))
-    assert "Deleted by hand, not made again: **Listening party**, **Season 2 premiere**" in status
+    assert (
+        "not made again (`/reminders events on` brings them back): **Listening party**, **Season 2 premiere**" in status
+    )
     assert "2 created" in answer(await mod.run("/reminders events", mode="on")), "on again brings them back"
     assert len(events_of(server)) == 2
 
