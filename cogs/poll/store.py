@@ -7,6 +7,11 @@ has it (`_VOTE`), so a vote can never slip past a close, a reset or a mode chang
 it; when the guard stops it, the state is read again and the member told why. Before it, when the member
 already voted, the current ballot is read on the read connection (`Database.read`), which runs beside the
 writer. A server's rows are created once, when its poll is first configured or used.
+
+Votes that arrive while one is being written are written together next, in one statement (`_VOTES`, the
+same guard row by row), by the first of them (`PollStore._upsert`): each trip to the database's thread
+costs the event loop about as much as the statement itself, so a burst of ballots makes a few trips, not
+one per ballot. A vote alone is written alone, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 
 import aiosqlite
 
@@ -91,8 +97,52 @@ _VOTE = """
         updated_at = excluded.updated_at
      WHERE poll_ballots.first_pick IS ?9 AND poll_ballots.second_pick IS ?10 AND poll_ballots.third_pick IS ?11
 """
+# The same for several members at once: one row of `batch` per vote, its 11 values in `_VOTE`'s order
+# (?1-?11); returns the key of each ballot it wrote. `{rows}` is `_VOTE_ROW` once per vote.
+_VOTES = """
+    WITH batch (guild_id, round_id, user_id, first_pick, second_pick, third_pick, updated_at, mode, was_first,
+                was_second, was_third) AS (VALUES {rows})
+    INSERT INTO poll_ballots (guild_id, round_id, user_id, first_pick, second_pick, third_pick, updated_at)
+    SELECT v.guild_id, v.round_id, v.user_id, v.first_pick, v.second_pick, v.third_pick, v.updated_at
+      FROM batch AS v WHERE EXISTS (
+        SELECT 1 FROM poll_guilds AS g JOIN poll_rounds AS r ON r.guild_id = g.guild_id AND r.round_id = g.round_id
+         WHERE g.guild_id = v.guild_id AND g.round_id = v.round_id AND g.is_open = 1 AND r.mode = v.mode)
+    ON CONFLICT (guild_id, round_id, user_id) DO UPDATE SET
+        first_pick = excluded.first_pick, second_pick = excluded.second_pick, third_pick = excluded.third_pick,
+        updated_at = excluded.updated_at
+     WHERE EXISTS (
+        SELECT 1 FROM batch AS v
+         WHERE v.guild_id = poll_ballots.guild_id AND v.round_id = poll_ballots.round_id
+           AND v.user_id = poll_ballots.user_id AND poll_ballots.first_pick IS v.was_first
+           AND poll_ballots.second_pick IS v.was_second AND poll_ballots.third_pick IS v.was_third)
+    RETURNING guild_id, round_id, user_id
+"""
+_VOTE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+BATCH_LIMIT = 256  # votes written in one statement at most (11 values each; SQLite allows 32,766)
 VOTE_TRIES = 3  # a vote the guard stopped is tried again with the state read afresh, this often at most
 KNOWN_BALLOTS = 100_000  # ballots remembered to skip reading them (about 200 bytes each)
+
+
+VoteKey = tuple[int, int, int]  # (server, round, member): one ballot
+
+
+class _Turn(Enum):
+    LEAD = "lead"  # what a waiting vote is told when it is its turn to write the votes waiting
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A vote waiting to be written: `_VOTE`'s parameters, and whether it changed the ballot once written."""
+
+    params: tuple[int | str | None, ...]
+    outcome: asyncio.Future[bool | _Turn]
+    retried: bool = False  # it went back to the queue once already, after a write that failed
+
+    @property
+    def key(self) -> VoteKey:
+        guild_id, round_id, user_id = self.params[:3]
+        assert isinstance(guild_id, int) and isinstance(round_id, int) and isinstance(user_id, int)
+        return guild_id, round_id, user_id
 
 
 class PollStore:
@@ -107,6 +157,9 @@ class PollStore:
         self._known: OrderedDict[tuple[int, int, int], tuple[str, ...]] = OrderedDict()
         # One vote at a time per member: a double submission waits for the first instead of racing it.
         self._members: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
+        # Votes waiting to be written (`_upsert`), oldest first, and whether one of them is being written.
+        self._queue: list[_Pending] = []
+        self._writing = False
 
     async def _loaded(self) -> dict[int, PollState]:
         """Every configured server's poll state, read from the database the first time it is needed."""
@@ -205,13 +258,88 @@ class PollStore:
                 was = was or ()
                 now = int(time.time())
                 params = (guild_id, state.round_id, user_id, *_padded(picks), now, state.mode.value, *_padded(was))
-                if await self._db.execute(_VOTE, params):
+                if await self._upsert(params):
                     self._know(known, picks)
                     return state, Ballot(state.round_id, picks, now)
                 # The poll closed, reset or changed mode, or the member's stored ballot is not `was`.
                 state = await self._reread(guild_id)
                 self._know((guild_id, state.round_id, user_id), await self._read_picks(guild_id, user_id))
         raise PollRuleError("The poll changed several times while you voted; please vote again.")
+
+    async def _upsert(self, params: tuple[int | str | None, ...]) -> bool:
+        """Write one vote's guarded upsert (`_VOTE`'s parameters); whether it changed the ballot.
+
+        When no vote is being written, this one is written at once, alone. Otherwise it waits, and when that
+        write ends the oldest waiting vote writes every vote then waiting (up to `BATCH_LIMIT`) in one
+        statement, under its own task's database deadline (`bot.db.interactive`). Each vote is told its own
+        outcome: written, or stopped by the guard (`vote` then reads and tries again, as for a vote alone).
+        A write that fails wrote nothing (one statement, in one transaction): the writer's own vote fails,
+        the others go back to the front of the queue and are tried once more, then fail the same way.
+        """
+        entry = _Pending(params, asyncio.get_running_loop().create_future())
+        self._queue.append(entry)
+        if self._writing:
+            try:
+                outcome = await entry.outcome
+            except asyncio.CancelledError:
+                self._abandon(entry)
+                raise
+            if isinstance(outcome, bool):
+                return outcome
+        self._writing = True
+        self._queue.remove(entry)
+        batch = [entry, *self._queue[: BATCH_LIMIT - 1]]
+        del self._queue[: BATCH_LIMIT - 1]
+        try:
+            written = await self._write(batch)
+        except BaseException as error:
+            self._failed(batch[1:], error)
+            raise
+        finally:
+            self._pass_turn()
+        for other in batch[1:]:
+            if not other.outcome.done():
+                other.outcome.set_result(other.key in written)
+        return entry.key in written
+
+    async def _write(self, batch: list[_Pending]) -> set[VoteKey]:
+        """Run the votes' guarded upserts; the keys of the ballots written."""
+        if len(batch) == 1:
+            return {batch[0].key} if await self._db.execute(_VOTE, batch[0].params) else set()
+        sql = _VOTES.format(rows=", ".join([_VOTE_ROW] * len(batch)))
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(sql, [value for entry in batch for value in entry.params])
+        return {(int(row[0]), int(row[1]), int(row[2])) for row in rows}
+
+    def _failed(self, others: list[_Pending], error: BaseException) -> None:
+        """After a write that failed (nothing was written): `others` go back to the front of the queue, once."""
+        back = []
+        for other in others:
+            if other.outcome.done():
+                continue
+            if other.retried and not isinstance(error, asyncio.CancelledError):
+                other.outcome.set_exception(error)
+            else:
+                other.retried = True
+                back.append(other)
+        self._queue[:0] = back
+
+    def _pass_turn(self) -> None:
+        """Hand the writing to the oldest vote still waiting, or note that nothing is being written."""
+        while self._queue:
+            first = self._queue[0]
+            if not first.outcome.done():
+                first.outcome.set_result(_Turn.LEAD)
+                return
+            del self._queue[0]  # cancelled while it waited
+        self._writing = False
+
+    def _abandon(self, entry: _Pending) -> None:
+        """A waiting vote was cancelled: it is not written, and a turn to write it was given passes on."""
+        if entry in self._queue:
+            self._queue.remove(entry)
+            if entry.outcome.done() and not entry.outcome.cancelled() and entry.outcome.result() is _Turn.LEAD:
+                self._pass_turn()
 
     def _member(self, guild_id: int, user_id: int) -> asyncio.Lock:
         """The member's lock: their votes and withdrawals take turns."""
