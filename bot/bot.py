@@ -27,8 +27,10 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
+from bot.i18n import N_, _l
 from bot.settings import Settings
 from bot.sync import sync_commands
+from bot.translator import CommandTranslator
 from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.about")
 
 ServiceT = TypeVar("ServiceT")
-STALE_COMPONENT = (
+STALE_COMPONENT = N_(
     "This button or menu belongs to an older version of this message and no longer works. Use the matching "
     "command instead (type `/` to see them), or ask a moderator to post the message again."
 )
@@ -135,7 +137,9 @@ class HeatedRivalryBot(commands.AutoShardedBot):
 
         Loading never depends on every server's data being valid: a feature keeps a server's bad rows to
         that server (reminders block it with the reason) and reports them in `reports()`.
+        The command translator comes first, so the tree that is synced or checked has its localisations.
         """
+        await self.tree.set_translator(CommandTranslator())
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -175,7 +179,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         if any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in self._components):
             return
         log.info("unknown component %r clicked (guild %s)", custom_id[:100], interaction.guild_id)
-        await send_ephemeral(interaction, STALE_COMPONENT)
+        await send_ephemeral(interaction, _l(STALE_COMPONENT))
 
     async def setup_hook(self) -> None:
         await self.load_features()

@@ -21,70 +21,118 @@ from bot.embeds import (
     source_list,
     spoiler,
 )
+from bot.i18n import N_, _, current, ngettext
 from bot.markup import discord_timestamp
 
 TRACKS_PER_PAGE = 15
-FOOTER = "Facts come with their sources. 'Unknown' means no source has said it yet."
+FOOTER = N_("Facts come with their sources. 'Unknown' means no source has said it yet.")
 
 
 def album_card(cat: Catalogue, today: dt.date) -> Card:
     """The album card; `today` (a UTC calendar date) says whether a dated edition is out yet."""
     album = cat.album
-    title_note = "" if album.title.known else "\n*The exact official album title has not been confirmed.*"
+    title_note = "" if album.title.known else "\n*" + _("The exact official album title has not been confirmed.") + "*"
     release = cat.digital_release
     card = Card(
-        title=album.display_title,
-        description=f"The original score of *Heated Rivalry*.{title_note}",
-        footer=FOOTER,
+        title=album_title(cat),
+        description=_("The original score of *Heated Rivalry*.") + title_note,
+        footer=_(FOOTER),
     )
-    card.add("Composer", fact_line(album.composer), inline=True)
-    card.add("Label", fact_line(album.label), inline=True)
+    card.add(_("Composer"), fact_line(album.composer), inline=True)
+    card.add(_("Label"), fact_line(album.label), inline=True)
     card.add(
-        "Digital release",
+        _("Digital release"),
         fact_line(release, format_date(release.value) if release.value else None)
         + (f"\n{release.note}" if release.known and release.note else ""),
     )
-    card.add("Formats", "\n".join(edition_line(e, today) for e in cat.editions) or "unknown")
+    card.add(_("Formats"), "\n".join(edition_line(e, today) for e in cat.editions) or _("unknown"))
     singles = [s.title for s in cat.singles]
-    card.add("Singles", " · ".join(f"“{t}”" for t in singles) if singles else "none known")
-    card.add("Tracks", tracks_summary(cat))
+    card.add(_("Singles"), " · ".join(f"“{t}”" for t in singles) if singles else _("none known"))
+    card.add(_("Tracks"), tracks_summary(cat))
     if album.awards.known:
-        card.add("Awards", fact_line(album.awards))
-    card.add("Where to listen", listen_line(cat))
-    card.add("Sources", source_links(album_sources(cat)))
+        card.add(_("Awards"), fact_line(album.awards))
+    card.add(_("Where to listen"), listen_line(cat))
+    card.add(_("Sources"), source_links(album_sources(cat)))
     return card
+
+
+def album_title(cat: Catalogue) -> str:
+    """The album's title as published, or, while none is confirmed, a description in the reader's language."""
+    return cat.album.title.value or _("Heated Rivalry soundtrack")
 
 
 def edition_line(edition: Edition, today: dt.date) -> str:
     """'**Vinyl**: out on Fri 11 December 2026 (in 7 days)'; a future date is never 'out since'."""
     day = edition.release_date.value
     if edition.status == "cancelled":
-        state = "cancelled"
+        state = _("cancelled")
     elif day is None:
-        state = f"{edition.status} for {edition.expected}" if edition.expected else edition.status
-        state += ", date not announced"
+        status = edition_status(edition.status)
+        if edition.expected:
+            state = _("{status} for {expected}, date not announced", status=status, expected=edition.expected)
+        else:
+            state = _("{status}, date not announced", status=status)
     elif day > today:
         days = (day - today).days
-        state = f"out on {format_date(day)} (in {days} day{'s' if days != 1 else ''})"
+        state = ngettext("out on {date} (in {n} day)", "out on {date} (in {n} days)", days, date=format_date(day))
     else:
-        state = f"out since {format_date(day)}"
-    return f"**{edition.format}**: {state}"
+        state = _("out since {date}", date=format_date(day))
+    return labelled(edition_format(edition.format), state)
+
+
+def labelled(label: str, text: str) -> str:
+    """'**Vinyl**: out on …', with the colon as the reader's language writes it."""
+    return _("**{label}**: {text}", label=label, text=text)
+
+
+def edition_status(status: str) -> str:
+    """An edition's status as the catalogue words it (`announced`, `expected`...), in the reader's language."""
+    words = {
+        "announced": _("announced"),
+        "expected": _("expected"),
+        "released": _("released"),
+        "cancelled": _("cancelled"),
+        "rumoured": _("rumoured"),
+    }
+    return words.get(status, status)
+
+
+def edition_format(name: str) -> str:
+    """An edition's format as the bundled catalogue names it, in the reader's language; others as written."""
+    words = {"Digital (streaming and download)": _("Digital (streaming and download)"), "Vinyl": _("Vinyl")}
+    return words.get(name, name)
 
 
 def tracks_summary(cat: Catalogue) -> str:
     durations = sum(1 for t in cat.tracks if t.duration_s.known)
     numbered = [t for t in cat.tracks if t.number.known]
-    parts = [cat.coverage]
-    parts.append(f"{durations} with a known duration" if durations else "durations unknown")
+    parts = [coverage(cat)]
+    if durations:
+        parts.append(ngettext("{n} with a known duration", "{n} with a known duration", durations))
+    else:
+        parts.append(_("durations unknown"))
     single_sourced = [t for t in numbered if t.number.confidence is not Confidence.MULTI]
     if single_sourced:
-        parts.append(f"{len(single_sourced)} positions rest on a single source")
+        parts.append(
+            ngettext(
+                "{n} position rests on a single source", "{n} positions rest on a single source", len(single_sourced)
+            )
+        )
     return " · ".join(parts)
 
 
+def coverage(cat: Catalogue) -> str:
+    """'9 of 34 tracks listed' (the catalogue's `coverage`), in the reader's language."""
+    listed = len(cat.tracks)
+    if cat.track_total:
+        return ngettext("{listed} of {n} track listed", "{listed} of {n} tracks listed", cat.track_total, listed=listed)
+    return ngettext("{n} track listed", "{n} tracks listed", listed)
+
+
 def listen_line(cat: Catalogue) -> str:
-    links = [f"[{link.name}]({link.url})" + (" (search)" if link.kind == "search" else "") for link in cat.listen]
-    return join_within(links, 1024) if links else "no links yet"
+    search = " (" + _("search") + ")"
+    links = [f"[{link.name}]({link.url})" + (search if link.kind == "search" else "") for link in cat.listen]
+    return join_within(links, 1024) if links else _("no links yet")
 
 
 def album_sources(cat: Catalogue) -> list[Source]:
@@ -111,10 +159,10 @@ def tracklist_lines(cat: Catalogue) -> list[str]:
     missing = [n for n in range(1, total + 1) if n not in known_numbers]
     for start, end in _ranges(missing):
         span = f"{start}" if start == end else f"{start}–{end}"
-        lines.append(f"`{span}.` *title not confirmed yet*")
+        lines.append(f"`{span}.` *" + _("title not confirmed yet") + "*")
     unplaced = [t for t in ordered if not t.number.known]
     for track in unplaced:
-        lines.append(_track_line(track, singles) + " · *position unknown*")
+        lines.append(_track_line(track, singles) + " · *" + _("position unknown") + "*")
     return lines
 
 
@@ -124,7 +172,7 @@ def _track_line(track: Track, singles: set[str | None]) -> str:
     if track.duration_s.value is not None:
         extras.append(format_duration(track.duration_s.value))
     if track.id in singles:
-        extras.append("single")
+        extras.append(_("single"))
     return number + track.title + (f" — {', '.join(extras)}" if extras else "")
 
 
@@ -147,11 +195,11 @@ def tracklist_card(cat: Catalogue, page: int) -> Card:
     lines = tracklist_lines(cat)
     pages = tracklist_page_count(cat)
     chunk = lines[(page - 1) * TRACKS_PER_PAGE : page * TRACKS_PER_PAGE]
-    footer = f"{cat.coverage} · {tracks_summary(cat).split(' · ', 1)[-1]}"
+    footer = f"{coverage(cat)} · {tracks_summary(cat).split(' · ', 1)[-1]}"
     if pages > 1:
-        footer += f" · page {page} of {pages}"
+        footer += " · " + _("page {page} of {pages}", page=page, pages=pages)
     return Card(
-        title=f"{cat.album.display_title}: tracklist",
+        title=_("{album}: tracklist", album=album_title(cat)),
         description="\n".join(chunk),
         footer=footer,
     )
@@ -161,26 +209,28 @@ def tracklist_card(cat: Catalogue, page: int) -> Card:
 
 
 def track_card(cat: Catalogue, track: Track) -> Card:
-    card = Card(title=track.label, description=track.note or "", footer=FOOTER)
+    card = Card(title=track.label, description=track.note or "", footer=_(FOOTER))
     if track.number.known:
-        card.add("Position", f"Track {fact_line(track.number)}" + _note(track.number.note), inline=True)
+        card.add(
+            _("Position"), _("Track {number}", number=fact_line(track.number)) + _note(track.number.note), inline=True
+        )
     else:
-        card.add("Position", "unknown", inline=True)
+        card.add(_("Position"), _("unknown"), inline=True)
     duration = track.duration_s
     card.add(
-        "Duration",
+        _("Duration"),
         fact_line(duration, format_duration(duration.value) if duration.value is not None else None),
         inline=True,
     )
     single = cat.single_for(track.id)
     if single is not None:
         chart = f"\n{single.chart.value} ({confidence_note(single.chart.confidence)})" if single.chart.known else ""
-        card.add("Single", f"Yes: released as a single. {single.description or ''}".strip() + chart)
+        card.add(_("Single"), f"{_('Yes: released as a single.')} {single.description or ''}".strip() + chart)
     else:
-        card.add("Single", "Not released as a single, as far as the sources say.", inline=True)
-    card.add("Heard in", _uses(cat, track) or "No scene is recorded for this track yet.")
-    card.add("Title", f"{track.title} ({confidence_note(track.confidence)})")
-    card.add("Sources", source_links(track_sources(cat, track)))
+        card.add(_("Single"), _("Not released as a single, as far as the sources say."), inline=True)
+    card.add(_("Heard in"), _uses(cat, track) or _("No scene is recorded for this track yet."))
+    card.add(_("Title"), f"{track.title} ({confidence_note(track.confidence)})")
+    card.add(_("Sources"), source_links(track_sources(cat, track)))
     return card
 
 
@@ -188,8 +238,8 @@ def _uses(cat: Catalogue, track: Track) -> str:
     lines = []
     for use in track.uses:
         episode = cat.episode(use.episode) if use.episode is not None else None
-        where = f"Episode {episode.number} · {episode.title}" if episode else "Episode not stated"
-        lines.append(f"**{where}**: {use_text(use)}")
+        where = episode_title(episode) if episode else _("Episode not stated")
+        lines.append(labelled(where, use_text(use)))
     return "\n".join(lines)
 
 
@@ -198,7 +248,7 @@ def use_text(use: Use) -> str:
     parts = [spoiler(use.scene)] if use.scene else []
     if use.note:
         parts.append(f"*{use.note}*")
-    return " ".join(parts) or "*scene not described*"
+    return " ".join(parts) or "*" + _("scene not described") + "*"
 
 
 def track_sources(cat: Catalogue, track: Track) -> list[Source]:
@@ -213,20 +263,26 @@ def _note(note: str | None) -> str:
 
 
 def episode_card(cat: Catalogue, episode: Episode) -> Card:
-    card = Card(title=f"Episode {episode.number} · {episode.title}", description=episode.note or "", footer=FOOTER)
+    card = Card(title=episode_title(episode), description=episode.note or "", footer=_(FOOTER))
     aired = []
     if episode.crave_date:
-        aired.append(f"Crave (Canada): {format_date(episode.crave_date)}")
+        aired.append(_("Crave (Canada): {date}", date=format_date(episode.crave_date)))
     if episode.us_date:
-        aired.append(f"HBO Max (US): {format_date(episode.us_date)}")
-    card.add("Aired", "\n".join(aired) or "unknown", inline=True)
-    card.add("Length", f"{episode.length_min} min" if episode.length_min else "unknown", inline=True)
-    cues = [f"**{t.label}**: {use_text(u)}" for t, u in cat.uses_in_episode(episode.number)]
-    card.add("Score cues", "\n".join(cues) or "None recorded yet.")
+        aired.append(_("HBO Max (US): {date}", date=format_date(episode.us_date)))
+    card.add(_("Aired"), "\n".join(aired) or _("unknown"), inline=True)
+    length = _("{minutes} min", minutes=episode.length_min) if episode.length_min else _("unknown")
+    card.add(_("Length"), length, inline=True)
+    cues = [labelled(t.label, use_text(u)) for t, u in cat.uses_in_episode(episode.number)]
+    card.add(_("Score cues"), "\n".join(cues) or _("None recorded yet."))
     songs = [_song_in_episode(s) for s in cat.songs_in_episode(episode.number)]
-    card.add("Licensed songs", "\n".join(songs) or "None recorded.")
-    card.add("Sources", source_links(episode_sources(cat, episode)))
+    card.add(_("Licensed songs"), "\n".join(songs) or _("None recorded."))
+    card.add(_("Sources"), source_links(episode_sources(cat, episode)))
     return card
+
+
+def episode_title(episode: Episode) -> str:
+    """'Episode 1 · Rookies': the number in the reader's language, the title as published."""
+    return _("Episode {number} · {title}", number=episode.number, title=episode.title)
 
 
 def episode_sources(cat: Catalogue, episode: Episode) -> list[Source]:
@@ -236,33 +292,37 @@ def episode_sources(cat: Catalogue, episode: Episode) -> list[Source]:
 
 
 def _song_in_episode(song: Song) -> str:
-    line = f"**{song.label}**"
+    line = f"**{song_label(song)}**"
     episodes = song.episodes
     if episodes.confidence is Confidence.INFERRED and episodes.value and len(episodes.value) > 1:
-        line += f" (episode {' or '.join(map(str, episodes.value))}, inferred)"
+        line += " (" + _("episode {numbers}, inferred", numbers=current().join(map(str, episodes.value), "or")) + ")"
     if song.scene:
         line += f": {spoiler(song.scene)}"
     return line
 
 
+def song_label(song: Song) -> str:
+    """'Feist – Sealion', or the artist alone when the sources name no title, said in the reader's language."""
+    return song.label if song.title else _("{artist} (song title unknown)", artist=song.artist)
+
+
 def song_card(cat: Catalogue, song: Song) -> Card:
-    card = Card(title=song.label, description=song.note or "", footer=FOOTER)
+    card = Card(title=song_label(song), description=song.note or "", footer=_(FOOTER))
     episodes = song.episodes
     if episodes.value:
         names = []
         for number in episodes.value:
             episode = cat.episode(number)
             names.append(f"{number} · {episode.title}" if episode else str(number))
-        joiner = " or " if episodes.confidence is Confidence.INFERRED else "\n"
-        text = joiner.join(names)
+        text = current().join(names, "or") if episodes.confidence is Confidence.INFERRED else "\n".join(names)
         if episodes.confidence is Confidence.INFERRED:
-            text += f"\n*Inferred: {episodes.note}*" if episodes.note else "\n*Inferred.*"
-        card.add("Episode", text)
+            text += "\n*" + (_("Inferred: {note}", note=episodes.note) if episodes.note else _("Inferred.")) + "*"
+        card.add(_("Episode"), text)
     else:
-        card.add("Episode", "unknown")
-    card.add("Scene", spoiler(song.scene) if song.scene else "unknown")
-    card.add("Confidence", confidence_note(song.confidence).capitalize())
-    card.add("Sources", source_links(song_sources(song)))
+        card.add(_("Episode"), _("unknown"))
+    card.add(_("Scene"), spoiler(song.scene) if song.scene else _("unknown"))
+    card.add(_("Confidence"), confidence_note(song.confidence).capitalize())
+    card.add(_("Sources"), source_links(song_sources(song)))
     return card
 
 
@@ -281,23 +341,25 @@ def card_sources(cat: Catalogue, kind: str, key: str) -> tuple[str, list[Source]
     """The title and every source of the card `kind` (one of CARD_KINDS) for `key` (an id, an episode
     number as text, or "" for the album); None when the catalogue no longer has it."""
     if kind == "album":
-        return cat.album.display_title, album_sources(cat)
+        return album_title(cat), album_sources(cat)
     if kind == "track" and (track := cat.track(key)) is not None:
         return track.label, track_sources(cat, track)
     if kind == "episode" and key.isdigit() and (episode := cat.episode(int(key))) is not None:
-        return f"Episode {episode.number} · {episode.title}", episode_sources(cat, episode)
+        return episode_title(episode), episode_sources(cat, episode)
     if kind == "song" and (song := cat.song(key)) is not None:
-        return song.label, song_sources(song)
+        return song_label(song), song_sources(song)
     return None
 
 
 def sources_card(title: str, sources: Sequence[Source]) -> Card:
     """Every page behind a card, labelled (mirror, AI press summary, fan blog), for whoever asks."""
     return Card(
-        title=f"Sources · {title}",
+        title=_("Sources · {title}", title=title),
         description=source_list(sources),
-        footer="A mirror is a copy of an article whose original is not stored; an AI press summary restates "
-        "press coverage. Facts resting only on those are marked as from one source.",
+        footer=_(
+            "A mirror is a copy of an article whose original is not stored; an AI press summary restates "
+            "press coverage. Facts resting only on those are marked as from one source."
+        ),
     )
 
 
@@ -306,24 +368,31 @@ def sources_card(title: str, sources: Sequence[Source]) -> Card:
 
 def about_card(cat: Catalogue, *, version: str, started_at: int, latency_ms: float | None, guild_count: int) -> Card:
     card = Card(
-        title="Heated Rivalry soundtrack bot",
-        description=(
+        title=_("Heated Rivalry soundtrack bot"),
+        description=_(
             "Answers questions about the *Heated Rivalry* soundtrack, posts release-day reminders, "
             "and runs this server's favourite-track poll."
         ),
-        footer=FOOTER,
+        footer=_(FOOTER),
     )
-    card.add("Version", version, inline=True)
-    card.add("Up since", discord_timestamp(started_at, "R"), inline=True)
-    card.add("Gateway latency", f"{latency_ms:.0f} ms" if latency_ms is not None else "measuring…", inline=True)
-    card.add("Servers", str(guild_count), inline=True)
-    card.add("Catalogue", tracks_summary(cat))
-    overlay = "bundled catalogue" + (" + the operator's overlay" if len(cat.files) > 1 else "")
+    card.add(_("Version"), version, inline=True)
+    card.add(_("Up since"), discord_timestamp(started_at, "R"), inline=True)
+    latency = _("{ms} ms", ms=current().number(round(latency_ms))) if latency_ms is not None else _("measuring…")
+    card.add(_("Gateway latency"), latency, inline=True)
+    card.add(_("Servers"), current().number(guild_count), inline=True)
+    card.add(_("Catalogue"), tracks_summary(cat))
+    overlay = _("bundled catalogue + the operator's overlay") if len(cat.files) > 1 else _("bundled catalogue")
     used = sorted({s.name for s in cat.sources.values()})
     card.add(
-        "Where the facts come from",
-        f"{overlay}; every fact names its sources ({len(cat.sources)} pages, e.g. "
-        + ", ".join(used[:6])
-        + "). Use `/soundtrack about` for the album card.",
+        _("Where the facts come from"),
+        ngettext(
+            "{catalogue}; every fact names its sources ({n} page, e.g. {examples}). Use `/soundtrack about` for the "
+            "album card.",
+            "{catalogue}; every fact names its sources ({n} pages, e.g. {examples}). Use `/soundtrack about` for the "
+            "album card.",
+            len(cat.sources),
+            catalogue=overlay,
+            examples=", ".join(used[:6]),
+        ),
     )
     return card

@@ -12,19 +12,20 @@ from typing import Any
 import discord
 
 from bot.errors import NOT_IN_A_SERVER, UserError
+from bot.i18n import _l
 
 
 def guild_id_of(interaction: discord.Interaction[Any]) -> int:
     """The id of the server the interaction came from; `UserError` outside one."""
     if interaction.guild_id is None:
-        raise UserError(NOT_IN_A_SERVER)
+        raise UserError(_l(NOT_IN_A_SERVER))
     return interaction.guild_id
 
 
 def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     """The server the interaction came from, from the bot's cache; `UserError` outside one."""
     if interaction.guild is None:
-        raise UserError(NOT_IN_A_SERVER)
+        raise UserError(_l(NOT_IN_A_SERVER))
     return interaction.guild
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.catalogue import Confidence, Fact, Source
+from bot.i18n import _, current, ngettext
 from bot.markup import clamp
 
 TITLE_LIMIT = 256
@@ -39,10 +40,10 @@ def join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> st
     used = 0
     for index, part in enumerate(parts):
         rest = len(parts) - index - 1
-        suffix = f"{separator}+{rest} more" if rest else ""
+        suffix = separator + ngettext("+{n} more", "+{n} more", rest) if rest else ""
         cost = len(part) + (len(separator) if out else 0)
         if used + cost + len(suffix) > limit:
-            out.append(f"+{len(parts) - index} more")
+            out.append(ngettext("+{n} more", "+{n} more", len(parts) - index))
             break
         out.append(part)
         used += cost
@@ -61,30 +62,34 @@ def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> s
     for source in sources:
         by_publisher.setdefault(source.publisher, source)
     if not by_publisher:
-        return "none"
+        return _("none")
     links = [f"[{publisher}]({source.url})" for publisher, source in by_publisher.items()]
     more = len(links) - shown
-    return " · ".join(links[:shown]) + (f" · and {more} more: **Sources** lists them all" if more > 0 else "")
+    if more <= 0:
+        return " · ".join(links)
+    more_text = ngettext("and {n} more: **Sources** lists them all", "and {n} more: **Sources** lists them all", more)
+    return " · ".join(links[:shown]) + " · " + more_text
 
 
 def source_list(sources: Iterable[Source], limit: int = DESCRIPTION_LIMIT) -> str:
     """Every page behind a card, once each, with its label (mirror, AI press summary, fan blog)."""
     unique = list(dict.fromkeys(sources))
-    return join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else "none"
+    return join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else _("none")
 
 
 def confidence_note(confidence: Confidence) -> str:
     return {
-        Confidence.MULTI: "confirmed by several sources",
-        Confidence.SINGLE: "from one source",
-        Confidence.INFERRED: "inferred from sources",
-        Confidence.UNKNOWN: "unknown",
+        Confidence.MULTI: _("confirmed by several sources"),
+        Confidence.SINGLE: _("from one source"),
+        Confidence.INFERRED: _("inferred from sources"),
+        Confidence.UNKNOWN: _("unknown"),
     }[confidence]
 
 
 def format_date(day: dt.date) -> str:
-    """A calendar date has no instant (it starts at a different moment in each zone), so it is shown as text."""
-    return f"{day:%a} {day.day} {day:%B %Y}"
+    """A calendar date has no instant (it starts at a different moment in each zone), so it is shown as text,
+    the current language's way ('Fri 11 December 2026', 'ven. 11 décembre 2026')."""
+    return current().date(day)
 
 
 def format_duration(seconds: int) -> str:
@@ -96,7 +101,7 @@ def format_duration(seconds: int) -> str:
 def fact_line(fact: Fact[str] | Fact[int] | Fact[dt.date], render: str | None = None) -> str:
     """'Milan Records (confirmed by several sources)' or 'unknown'."""
     if not fact.known:
-        return "unknown" + (f" ({fact.note})" if fact.note else "")
+        return _("unknown") + (f" ({fact.note})" if fact.note else "")
     text = render if render is not None else str(fact.value)
     return f"{text} ({confidence_note(fact.confidence)})"
 
@@ -122,7 +127,7 @@ class Card:
         fixed = len(title) + len(footer or "")
 
         def total() -> int:
-            return fixed + len(description) + sum(len(n) + len(v) for n, v, _ in fields)
+            return fixed + len(description) + sum(len(n) + len(v) for n, v, _inline in fields)
 
         while total() > TOTAL_LIMIT:
             over = total() - TOTAL_LIMIT

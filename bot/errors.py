@@ -18,13 +18,14 @@ from discord import app_commands
 
 from bot.answer import Ack, acknowledge, reply
 from bot.db import interactive
+from bot.i18n import N_, Text, _, member_language, ngettext, text, using
 from bot.markup import quote
 from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
 
-NOT_IN_A_SERVER = "This works in a server, not in direct messages."
-INTERNAL_ERROR = (
+NOT_IN_A_SERVER = N_("This works in a server, not in direct messages.")
+INTERNAL_ERROR = N_(
     "Something went wrong on our side while answering that. It has been logged for the server's bot operator; "
     "please try again in a moment."
 )
@@ -32,24 +33,35 @@ INTERNAL_ERROR = (
 
 ALREADY_ACKNOWLEDGED = 40060  # Discord's error code: "Interaction has already been acknowledged"
 UNKNOWN_INTERACTION = 10062  # ... "Unknown interaction": it expired, or never reached Discord's records
-NOT_DONE = "Discord had a hiccup while I was starting on that, so it was not done. Please try again."
-DISCORD_FAULT = (
+NOT_DONE = N_("Discord had a hiccup while I was starting on that, so it was not done. Please try again.")
+DISCORD_FAULT = N_(
     "Discord had a problem while I was answering, so you may not have seen my whole answer. "
     "Please check, and try again if it is not done."
 )
 
 
 class UserError(app_commands.AppCommandError):
-    """Bad input or a state the user can change; the message is shown to them as is."""
+    """Bad input or a state the user can change; the message is shown to them as is.
+
+    The message is written already (`_(...)`, in the member's language) or marked (`_l(...)`, a `Text`
+    written when it is shown).
+    """
+
+    def __init__(self, message: str | Text) -> None:
+        super().__init__(message)
 
 
-async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
-    """Answer privately by whichever route is still open: response, followup, or nothing if expired."""
+async def send_ephemeral(interaction: discord.Interaction[Any], message: str | Text) -> None:
+    """Answer privately by whichever route is still open: response, followup, or nothing if expired.
+
+    In the member's language (a marked message is written in it now)."""
+    with using(member_language(interaction)):
+        content = text(message)
     try:
         if interaction.is_expired():
-            log.warning("interaction %s expired before an answer could be sent: %s", interaction.id, message)
+            log.warning("interaction %s expired before an answer could be sent: %s", interaction.id, content)
         else:
-            await reply(interaction, message, ephemeral=True)
+            await reply(interaction, content, ephemeral=True)
     except discord.HTTPException as error:  # Discord or the network failing: a fault, not a bug
         log.warning("could not send an error message for interaction %s: %s", interaction.id, error)
 
@@ -61,26 +73,34 @@ def describe_failure(error: Exception) -> str | None:
     if isinstance(error, UserError | Refusal):
         return str(error)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return NOT_IN_A_SERVER
+        return _(NOT_IN_A_SERVER)
     if isinstance(error, app_commands.MissingPermissions):
         missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
-        return f"You need the {missing} permission to use this."
+        return _("You need the {permission} permission to use this.", permission=missing)
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
-        return f"I need the {missing} permission here to do that; ask a moderator to grant it."
+        return _("I need the {permission} permission here to do that; ask a moderator to grant it.", permission=missing)
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+        seconds = round(error.retry_after)
+        return ngettext(
+            "Slow down a little: try again in {n} second.", "Slow down a little: try again in {n} seconds.", seconds
+        )
     if isinstance(error, app_commands.TransformerError):
-        return f"{quote(str(error.value))} is not a valid {error.type.name.replace('_', ' ')} for this option."
+        return _(
+            "{value} is not a valid {kind} for this option.",
+            value=quote(str(error.value)),
+            kind=error.type.name.replace("_", " "),
+        )
     if isinstance(error, app_commands.CommandNotFound):
-        return (
-            f"`/{error.name}` is not one of my commands any more: it was renamed or removed in an update. "
-            "Type `/` to see the current ones; if it still shows up, Discord will catch up within the hour."
+        return _(
+            "`/{command}` is not one of my commands any more: it was renamed or removed in an update. "
+            "Type `/` to see the current ones; if it still shows up, Discord will catch up within the hour.",
+            command=error.name,
         )
     if isinstance(error, app_commands.CommandSignatureMismatch):
-        return "This command was just updated; Discord needs a minute to catch up. Please try again shortly."
+        return _("This command was just updated; Discord needs a minute to catch up. Please try again shortly.")
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here."
+        return _("You can't use this command here.")
     return None
 
 
@@ -146,7 +166,7 @@ async def after_stored_response(interaction: discord.Interaction[Any], where: st
     try:
         placeholder = (await interaction.original_response()).flags.loading
         if placeholder:
-            await interaction.followup.send(NOT_DONE, ephemeral=True)
+            await interaction.followup.send(member_language(interaction).gettext(NOT_DONE), ephemeral=True)
     except discord.HTTPException as error:
         placeholder = None
         log.warning("interaction %s: could not look at or finish its stored response: %s", interaction.id, error)
@@ -161,7 +181,13 @@ async def after_stored_response(interaction: discord.Interaction[Any], where: st
 
 
 async def answer_failure(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
-    """The friendly message for an expected failure; for a bug, a log line with its context and an apology."""
+    """The friendly message for an expected failure, in the member's language; for a bug, a log line with its
+    context and an apology."""
+    with using(member_language(interaction)):
+        await _answer_failure(interaction, error, where)
+
+
+async def _answer_failure(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
     if stored_then_refused(error):
         await after_stored_response(interaction, where)
         return
@@ -169,7 +195,7 @@ async def answer_failure(interaction: discord.Interaction[Any], error: Exception
         log.warning(
             "interaction %s in %s (guild %s): Discord failed: %s", interaction.id, where, interaction.guild_id, error
         )
-        await send_ephemeral(interaction, DISCORD_FAULT)
+        await send_ephemeral(interaction, _(DISCORD_FAULT))
         return
     message = describe_failure(error)
     if message is None:
@@ -180,7 +206,7 @@ async def answer_failure(interaction: discord.Interaction[Any], error: Exception
             interaction.user.id,
             exc_info=error,
         )
-        message = INTERNAL_ERROR
+        message = _(INTERNAL_ERROR)
     await send_ephemeral(interaction, message)
 
 
@@ -193,11 +219,13 @@ async def guarded(
 ) -> None:
     """Run a component's `action` after acknowledging it (`ack`, see `bot.answer.Ack`).
 
-    Component callbacks bypass the tree's on_error; their failures are answered the same way, privately.
+    Component callbacks bypass the tree's on_error; their failures are answered the same way, privately. The
+    action writes in the member's language (`bot.i18n`); a public post it makes chooses the server's.
     """
-    try:
-        await acknowledge(interaction, ack)
-        interactive()  # the member is waiting: the database answers "busy" rather than late
-        await action(interaction)
-    except Exception as error:
-        await answer_failure(interaction, error, where)
+    with using(member_language(interaction)):
+        try:
+            await acknowledge(interaction, ack)
+            interactive()  # the member is waiting: the database answers "busy" rather than late
+            await action(interaction)
+        except Exception as error:
+            await answer_failure(interaction, error, where)

@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.catalogue import Catalogue, Song, Track
 from bot.errors import UserError
+from bot.i18n import _
 from bot.markup import quote
 from bot.search import Index, truncate
 
@@ -52,21 +53,23 @@ class SoundtrackFinder:
         as typed, typos allowed); `UserError` with suggestions when it is unclear."""
         found = self.tracks.resolve(text)
         if found is None:
-            raise UserError(_no_match("track", text, [t.label for t in self.tracks.suggestions(text)],
-                                      "`/soundtrack tracks` lists them all"))  # fmt: skip
+            found_none = _("No track matches {typed}.", typed=quote(text))
+            hint = _("`/soundtrack tracks` lists them all")
+            raise UserError(_no_match(found_none, [t.label for t in self.tracks.suggestions(text)], hint))
         return found
 
     def resolve_song(self, text: str) -> Song:
         """The licensed song `text` names (an id, a choice's name, an artist or title as typed)."""
         found = self.songs.resolve(text)
         if found is None:
-            raise UserError(_no_match("licensed song", text, [s.label for s in self.songs.suggestions(text)],
-                                      "`/soundtrack episode` lists the songs of each episode"))  # fmt: skip
+            found_none = _("No licensed song matches {typed}.", typed=quote(text))
+            hint = _("`/soundtrack episode` lists the songs of each episode")
+            raise UserError(_no_match(found_none, [s.label for s in self.songs.suggestions(text)], hint))
         return found
 
 
-def _no_match(kind: str, text: str, suggestions: list[str], hint: str) -> str:
-    message = f"No {kind} matches {quote(text)}."
+def _no_match(message: str, suggestions: list[str], hint: str) -> str:
     if suggestions:
-        message += " Did you mean: " + ", ".join(f"**{discord.utils.escape_markdown(s)}**" for s in suggestions) + "?"
-    return f"{message} Pick one from the list that appears as you type; {hint}."
+        names = ", ".join(f"**{discord.utils.escape_markdown(s)}**" for s in suggestions)
+        message += " " + _("Did you mean: {names}?", names=names)
+    return message + " " + _("Pick one from the list that appears as you type; {hint}.", hint=hint)

@@ -9,4 +9,8 @@ from __future__ import annotations
 
 
 class Refusal(Exception):
-    """An expected failure; `str(error)` is the whole message for the member (Discord markdown allowed)."""
+    """An expected failure; `str(error)` is the whole message for the member (Discord markdown allowed).
+
+    Raised with a message written in the current language (`bot.i18n._`) or marked to be written when it is
+    shown (`bot.i18n._l`), so the member reads it in their own language.
+    """

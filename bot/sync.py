@@ -22,11 +22,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def tree_payload(
+async def tree_payload(
     tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None = None
 ) -> list[dict[str, Any]]:
-    """Exactly what `tree.sync(guild=...)` would send, in a stable order."""
-    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    """Exactly what `tree.sync(guild=...)` would send, in a stable order: with the translator's localisations
+    (`name_localizations`...) when the tree has one, as `sync` builds it, so a changed translation changes the hash."""
+    commands = tree.get_commands(guild=guild)
+    translator = tree.translator
+    if translator is None:
+        payload = [command.to_dict(tree) for command in commands]
+    else:
+        payload = [await command.get_translated_payload(tree, translator) for command in commands]
     return sorted(payload, key=lambda c: (c.get("type", 1), c["name"]))
 
 
@@ -45,7 +51,7 @@ async def sync_commands(bot: HeatedRivalryBot, *, guild_id: int | None = None, f
     guild = discord.Object(guild_id) if guild_id is not None else None
     if guild is not None:
         tree.copy_global_to(guild=guild)
-    digest = payload_hash(tree_payload(tree, guild))
+    digest = payload_hash(await tree_payload(tree, guild))
     application_id = bot.application_id or 0
     key = sync_key(application_id, guild_id)
     if not force and await bot.db.get_meta(key) == digest:

@@ -2,6 +2,7 @@
 
 `interaction_check` is the one place every slash command passes before its handler, so what holds for every
 command is done there, in this order:
+0. the language the handler writes in becomes the member's (`bot.i18n.member_language`);
 1. a server that has the bot's commands but not the bot member is told how to add the bot;
 2. every string option is checked as typed text (`bot.typed.text_problem`) and refused naming the option;
 3. the interaction is acknowledged (`bot.answer`): private "thinking…", or public for `@public` commands,
@@ -22,6 +23,7 @@ from discord import app_commands
 from bot.answer import acknowledge_command
 from bot.db import interactive
 from bot.errors import UserError, answer_failure, describe_options
+from bot.i18n import _, member_language, option_name, use
 from bot.invite import invite_url
 from bot.typed import text_problem
 
@@ -52,13 +54,14 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
     async def interaction_check(self, interaction: discord.Interaction[HeatedRivalryBot], /) -> bool:
         if interaction.type is not discord.InteractionType.application_command or interaction.command is None:
             return True
+        use(member_language(interaction))  # the handler answers in the member's language (`bot.i18n`)
         if self.commands_only(interaction):
             raise UserError(add_the_bot(interaction.client))
         data: Any = interaction.data or {}
         for name, value in string_options(data.get("options", [])):
             problem = text_problem(value)
             if problem is not None:
-                raise UserError(f"`{name}` {problem}.")
+                raise UserError(_("`{option}` {problem}.", option=option_name(name), problem=problem))
         try:
             await acknowledge_command(interaction, interaction.command)
         except discord.HTTPException as error:  # Discord failing on the way (see `bot.errors`): the handler waits
@@ -84,8 +87,14 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
 def add_the_bot(client: HeatedRivalryBot) -> str:
     """The refusal in a server that installed only the commands, with the invite link that adds the bot."""
 
-    link = f" with this link: <{invite_url(client.application_id)}>" if client.application_id else ""
-    return (
+    if client.application_id:
+        return _(
+            "I'm not in this server yet: only my commands were added, so I can't see its channels, roles or "
+            "settings. Someone with Manage Server can add me with this link: <{link}>. Nothing needs to be set up "
+            "again after that.",
+            link=invite_url(client.application_id),
+        )
+    return _(
         "I'm not in this server yet: only my commands were added, so I can't see its channels, roles or "
-        f"settings. Someone with Manage Server can add me{link}. Nothing needs to be set up again after that."
+        "settings. Someone with Manage Server can add me. Nothing needs to be set up again after that."
     )

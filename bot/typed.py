@@ -15,19 +15,23 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from bot.i18n import _
+
 INVISIBLE = {"Zs", "Zl", "Zp", "Cf"}  # spaces and format characters (zero-width spaces, direction marks)
 
 
 def text_problem(value: str) -> str | None:
-    """Why `value` cannot be taken as typed text, in words for the member, or None when it can."""
+    """Why `value` cannot be taken as typed text, in words for the member (what follows the option's name, in
+    the current language), or None when it can."""
     for char in value:
         category = unicodedata.category(char)
         if category == "Cs":
-            return "contains a broken character (an unpaired surrogate): retype it, or paste it again"
+            return _("contains a broken character (an unpaired surrogate): retype it, or paste it again")
         if category == "Cc":
-            return f"contains an invisible control character (U+{ord(char):04X}): retype it without it"
+            code = f"U+{ord(char):04X}"
+            return _("contains an invisible control character ({code}): retype it without it", code=code)
     if all(char.isspace() or unicodedata.category(char) in INVISIBLE for char in value):
-        return "is empty once spaces and invisible characters are removed: type some text"
+        return _("is empty once spaces and invisible characters are removed: type some text")
     return None
 
 
@@ -36,7 +40,8 @@ _LABEL_RE = re.compile(r"[\w-]{1,63}")
 
 
 def link_problem(url: str) -> str | None:
-    """Why `url` is not a web address Discord will put on an embed, or None when it is.
+    """Why `url` is not a web address Discord will put on an embed (what follows the address in a refusal, in the
+    current language), or None when it is.
 
     The rule is Discord's own (it refuses the whole post otherwise): an absolute `http(s)` URL without spaces,
     whose host has a dot, is not `localhost`, and is made of letters, digits and hyphens (any script).
@@ -46,15 +51,15 @@ def link_problem(url: str) -> str | None:
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port
     except ValueError:
-        return "is not a well-formed web address"
+        return _("is not a well-formed web address")
     if len(url) > LINK_LIMIT:
-        problem = f"is longer than {LINK_LIMIT} characters"
+        problem = _("is longer than {limit} characters", limit=LINK_LIMIT)
     elif any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in url):
-        problem = "contains spaces or invisible characters"
+        problem = _("contains spaces or invisible characters")
     elif parts.scheme.lower() not in ("http", "https") or "://" not in url:
-        problem = "does not start with https:// or http://"
+        problem = _("does not start with https:// or http://")
     elif host == "localhost" or host.endswith(".localhost") or "." not in host or port == 0:
-        problem = "does not name a public web server (like example.org)"
+        problem = _("does not name a public web server (like example.org)")
     elif not all(_LABEL_RE.fullmatch(label) for label in host.split(".")):
-        problem = "has a server name that is not well formed"
+        problem = _("has a server name that is not well formed")
     return problem

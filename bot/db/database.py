@@ -34,6 +34,7 @@ from bot.db.files import (
     prepare_database_file,
 )
 from bot.db.reads import Reads, read_connection
+from bot.i18n import N_, _l
 from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 BUSY_TIMEOUT_MS = 5000  # background work and start-up: how long SQLite waits for another process's write lock
 INTERACTIVE_WAIT_S = 2.0  # a member's action: how long it may wait for the database in all, then "busy"
 MIN_WAIT_S = 0.25  # ... though any one call may wait this long, so a short queue never refuses it
-BUSY = (
+BUSY = N_(
     "The bot's database is busy right now (another program is using it), so that was not done and nothing was "
     "saved. Please try again in a moment."
 )
@@ -200,7 +201,7 @@ class Database:
                 async with asyncio.timeout_at(deadline):
                     await self._lock.acquire()
         except TimeoutError:
-            raise DatabaseBusy(BUSY) from None
+            raise DatabaseBusy(_l(BUSY)) from None
         try:
             left = BUSY_TIMEOUT_MS if deadline is None else int((deadline - asyncio.get_running_loop().time()) * 1000)
             if max(left, 1) != self._busy_ms:
@@ -210,7 +211,7 @@ class Database:
         except sqlite3.OperationalError as error:
             if not _busy(error):
                 raise
-            raise DatabaseBusy(BUSY) from error
+            raise DatabaseBusy(_l(BUSY)) from error
         finally:
             self._lock.release()
 

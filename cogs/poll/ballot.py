@@ -18,6 +18,7 @@ from bot.catalogue import Track
 from bot.context import guild_id_of, is_moderator
 from bot.embeds import Card
 from bot.errors import UserError, guarded
+from bot.i18n import _, ngettext, server_language, using
 from bot.search import truncate
 from cogs.poll.rules import CLOSED_MESSAGE, LEFT_CATALOGUE, BallotMode, place_pick
 from cogs.poll.service import poll_service, refusals
@@ -27,9 +28,12 @@ MAX_MENUS = 4  # Discord: five action rows per message, and the buttons take one
 
 
 def ballot_message(candidates: Sequence[Track]) -> tuple[discord.Embed, discord.ui.View]:
-    """The public ballot: candidates spread evenly over up to four menus, then "My vote" and "Results"."""
+    """The public ballot: candidates spread evenly over up to four menus, then "My vote" and "Results".
+
+    In the current language: the caller chooses the server's (`bot.i18n.server_language`), as for any public post.
+    """
     if not candidates:
-        raise UserError("The catalogue has no tracks yet, so there is nothing to vote for.")
+        raise UserError(_("The catalogue has no tracks yet, so there is nothing to vote for."))
     listed = candidates[: MENU_SIZE * MAX_MENUS]
     menus = math.ceil(len(listed) / MENU_SIZE)
     size = math.ceil(len(listed) / menus)
@@ -41,23 +45,33 @@ def ballot_message(candidates: Sequence[Track]) -> tuple[discord.Embed, discord.
     view.add_item(MyVoteButton())
     view.add_item(ResultsButton())
     unlisted = len(candidates) - len(listed)
-    description = (
-        f"Choose your favourite track from the menu{'s' if menus > 1 else ''} below. In a top-3 poll you then "
-        "say whether it is your #1, #2 or #3 (scored 3-2-1).\n\nYour vote is private and you can change it "
-        "while voting is open: **My vote** shows your ballot, **Results** the standings. `/poll vote` works too."
+    description = ngettext(
+        "Choose your favourite track from the menu below. In a top-3 poll you then say whether it is your #1, #2 or "
+        "#3 (scored 3-2-1).",
+        "Choose your favourite track from the menus below. In a top-3 poll you then say whether it is your #1, #2 "
+        "or #3 (scored 3-2-1).",
+        menus,
+    )
+    description += "\n\n" + _(
+        "Your vote is private and you can change it while voting is open: **My vote** shows your ballot, "
+        "**Results** the standings. `/poll vote` works too."
     )
     if unlisted:
-        description += f"\n\n{unlisted} more tracks don't fit in menus: vote for them with `/poll vote`."
-    return Card(title="Favourite Heated Rivalry track", description=description).build(), view
+        description += "\n\n" + ngettext(
+            "{n} more track doesn't fit in menus: vote for it with `/poll vote`.",
+            "{n} more tracks don't fit in menus: vote for them with `/poll vote`.",
+            unlisted,
+        )
+    return Card(title=_("Favourite Heated Rivalry track"), description=description).build(), view
 
 
 def _menu_placeholder(chunk: Sequence[Track], part: int, menus: int) -> str:
     if menus == 1:
-        return "Choose your favourite track"
+        return _("Choose your favourite track")
     first, last = chunk[0].number.value, chunk[-1].number.value
-    return (
-        f"Tracks {first}–{last}" if first is not None and last is not None else f"More tracks ({part + 1} of {menus})"
-    )
+    if first is not None and last is not None:
+        return _("Tracks {first}–{last}", first=first, last=last)
+    return _("More tracks ({part} of {menus})", part=part + 1, menus=menus)
 
 
 class PickMenu(
@@ -86,16 +100,17 @@ class PickMenu(
         the same track can be picked again later), then vote or ask for the rank privately."""
         desk = poll_service(interaction)
         guild_id = guild_id_of(interaction)
-        embed, view = ballot_message(desk.catalogue.tracks_in_order())
+        with using(server_language(interaction)):  # the ballot is public: the server's language
+            embed, view = ballot_message(desk.catalogue.tracks_in_order())
         await update(interaction, embed=embed, view=view)
         if not self.item.values:
-            raise UserError("Choose a track in the menu to vote for it.")
+            raise UserError(_("Choose a track in the menu to vote for it."))
         track_id = self.item.values[0]
         if desk.catalogue.track(track_id) is None:
-            raise UserError(LEFT_CATALOGUE)
+            raise UserError(_(LEFT_CATALOGUE))
         state = await desk.store.state(guild_id)
         if not state.is_open:  # say so now, not after the member has chosen a rank
-            raise UserError(CLOSED_MESSAGE)
+            raise UserError(_(CLOSED_MESSAGE))
         if state.mode is BallotMode.SINGLE:
             text = await desk.vote(guild_id, interaction.user.id, lambda _current: (track_id,))
             await reply(interaction, text, ephemeral=True)
@@ -103,7 +118,8 @@ class PickMenu(
         ranks = discord.ui.View(timeout=None)
         for rank in range(1, len(state.mode.weights) + 1):
             ranks.add_item(RankButton(state.round_id, rank, track_id))
-        await reply(interaction, f"Where does **{desk.label(track_id)}** go on your top 3?", view=ranks, ephemeral=True)
+        question = _("Where does **{track}** go on your top 3?", track=desk.label(track_id))
+        await reply(interaction, question, view=ranks, ephemeral=True)
 
 
 class RankButton(
@@ -119,7 +135,7 @@ class RankButton(
         points = BallotMode.TOP3.weights[rank - 1]
         super().__init__(
             discord.ui.Button(
-                label=f"#{rank} ({points} pt{'' if points == 1 else 's'})",
+                label=f"#{rank} ({ngettext('{n} pt', '{n} pts', points)})",
                 style=discord.ButtonStyle.primary,
                 custom_id=f"hr:poll:rank:{round_id}:{rank}:{track_id}",
             )
@@ -142,7 +158,8 @@ class RankButton(
             lambda current: place_pick(current, self.track_id, self.rank, len(BallotMode.TOP3.weights)),
             round_id=self.round_id,
         )
-        await update(interaction, content=f"{text}\n\nThe buttons below move **{desk.label(self.track_id)}**.")
+        moves = _("The buttons below move **{track}**.", track=desk.label(self.track_id))
+        await update(interaction, content=f"{text}\n\n{moves}")
 
 
 class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"hr:poll:mine"):
@@ -150,7 +167,7 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], t
 
     def __init__(self) -> None:
         super().__init__(
-            discord.ui.Button(label="My vote", style=discord.ButtonStyle.secondary, custom_id="hr:poll:mine")
+            discord.ui.Button(label=_("My vote"), style=discord.ButtonStyle.secondary, custom_id="hr:poll:mine")
         )
 
     @classmethod
@@ -172,7 +189,7 @@ class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
 
     def __init__(self) -> None:
         super().__init__(
-            discord.ui.Button(label="Results", style=discord.ButtonStyle.secondary, custom_id="hr:poll:results")
+            discord.ui.Button(label=_("Results"), style=discord.ButtonStyle.secondary, custom_id="hr:poll:results")
         )
 
     @classmethod
@@ -186,7 +203,7 @@ class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         desk = poll_service(interaction)
-        embed, _ = await desk.standings(guild_id_of(interaction), None, moderator=is_moderator(interaction))
+        embed, _private = await desk.standings(guild_id_of(interaction), None, moderator=is_moderator(interaction))
         await reply(interaction, embed=embed)
 
 
@@ -201,7 +218,7 @@ class ResetButton(
         self.owner_id = owner_id
         super().__init__(
             discord.ui.Button(
-                label=f"Start round {round_id + 1}",
+                label=_("Start round {round}", round=round_id + 1),
                 style=discord.ButtonStyle.danger,
                 custom_id=f"hr:poll:reset:{round_id}:{owner_id}",
             )
@@ -218,18 +235,23 @@ class ResetButton(
 
     async def confirm(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.user.id != self.owner_id:
-            raise UserError("Only the moderator who asked for this reset can confirm it.")
+            raise UserError(_("Only the moderator who asked for this reset can confirm it."))
         if not is_moderator(interaction):
-            raise UserError("You need the Manage Server permission to start a new round.")
+            raise UserError(_("You need the Manage Server permission to start a new round."))
         desk = poll_service(interaction)
         guild_id = guild_id_of(interaction)
         with refusals():
             ended = await desk.store.reset(guild_id, self.round_id)
-        embed, _ = await desk.standings(guild_id, ended.round_id, moderator=True)
+        embed, _private = await desk.standings(guild_id, ended.round_id, moderator=True)
         await update(
             interaction,
-            content=f"Round {ended.round_id + 1} has started. Round {ended.round_id} ended with {ended.voters} "
-            f"voter{'' if ended.voters == 1 else 's'}; its final standings are kept:",
+            content=ngettext(
+                "Round {next} has started. Round {round} ended with {n} voter; its final standings are kept:",
+                "Round {next} has started. Round {round} ended with {n} voters; its final standings are kept:",
+                ended.voters or 0,
+                next=ended.round_id + 1,
+                round=ended.round_id,
+            ),
             embed=embed,
             view=None,
         )

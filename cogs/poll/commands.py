@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.answer import public, reply
 from bot.context import guild_id_of, is_moderator
 from bot.errors import UserError
+from bot.i18n import _, server_language, using
 from cogs.poll.ballot import COMPONENTS, ResetButton, ballot_message
 from cogs.poll.rules import PICK_OPTIONS, BallotMode, Visibility, standings_csv, summary_line
 from cogs.poll.service import PollService, refusals, settings_text
@@ -83,9 +84,9 @@ class Poll(commands.Cog):
     async def withdraw(self, interaction: Interaction) -> None:
         removed = await self.desk.store.withdraw(guild_id_of(interaction), interaction.user.id)
         text = (
-            "Your ballot is withdrawn and nothing of it is kept. You can vote again while voting is open."
+            _("Your ballot is withdrawn and nothing of it is kept. You can vote again while voting is open.")
             if removed
-            else "You have no ballot in this server's poll, so there was nothing to withdraw."
+            else _("You have no ballot in this server's poll, so there was nothing to withdraw.")
         )
         await reply(interaction, text)
 
@@ -94,10 +95,8 @@ class Poll(commands.Cog):
     @app_commands.rename(number="round")
     @app_commands.describe(number="An earlier round's final standings (default: the current round)")
     async def results(self, interaction: Interaction, number: app_commands.Range[int, 1] | None = None) -> None:
-        embed, private = await self.desk.standings(
-            guild_id_of(interaction), number, moderator=is_moderator(interaction)
-        )
-        await reply(interaction, embed=embed, ephemeral=private)
+        shown = await self.desk.results(guild_id_of(interaction), number, moderator=is_moderator(interaction))
+        await reply(interaction, embed=shown.embed, file=await shown.chart(), ephemeral=shown.private)
 
     # -- moderators --
 
@@ -106,11 +105,13 @@ class Poll(commands.Cog):
     async def open_voting(self, interaction: Interaction) -> None:
         with refusals():
             state = await self.desk.store.set_open(guild_id_of(interaction), True)
-        await reply(
-            interaction,
-            f"Voting is open for round {state.round_id} ({state.mode.description}): "
-            "vote with `/poll vote` or from the ballot message.",
-        )
+        with using(server_language(interaction)):  # an announcement to the channel: the server's language
+            announcement = _(
+                "Voting is open for round {round} ({mode}): vote with `/poll vote` or from the ballot message.",
+                round=state.round_id,
+                mode=state.mode.description,
+            )
+        await reply(interaction, announcement)
 
     @public
     @admin.command(name="close", description="Close voting and show the final standings")
@@ -118,8 +119,11 @@ class Poll(commands.Cog):
         guild_id = guild_id_of(interaction)
         with refusals():
             state = await self.desk.store.set_open(guild_id, False)
-        embed, _ = await self.desk.standings(guild_id, None, moderator=True)
-        await reply(interaction, f"Voting is closed for round {state.round_id}.", embed=embed)
+        with using(server_language(interaction)):  # the close summary is for the channel: the server's language
+            shown = await self.desk.results(guild_id, None, moderator=True)
+            chart = await shown.chart()
+            closed = _("Voting is closed for round {round}.", round=state.round_id)
+        await reply(interaction, closed, embed=shown.embed, file=chart)
 
     @admin.command(name="reset", description="Start a new round; the current round's results are kept")
     async def reset(self, interaction: Interaction) -> None:
@@ -128,9 +132,13 @@ class Poll(commands.Cog):
         view.add_item(ResetButton(state.round_id, interaction.user.id))
         await reply(
             interaction,
-            f"Start round {state.round_id + 1}? Round {state.round_id}'s final standings stay in history "
-            "(`/poll results round:…`), its individual ballots are discarded, and members vote afresh. "
-            "Dismiss this message to keep the current round.",
+            _(
+                "Start round {next}? Round {round}'s final standings stay in history (`/poll results round:…`), its "
+                "individual ballots are discarded, and members vote afresh. Dismiss this message to keep the current "
+                "round.",
+                next=state.round_id + 1,
+                round=state.round_id,
+            ),
             view=view,
         )
 
@@ -160,29 +168,40 @@ class Poll(commands.Cog):
                 mode=None if mode is None else BallotMode(mode.value),
                 results=None if results is None else Visibility(results.value),
             )
-        await reply(interaction, f"Saved. {settings_text(state)}")
+        await reply(interaction, _("Saved. {settings}", settings=settings_text(state)))
 
     @admin.command(name="post", description="Post a ballot message with menus and buttons in a channel")
     @app_commands.describe(channel="Where to post the ballot")
     async def post(self, interaction: Interaction, channel: discord.TextChannel) -> None:
         mine = channel.permissions_for(channel.guild.me)
         needed = (
-            ("View Channel", mine.view_channel),
-            ("Send Messages", mine.send_messages),
-            ("Embed Links", mine.embed_links),
+            (_("View Channel"), mine.view_channel),
+            (_("Send Messages"), mine.send_messages),
+            (_("Embed Links"), mine.embed_links),
         )
         missing = [name for name, granted in needed if not granted]
         if missing:
-            raise UserError(f"I can't post the ballot in {channel.mention}: I need {', '.join(missing)} there.")
-        embed, view = ballot_message(self.desk.catalogue.tracks_in_order())
+            raise UserError(
+                _(
+                    "I can't post the ballot in {channel}: I need {permissions} there.",
+                    channel=channel.mention,
+                    permissions=", ".join(missing),
+                )
+            )
+        with using(server_language(interaction)):  # the ballot is for the channel: the server's language
+            embed, view = ballot_message(self.desk.catalogue.tracks_in_order())
         try:
             message = await channel.send(embed=embed, view=view)
         except discord.Forbidden as error:
             raise UserError(
-                f"Discord refused my post in {channel.mention} ({error.text}). "
-                "Check that I can view the channel, send messages and embed links there."
+                _(
+                    "Discord refused my post in {channel} ({reason}). "
+                    "Check that I can view the channel, send messages and embed links there.",
+                    channel=channel.mention,
+                    reason=error.text,
+                )
             ) from error
-        await reply(interaction, f"Ballot posted: {message.jump_url}")
+        await reply(interaction, _("Ballot posted: {link}", link=message.jump_url))
 
     @admin.command(name="export", description="The standings as a CSV file (no member identities)")
     async def export(self, interaction: Interaction) -> None:
@@ -192,4 +211,5 @@ class Poll(commands.Cog):
         file = discord.File(
             io.BytesIO(standings_csv(standings).encode("utf-8-sig")), filename=f"poll-round-{state.round_id}.csv"
         )
-        await reply(interaction, f"Standings of round {state.round_id}: {summary_line(standings)}.", file=file)
+        summary = _("Standings of round {round}: {summary}.", round=state.round_id, summary=summary_line(standings))
+        await reply(interaction, summary, file=file)

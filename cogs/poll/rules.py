@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.catalogue import Catalogue
+from bot.i18n import N_, _, current, ngettext, option_name
 
 PICK_OPTIONS = ("track", "second", "third")  # the /poll vote options, in ballot order
 BAR_WIDTH = 12  # fits beside the numbers on a phone held upright
-TIE_NOTE = "Equal scores share a place and are listed in album order."
+TIE_NOTE = N_("Equal scores share a place and are listed in album order.")
 
 
 class BallotMode(StrEnum):
@@ -31,7 +32,8 @@ class BallotMode(StrEnum):
 
     @property
     def description(self) -> str:
-        return "one favourite per member" if self is BallotMode.SINGLE else "top 3 per member, scored 3-2-1"
+        """What the mode means, in the current language."""
+        return _("one favourite per member") if self is BallotMode.SINGLE else _("top 3 per member, scored 3-2-1")
 
 
 class Visibility(StrEnum):
@@ -51,27 +53,39 @@ class PollRuleError(Exception):
 def check_candidates(current: Sequence[str], picks: Sequence[str | None], candidates: Container[str]) -> None:
     """A ballot may keep a track that has since left the catalogue, but never gain one (PollRuleError)."""
     if any(pick is not None and pick not in current and pick not in candidates for pick in picks):
-        raise PollRuleError(LEFT_CATALOGUE)
+        raise PollRuleError(_(LEFT_CATALOGUE))
 
 
 def check_ballot(mode: BallotMode, picks: Sequence[str | None]) -> tuple[str, ...]:
     """The ballot as stored, from picks in option order (None = option left empty), or a PollRuleError."""
     given = [(option, pick) for option, pick in zip(PICK_OPTIONS, picks, strict=False) if pick is not None]
     if not given or given[0][0] != PICK_OPTIONS[0]:
-        raise PollRuleError(f"Choose your favourite with `{PICK_OPTIONS[0]}`.")
+        raise PollRuleError(_("Choose your favourite with `{option}`.", option=option_name(PICK_OPTIONS[0])))
     if len(given) > len(mode.weights):
-        extra = " and ".join(f"`{option}`" for option, _ in given[len(mode.weights) :])
+        extra = current().join(f"`{option_name(option)}`" for option, _pick in given[len(mode.weights) :])
         raise PollRuleError(
-            f"This server's poll takes {mode.description}: leave out {extra}. "
-            "A moderator can switch to top-3 ballots with `/poll-admin settings mode:top3`."
+            _(
+                "This server's poll takes {mode}: leave out {options}. "
+                "A moderator can switch to top-3 ballots with `/poll-admin settings mode:top3`.",
+                mode=mode.description,
+                options=extra,
+            )
         )
     for index, (option, pick) in enumerate(given):
         if option != PICK_OPTIONS[index]:
-            raise PollRuleError(f"Fill `{PICK_OPTIONS[index]}` before `{option}`.")
+            raise PollRuleError(
+                _("Fill `{first}` before `{then}`.", first=option_name(PICK_OPTIONS[index]), then=option_name(option))
+            )
         earlier = next((o for o, p in given[:index] if p == pick), None)
         if earlier is not None:
-            raise PollRuleError(f"`{option}` repeats `{earlier}`: each pick must be a different track.")
-    return tuple(pick for _, pick in given)
+            raise PollRuleError(
+                _(
+                    "`{option}` repeats `{earlier}`: each pick must be a different track.",
+                    option=option_name(option),
+                    earlier=option_name(earlier),
+                )
+            )
+    return tuple(pick for _option, pick in given)
 
 
 def place_pick(current: Sequence[str], track_id: str, rank: int, size: int) -> tuple[str, ...]:
@@ -89,8 +103,8 @@ def visible_to(results: Visibility, *, is_open: bool, moderator: bool) -> bool:
     return results is Visibility.LIVE or not is_open or moderator
 
 
-LEFT_CATALOGUE = "That track has left the catalogue since this ballot was posted; pick another one."
-CLOSED_MESSAGE = (
+LEFT_CATALOGUE = N_("That track has left the catalogue since this ballot was posted; pick another one.")
+CLOSED_MESSAGE = N_(
     "Voting is closed in this server's poll, so ballots can't change right now. "
     "Your current ballot (if any) still counts; a moderator reopens voting with `/poll-admin open`."
 )
@@ -99,8 +113,8 @@ CLOSED_MESSAGE = (
 def track_label(title: str, number: int | None, *, in_catalogue: bool) -> str:
     """'Melt · track 2': the title first, since a place number already leads each standings line."""
     if not in_catalogue:
-        return f"{title} · no longer in the catalogue"
-    return f"{title} · track {number}" if number is not None else title
+        return _("{title} · no longer in the catalogue", title=title)
+    return _("{title} · track {number}", title=title, number=number) if number is not None else title
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +191,7 @@ def compute_standings(mode: BallotMode, tallies: Iterable[Tally], catalogue: Cat
 
 def summary_line(standings: Standings) -> str:
     voters = standings.voters
-    return f"**{voters}** voter{'' if voters == 1 else 's'} · {standings.mode.description}"
+    return ngettext("**{n}** voter · {mode}", "**{n}** voters · {mode}", voters, mode=standings.mode.description)
 
 
 def bar(score: int, top: int) -> str:
@@ -187,10 +201,10 @@ def bar(score: int, top: int) -> str:
 
 
 def render_entry(entry: Entry, standings: Standings, top: int) -> str:
-    place = f"#{entry.place} (tie)" if entry.tied else f"#{entry.place}"
-    share = f"{round(100 * entry.votes / standings.voters)}%" if standings.voters else "0%"
-    votes = f"{entry.votes} vote{'' if entry.votes == 1 else 's'} ({share})"
-    points = f"{entry.points} pt{'' if entry.points == 1 else 's'}"
+    place = _("#{place} (tie)", place=entry.place) if entry.tied else f"#{entry.place}"
+    share = current().percent(round(100 * entry.votes / standings.voters) / 100 if standings.voters else 0)
+    votes = ngettext("{n} vote ({share})", "{n} votes ({share})", entry.votes, share=share)
+    points = ngettext("{n} pt", "{n} pts", entry.points)
     numbers = votes if standings.mode is BallotMode.SINGLE else f"{points} · {votes}"
     return f"**{place}** {entry.label}\n`{bar(entry.points, top)}` {numbers}"
 
@@ -198,30 +212,36 @@ def render_entry(entry: Entry, standings: Standings, top: int) -> str:
 def render_standings(standings: Standings, limit: int) -> str:
     """Two short lines per candidate, as many as fit in `limit` characters, then how many were left out."""
     if not standings.entries:
-        return "No votes yet."
+        return _("No votes yet.")
     top = standings.entries[0].points
     lines: list[str] = []
     used = 0
     for index, entry in enumerate(standings.entries):
         text = render_entry(entry, standings, top)
         rest = len(standings.entries) - index
-        tail = f"…and {rest - 1} more with fewer points." if rest > 1 else ""
+        tail = more_with_fewer_points(rest - 1) if rest > 1 else ""
         if used + len(text) + 1 + len(tail) > limit:
-            lines.append(f"…and {rest} more with fewer points.")
+            lines.append(more_with_fewer_points(rest))
             break
         lines.append(text)
         used += len(text) + 1
     return "\n".join(lines)
 
 
-CSV_HEADER = ("place", "tied", "track_id", "track_number", "title", "in_catalogue", "votes", "points")
+def more_with_fewer_points(n: int) -> str:
+    return ngettext("…and {n} more with fewer points.", "…and {n} more with fewer points.", n)
+
+
+CSV_HEADER = (N_("place"), N_("tied"), "track_id", N_("track_number"), N_("title"), N_("in_catalogue"), N_("votes"),
+              N_("points"))  # fmt: skip
 
 
 def standings_csv(standings: Standings) -> str:
-    """The standings as CSV; ballots and member ids never reach this function, so they cannot leak."""
+    """The standings as CSV, its header and yes/no in the current language (the track ids stay as they are);
+    ballots and member ids never reach this function, so they cannot leak."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow([_(column) if column != "track_id" else column for column in CSV_HEADER])
     for e in standings.entries:
         writer.writerow(
             (e.place, _yes(e.tied), e.track_id, e.number or "", _cell(e.title), _yes(e.in_catalogue), e.votes, e.points)
@@ -230,7 +250,7 @@ def standings_csv(standings: Standings) -> str:
 
 
 def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
+    return _("yes") if flag else _("no")
 
 
 def _cell(text: str) -> str:

@@ -7,8 +7,11 @@ reached from components as `poll_service(interaction)`.
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -17,7 +20,9 @@ from bot.catalogue import Catalogue
 from bot.embeds import Card
 from bot.errors import UserError
 from bot.finder import SoundtrackFinder
+from bot.i18n import N_, _, choice_name, ngettext, option_name
 from bot.markup import discord_timestamp
+from cogs.poll.chart import draw_standings
 from cogs.poll.rules import (
     TIE_NOTE,
     BallotMode,
@@ -37,11 +42,36 @@ if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
 
 STANDINGS_LIMIT = 3800  # the standings' share of an embed description (4,096)
-HIDDEN_MESSAGE = (
+HIDDEN_MESSAGE = N_(
     "This server keeps the standings hidden until the poll closes, so everyone votes without knowing "
     "who leads. `/poll mine` shows your own ballot."
 )
-CHANGE_HINT = "Change it any time while voting is open, or remove it with `/poll withdraw`."
+CHANGE_HINT = N_("Change it any time while voting is open, or remove it with `/poll withdraw`.")
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """The standings as an answer shows them: the card, its visibility, and the chart's makings."""
+
+    embed: discord.Embed
+    private: bool
+    standings: Standings
+    title: str
+    round_id: int
+
+    async def chart(self) -> discord.File | None:
+        """The standings chart as a PNG attachment with its description (alt text); None when nobody voted.
+
+        Drawn in a thread (a few milliseconds of CPU, kept off the event loop), in the current language.
+        """
+        if not self.standings.entries:
+            return None
+        chart = await asyncio.to_thread(draw_standings, self.standings, title=self.title)
+        if chart is None:
+            return None
+        return discord.File(
+            io.BytesIO(chart.png), filename=f"poll-round-{self.round_id}-standings.png", description=chart.description
+        )
 
 
 @contextmanager
@@ -70,7 +100,7 @@ class PollService:
         try:
             return self.finder.resolve_track(text).id
         except UserError as error:
-            raise UserError(f"`{option}`: {error}") from error
+            raise UserError(_("`{option}`: {problem}", option=option_name(option), problem=error)) from error
 
     def label(self, track_id: str) -> str:
         track = self.catalogue.track(track_id)
@@ -100,60 +130,86 @@ class PollService:
 
         with refusals():
             state, ballot = await self.store.vote(guild_id, user_id, checked, round_id=round_id)
-        return f"{self.ballot_text(state, ballot)}\n{CHANGE_HINT}"
+        return f"{self.ballot_text(state, ballot)}\n{_(CHANGE_HINT)}"
 
     def ballot_text(self, state: PollState, ballot: Ballot) -> str:
-        changed = f"(last changed {discord_timestamp(ballot.updated_at, 'R')})"
+        changed = discord_timestamp(ballot.updated_at, "R")
         if state.mode is BallotMode.SINGLE:
-            return f"Your vote in round {ballot.round_id}: **{self.label(ballot.picks[0])}** {changed}."
-        lines = [f"Your top 3 in round {ballot.round_id} {changed}:"]
+            return _(
+                "Your vote in round {round}: **{track}** (last changed {when}).",
+                round=ballot.round_id,
+                track=self.label(ballot.picks[0]),
+                when=changed,
+            )
+        lines = [_("Your top 3 in round {round} (last changed {when}):", round=ballot.round_id, when=changed)]
         for rank, (pick, weight) in enumerate(zip(ballot.picks, state.mode.weights, strict=False), start=1):
-            lines.append(f"**#{rank}** {self.label(pick)} ({weight} pt{'' if weight == 1 else 's'})")
+            lines.append(f"**#{rank}** {self.label(pick)} ({ngettext('{n} pt', '{n} pts', weight)})")
         if len(ballot.picks) < len(state.mode.weights):
-            lines.append("You can add more picks: each counts for points.")
+            lines.append(_("You can add more picks: each counts for points."))
         return "\n".join(lines)
 
     async def mine(self, guild_id: int, user_id: int) -> str:
         state = await self.store.state(guild_id)
         ballot = await self.store.ballot(guild_id, user_id)
         if ballot is None:
-            return f"You haven't voted in round {state.round_id} yet: use `/poll vote` or the ballot message."
-        return f"{self.ballot_text(state, ballot)}\n{CHANGE_HINT}"
+            return _(
+                "You haven't voted in round {round} yet: use `/poll vote` or the ballot message.", round=state.round_id
+            )
+        return f"{self.ballot_text(state, ballot)}\n{_(CHANGE_HINT)}"
 
     async def compute(self, guild_id: int, round_id: int, mode: BallotMode) -> Standings:
         return compute_standings(mode, await self.store.tallies(guild_id, round_id), self.catalogue)
 
     async def standings(self, guild_id: int, round_id: int | None, *, moderator: bool) -> tuple[discord.Embed, bool]:
         """The standings card, and whether it must be private (hidden results, shown to a moderator)."""
+        shown = await self.results(guild_id, round_id, moderator=moderator)
+        return shown.embed, shown.private
+
+    async def results(self, guild_id: int, round_id: int | None, *, moderator: bool) -> Results:
+        """The standings card, whether it must be private, and what its chart is drawn from."""
         state = await self.store.state(guild_id)
         number = state.round_id if round_id is None else round_id
         if number == state.round_id:
             if not visible_to(state.results, is_open=state.is_open, moderator=moderator):
-                raise UserError(HIDDEN_MESSAGE)
+                raise UserError(_(HIDDEN_MESSAGE))
             mode, final = state.mode, not state.is_open
             private = state.is_open and state.results is Visibility.HIDDEN
         else:
             past = await self.store.round(guild_id, number) if 1 <= number < state.round_id else None
             if past is None:
                 raise UserError(
-                    f"There is no round {number}: this server's poll is on round {state.round_id}. "
-                    f"Use `round` from 1 to {state.round_id}, or leave it out for the current round."
+                    _(
+                        "There is no round {number}: this server's poll is on round {current}. "
+                        "Use `round` from 1 to {current}, or leave it out for the current round.",
+                        number=number,
+                        current=state.round_id,
+                    )
                 )
             mode, final, private = past.mode, True, False
         standings = await self.compute(guild_id, number, mode)
-        card = Card(
-            title=f"Favourite track · round {number} · {'final' if final else 'live'} standings",
-            description=f"{summary_line(standings)}\n\n{render_standings(standings, STANDINGS_LIMIT)}",
-            footer=TIE_NOTE + (" Hidden from members until the poll closes: only you can see this." if private else ""),
+        title = (
+            _("Favourite track · round {round} · final standings", round=number)
+            if final
+            else _("Favourite track · round {round} · live standings", round=number)
         )
-        return card.build(), private
+        card = Card(
+            title=title,
+            description=f"{summary_line(standings)}\n\n{render_standings(standings, STANDINGS_LIMIT)}",
+            footer=_(TIE_NOTE)
+            + (" " + _("Hidden from members until the poll closes: only you can see this.") if private else ""),
+        )
+        return Results(card.build(), private, standings, title, number)
 
 
 def settings_text(state: PollState) -> str:
-    results = "shown live" if state.results is Visibility.LIVE else "hidden from members until the poll closes"
-    return (
-        f"Round **{state.round_id}** · voting **{'open' if state.is_open else 'closed'}** · "
-        f"mode **{state.mode}** ({state.mode.description}) · results **{results}**."
+    results = _("shown live") if state.results is Visibility.LIVE else _("hidden from members until the poll closes")
+    return _(
+        "Round **{round}** · voting **{voting}** · mode **{mode}** ({meaning}) · results **{results}**.",
+        round=state.round_id,
+        voting=_("open") if state.is_open else _("closed"),
+        mode=choice_name(state.mode),
+        meaning=state.mode.description,
+        results=results,
     )
 
 

@@ -27,6 +27,7 @@ from enum import Enum
 
 import aiosqlite
 
+from bot import i18n
 from bot.db.database import Database
 from cogs.poll.rules import (
     CLOSED_MESSAGE,
@@ -241,11 +242,15 @@ class PollStore:
             for _ in range(VOTE_TRIES):
                 if round_id is not None and round_id != state.round_id:
                     raise PollRuleError(
-                        f"That choice was made for round {round_id}, and round {state.round_id} has started since. "
-                        "Pick again from the menu, or use `/poll vote`."
+                        i18n._(
+                            "That choice was made for round {chosen}, and round {current} has started since. "
+                            "Pick again from the menu, or use `/poll vote`.",
+                            chosen=round_id,
+                            current=state.round_id,
+                        )
                     )
                 if not state.is_open:
-                    raise PollRuleError(CLOSED_MESSAGE)
+                    raise PollRuleError(i18n._(CLOSED_MESSAGE))
                 known = (guild_id, state.round_id, user_id)
                 was = self._known.get(known)
                 try:
@@ -264,7 +269,7 @@ class PollStore:
                 # The poll closed, reset or changed mode, or the member's stored ballot is not `was`.
                 state = await self._reread(guild_id)
                 self._know((guild_id, state.round_id, user_id), await self._read_picks(guild_id, user_id))
-        raise PollRuleError("The poll changed several times while you voted; please vote again.")
+        raise PollRuleError(i18n._("The poll changed several times while you voted; please vote again."))
 
     async def _upsert(self, params: tuple[int | str | None, ...]) -> bool:
         """Write one vote's guarded upsert (`_VOTE`'s parameters); whether it changed the ballot.
@@ -390,7 +395,9 @@ class PollStore:
         async with self._db.transaction() as conn:
             state = await _current(conn, guild_id)
             if state.is_open == is_open:
-                raise PollRuleError(f"The poll is already {'open' if is_open else 'closed'}.")
+                raise PollRuleError(
+                    i18n._("The poll is already open.") if is_open else i18n._("The poll is already closed.")
+                )
             await conn.execute(
                 "UPDATE poll_guilds SET is_open = ?, updated_at = ? WHERE guild_id = ?",
                 (int(is_open), int(time.time()), guild_id),
@@ -412,9 +419,18 @@ class PollStore:
                 cast = int(row[0]) if row else 0
                 if cast:
                     raise PollRuleError(
-                        f"Round {state.round_id} already has {cast} ballot{'' if cast == 1 else 's'} in "
-                        f"`{state.mode}` mode, and ballots of two kinds can't be counted together. Start a new "
-                        f"round with `/poll-admin reset` (this round's results are kept), then set `mode:{mode}`."
+                        i18n.ngettext(
+                            "Round {round} already has {n} ballot in `{mode}` mode, and ballots of two kinds can't be "
+                            "counted together. Start a new round with `/poll-admin reset` (this round's results are "
+                            "kept), then set `mode:{wanted}`.",
+                            "Round {round} already has {n} ballots in `{mode}` mode, and ballots of two kinds can't be "
+                            "counted together. Start a new round with `/poll-admin reset` (this round's results are "
+                            "kept), then set `mode:{wanted}`.",
+                            cast,
+                            round=state.round_id,
+                            mode=i18n.choice_name(state.mode),
+                            wanted=i18n.choice_name(mode),
+                        )
                     )
                 await conn.execute(
                     "UPDATE poll_rounds SET mode = ? WHERE guild_id = ? AND round_id = ?",
@@ -435,7 +451,13 @@ class PollStore:
         async with self._db.transaction() as conn:
             state = await _current(conn, guild_id)
             if round_id != state.round_id:
-                raise PollRuleError(f"Round {round_id} has already ended; round {state.round_id} is the current one.")
+                raise PollRuleError(
+                    i18n._(
+                        "Round {ended} has already ended; round {current} is the current one.",
+                        ended=round_id,
+                        current=state.round_id,
+                    )
+                )
             now = int(time.time())
             await conn.execute(
                 "INSERT INTO poll_tallies (guild_id, round_id, track_id, rank, ballots) "

@@ -4,6 +4,9 @@ Every setting is checked when it is given (permissions in the channel, whether t
 notify anyone, the time zone, lead times, template, dates), so problems surface to the moderator at
 configuration time instead of as a silent failure on release day. The commands are thin: the rules are
 in `service.py`, the checks and the status card in `status.py`, posting in `sender.py`.
+
+Answers and refusals are in the moderator's language (the tree sets it); what goes to the channel (a
+`/reminders test` post) is in the server's, and so is `/reminders preview`, which shows that post as it will be.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.answer import reply
 from bot.bot import Report
 from bot.context import guild_of
 from bot.errors import UserError
+from bot.i18n import N_, _, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
 from bot.typed import LINK_LIMIT, link_problem
 from cogs.reminders.components import post_view
@@ -146,10 +150,15 @@ class RemindersCog(
     async def next_post_line(self, guild_id: int) -> str:
         upcoming = await self.service.upcoming_posts(guild_id, 1)
         if not upcoming:
-            return "No reminder is scheduled: no upcoming release has a date."
+            return _("No reminder is scheduled: no upcoming release has a date.")
         post, release = upcoming[0]
-        title = release.title if release else post.release_id
-        return f"Next post: **{title}** ({post.lead}) {discord_timestamp(post.due_at, 'F')} ({discord_timestamp(post.due_at, 'R')})."
+        return _(
+            "Next post: **{title}** ({lead}) {when} ({countdown}).",
+            title=release.title if release else post.release_id,
+            lead=post.lead,
+            when=discord_timestamp(post.due_at, "F"),
+            countdown=discord_timestamp(post.due_at, "R"),
+        )
 
     # -- configuration --
 
@@ -159,8 +168,13 @@ class RemindersCog(
         missing = missing_permissions(channel)
         if missing:
             raise UserError(
-                f"`channel`: I can't post reminders in {channel.mention}: I need {', '.join(missing)} there. "
-                "Grant them to my role in the channel's settings → Permissions, then run this again."
+                _(
+                    "`{option}`: I can't post reminders in {channel}: I need {permissions} there. "
+                    "Grant them to my role in the channel's settings → Permissions, then run this again.",
+                    option=option_name("channel"),
+                    channel=channel.mention,
+                    permissions=", ".join(missing),
+                )
             )
         config = await self.store.config(guild_of(interaction).id)
         unblocked = config.blocked_reason is not None
@@ -168,9 +182,13 @@ class RemindersCog(
             replace(config, channel_id=channel.id, blocked_reason=None, blocked_at=None),
             was_active=config.channel_id is not None and config.enabled,
         )
-        lines = [f"Reminders will be posted in {channel.mention}." + (" Posting is unblocked." if unblocked else "")]
+        lines = [
+            _("Reminders will be posted in {channel}. Posting is unblocked.", channel=channel.mention)
+            if unblocked
+            else _("Reminders will be posted in {channel}.", channel=channel.mention)
+        ]
         if not config.enabled:
-            lines.append("Posting is off: `/reminders enable` turns it on.")
+            lines.append(_("Posting is off: `/reminders enable` turns it on."))
         warnings = [ping_warning(guild_of(interaction), config.role_id, config.channel_id), history_warning(channel)]
         lines += [f"⚠️ {warning}" for warning in warnings if warning]
         lines.append(await self.next_post_line(config.guild_id))
@@ -181,14 +199,23 @@ class RemindersCog(
     async def role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
         guild = guild_of(interaction)
         if role is not None and role.is_default():
-            raise UserError("`role`: reminders never ping @everyone: choose a role that members opt into.")
+            raise UserError(
+                _(
+                    "`{option}`: reminders never ping @everyone: choose a role that members opt into.",
+                    option=option_name("role"),
+                )
+            )
         if role is not None and role.managed:
             raise UserError(
-                f"`role`: {role.mention} is managed by an integration and no member can have it: choose another role."
+                _(
+                    "`{option}`: {role} is managed by an integration and no member can have it: choose another role.",
+                    option=option_name("role"),
+                    role=role.mention,
+                )
             )
         config = await self.store.config(guild.id)
         config = await self.service.save(replace(config, role_id=role.id if role else None))
-        text = f"Reminders will ping {role.mention}." if role else "Reminders will ping nobody."
+        text = _("Reminders will ping {role}.", role=role.mention) if role else _("Reminders will ping nobody.")
         warning = ping_warning(guild, config.role_id, config.channel_id)
         await reply(interaction, text + (f"\n⚠️ {warning}" if warning else ""))
 
@@ -202,11 +229,16 @@ class RemindersCog(
         config = await self.store.config(guild_of(interaction).id)
         config = await self.service.save(replace(config, zone=found.key))
         now = dt.datetime.fromtimestamp(self.now(), found.zone)
-        read_as = f" ({found.read_as})" if found.read_as else ""
+        zone_name = f"**{zone_label(found.key)}**" + (f" ({found.read_as})" if found.read_as else "")
         await reply(
             interaction,
-            f"Time zone: **{zone_label(found.key)}**{read_as}: {describe_zone(found.zone, self.now())}. "
-            f"It is {now:%H:%M} there now. {await self.next_post_line(config.guild_id)}",
+            _(
+                "Time zone: {zone}: {offsets}. It is {time} there now. {next}",
+                zone=zone_name,
+                offsets=describe_zone(found.zone, self.now()),
+                time=now.strftime("%H:%M"),
+                next=await self.next_post_line(config.guild_id),
+            ),
         )
 
     @timezone.autocomplete("zone")
@@ -222,8 +254,11 @@ class RemindersCog(
         config = await self.service.save(replace(config, lead_times=leads))
         await reply(
             interaction,
-            f"Reminders will be posted for each release: {describe_lead_times(leads)}. "
-            f"{await self.next_post_line(config.guild_id)}",
+            _(
+                "Reminders will be posted for each release: {leads}. {next}",
+                leads=describe_lead_times(leads),
+                next=await self.next_post_line(config.guild_id),
+            ),
         )
 
     @app_commands.command(name="template", description="The reminder text; leave it out to restore the default")
@@ -234,8 +269,12 @@ class RemindersCog(
                 parse_template(text)
         config = await self.store.config(guild_of(interaction).id)
         await self.service.save(replace(config, template=text))
-        done = "Template saved." if text is not None else "The default template is back."
-        await reply(interaction, f"{done} `/reminders preview` shows the post.")
+        await reply(
+            interaction,
+            _("Template saved. `/reminders preview` shows the post.")
+            if text is not None
+            else _("The default template is back. `/reminders preview` shows the post."),
+        )
 
     @app_commands.command(name="events", description="Mirror dated releases as native Discord events")
     @app_commands.describe(mode="on: an event for each dated release, kept up to date; off: cancel them")
@@ -246,8 +285,12 @@ class RemindersCog(
         missing = missing_event_permissions(guild)
         if turning_on and missing:
             raise UserError(
-                f"`mode`: I can't create events here: I need the {', '.join(missing)} permission in this server. "
-                "Grant it to my role in Server Settings → Roles, then run this again. Nothing was changed."
+                _(
+                    "`{option}`: I can't create events here: I need the {permission} permission in this server. "
+                    "Grant it to my role in Server Settings → Roles, then run this again. Nothing was changed.",
+                    option=option_name("mode"),
+                    permission=", ".join(_(name) for name in missing),
+                )
             )
         await self.mirror.store.set_mirror(guild.id, enabled=turning_on, now=self.now())
         if turning_on:
@@ -261,17 +304,26 @@ class RemindersCog(
         config = await self.store.config(guild.id)
         channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
         if channel is None:
-            raise UserError("Choose where to post first: `/reminders channel`.")
+            raise UserError(_(NO_CHANNEL))
         missing = missing_permissions(channel)
         if missing:
             raise UserError(
-                f"I can't post in {channel.mention}: I need {', '.join(missing)} there. Grant them, then run this again."
+                _(
+                    "I can't post in {channel}: I need {permissions} there. Grant them, then run this again.",
+                    channel=channel.mention,
+                    permissions=", ".join(missing),
+                )
             )
         config = await self.service.save(
             replace(config, enabled=True, blocked_reason=None, blocked_at=None), was_active=config.enabled
         )
         await reply(
-            interaction, f"Reminders are on, posting in {channel.mention}. {await self.next_post_line(guild.id)}"
+            interaction,
+            _(
+                "Reminders are on, posting in {channel}. {next}",
+                channel=channel.mention,
+                next=await self.next_post_line(guild.id),
+            ),
         )
 
     @app_commands.command(name="disable", description="Turn reminder posts off (the configuration is kept)")
@@ -280,7 +332,7 @@ class RemindersCog(
         await self.service.save(replace(config, enabled=False))
         await reply(
             interaction,
-            "Reminders are off. Posts that come due meanwhile are skipped; `/reminders enable` turns them back on.",
+            _("Reminders are off. Posts that come due meanwhile are skipped; `/reminders enable` turns them back on."),
         )
 
     # -- looking --
@@ -295,9 +347,11 @@ class RemindersCog(
     @app_commands.describe(release="Which release (default: the next one)")
     async def preview(self, interaction: Interaction, release: app_commands.Range[str, 1, 100] | None = None) -> None:
         guild = guild_of(interaction)
-        with refused():
+        # The post as the channel will read it: in the server's language (a refusal is still the moderator's).
+        with refused(), using(server_language(interaction)):
             message = await self.service.sample(guild.id, guild.name, release, PostMode.PREVIEW)
-        await reply(interaction, message.content or None, embed=to_embed(message), view=post_view(message))
+            view = post_view(message)
+        await reply(interaction, message.content or None, embed=to_embed(message), view=view)
 
     @preview.autocomplete("release")
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -310,21 +364,27 @@ class RemindersCog(
         config = await self.store.config(guild.id)
         channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
         if not isinstance(channel, discord.TextChannel):
-            raise UserError("Choose where to post first: `/reminders channel`.")
-        with refused():
+            raise UserError(_(NO_CHANNEL))
+        with refused(), using(server_language(interaction)):  # a post to the channel: the server's language
             message = await self.service.sample(guild.id, guild.name, None, PostMode.TEST)
+            view = post_view(message)
         try:
             sent = await channel.send(
                 message.content or None, embed=to_embed(message), allowed_mentions=allowed_mentions(message),
-                view=post_view(message),
+                view=view,
             )  # fmt: skip
         except discord.Forbidden as error:
             raise UserError(
-                f"Discord refused my test post in {channel.mention} ({error.text}): I need View Channel, Send Messages and Embed Links there."
+                _(
+                    "Discord refused my test post in {channel} ({reason}): I need View Channel, Send Messages and "
+                    "Embed Links there.",
+                    channel=channel.mention,
+                    reason=error.text,
+                )
             ) from error
-        text = f"Test reminder posted: {sent.jump_url}"
+        text = _("Test reminder posted: {link}", link=sent.jump_url)
         if await self.service.unblock(guild.id):
-            text += "\nIt went through, so posting is unblocked."
+            text += "\n" + _("It went through, so posting is unblocked.")
         await reply(interaction, text)
 
     # -- the server's own releases --
@@ -353,11 +413,14 @@ class RemindersCog(
             clock_time = None if time is None else parse_time(time)
         url = None if link is None else check_link(link)
         config = await self.store.config(guild.id)
-        with option("date" if time is None else "date` and `time"):
+        with option("date") if time is None else option("date", "time"):
             epoch = future_release_epoch(day, clock_time, config.zoneinfo, self.now())
         if await self.store.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
             raise UserError(
-                f"This server has {MAX_OWN_RELEASES} releases of its own, the most it can have: remove one first."
+                _(
+                    "This server has {count} releases of its own, the most it can have: remove one first.",
+                    count=MAX_OWN_RELEASES,
+                )
             )
         release = await self.store.add_release(
             guild.id, title=title.strip(), date=day, time=clock_time, link=url,
@@ -366,8 +429,13 @@ class RemindersCog(
         await self.service.save(config)
         await reply(
             interaction,
-            f"Added **{release.title}**: {discord_timestamp(epoch, 'F')} ({discord_timestamp(epoch, 'R')}). "
-            f"{await self.next_post_line(guild.id)}",
+            _(
+                "Added **{title}**: {when} ({countdown}). {next}",
+                title=release.title,
+                when=discord_timestamp(epoch, "F"),
+                countdown=discord_timestamp(epoch, "R"),
+                next=await self.next_post_line(guild.id),
+            ),
         )
 
     @app_commands.command(name="remove-release", description="Remove one of this server's own releases")
@@ -378,11 +446,15 @@ class RemindersCog(
         removed = None if found is None else await self.store.remove_release(guild.id, found.id)
         if removed is None:
             raise UserError(
-                f"`release`: none of this server's own releases matches {quote(release)}. Pick one from the "
-                "list as you type; catalogue releases cannot be removed."
+                _(
+                    "`{option}`: none of this server's own releases matches {typed}. Pick one from the "
+                    "list as you type; catalogue releases cannot be removed.",
+                    option=option_name("release"),
+                    typed=quote(release),
+                )
             )
         await self.service.replan(guild.id)
-        await reply(interaction, f"Removed **{removed.title}**; its pending reminders are cancelled.")
+        await reply(interaction, _("Removed **{title}**; its pending reminders are cancelled.", title=removed.title))
 
     @remove_release.autocomplete("release")
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -392,46 +464,92 @@ class RemindersCog(
 
 def events_answer(report: SyncReport, turned_on: bool) -> str:
     """What `/reminders events` tells the moderator: what was done, and what waits."""
+    # The English plurals "event(s)" keep the wording the English tests have always read.
     if turned_on:
-        done = [f"{n} {what}" for n, what in ((report.created, "created"), (report.edited, "updated")) if n]
+        done = [
+            *([ngettext("{n} created", "{n} created", report.created)] if report.created else []),
+            *([ngettext("{n} updated", "{n} updated", report.edited)] if report.edited else []),
+        ]
+        mirrored = (
+            _("Dated releases are now mirrored as Discord events ({done}).", done=", ".join(done))
+            if done
+            else _("Dated releases are now mirrored as Discord events.")
+        )
         lines = [
-            "Dated releases are now mirrored as Discord events"
-            + (f" ({', '.join(done)})" if done else "")
-            + ". Fans can click **Interested** on them, and reminder posts link to them. An event you delete by "
-            "hand is not made again; `/reminders events on` once more brings every one back."
+            mirrored
+            + " "
+            + _(
+                "Fans can click **Interested** on them, and reminder posts link to them. An event you delete by "
+                "hand is not made again; `/reminders events on` once more brings every one back."
+            )
         ]
         if report.gone:
-            lines.append(f"{len(report.gone)} event(s) deleted by hand stay deleted.")
-    else:
+            lines.append(
+                ngettext(
+                    "{n} event deleted by hand stays deleted.",
+                    "{n} events deleted by hand stay deleted.",
+                    len(report.gone),
+                )
+            )
+    elif report.cancelled:
         lines = [
-            "Releases are no longer mirrored as Discord events"
-            + (f"; {report.cancelled} upcoming event(s) cancelled." if report.cancelled else ".")
+            ngettext(
+                "Releases are no longer mirrored as Discord events; {n} upcoming event cancelled.",
+                "Releases are no longer mirrored as Discord events; {n} upcoming event(s) cancelled.",
+                report.cancelled,
+            )
         ]
+    else:
+        lines = [_("Releases are no longer mirrored as Discord events.")]
     if report.blocked is not None:
         lines.append(
-            f"⚠️ {report.blocked}. Reminders are not affected; `/reminders status` shows this until it is fixed."
+            "⚠️ "
+            + _(
+                "{reason}. Reminders are not affected; `/reminders status` shows this until it is fixed.",
+                reason=str(report.blocked),
+            )
         )
     if report.fault is not None:
-        lines.append(f"⚠️ Not every event is done yet ({report.fault}); I'll finish in a few minutes by myself.")
+        lines.append(
+            "⚠️ "
+            + _(
+                "Not every event is done yet ({reason}); I'll finish in a few minutes by myself.",
+                reason=str(report.fault),
+            )
+        )
     return "\n".join(lines)
 
 
+NO_CHANNEL = N_("Choose where to post first: `/reminders channel`.")
+
+
 @contextmanager
-def option(name: str) -> Iterator[None]:
-    """Bad input named after the option it was typed into, in the words of the parser that refused it."""
+def option(*names: str) -> Iterator[None]:
+    """Bad input named after the option (or the two options) it was typed into, in the words of the parser that
+    refused it; both are in the moderator's language."""
     try:
         yield
     except (LeadTimeError, DateTimeError, ScheduleError, TemplateError, ZoneError) as error:
-        raise UserError(f"`{name}`: {error}") from error
+        if len(names) == 2:
+            raise UserError(
+                _(
+                    "`{first}` and `{second}`: {problem}",
+                    first=option_name(names[0]),
+                    second=option_name(names[1]),
+                    problem=str(error),
+                )
+            ) from error
+        raise UserError(_("`{option}`: {problem}", option=option_name(names[0]), problem=str(error))) from error
 
 
 @contextmanager
 def refused() -> Iterator[None]:
-    """The service's refusals are written for the moderator already."""
+    """The service's refusals are written for the moderator already (marked: they read in the moderator's
+    language even inside a post's `using`)."""
     try:
         yield
     except ReleaseError as error:
-        raise UserError(str(error)) from error
+        raise UserError(error.text) from error
 
 
 def check_link(link: str) -> str:
@@ -440,7 +558,13 @@ def check_link(link: str) -> str:
     problem = link_problem(typed)
     if problem is not None:
         raise UserError(
-            f"`link`: {quote(link)} {problem}: give a full web address like https://example.org/party "
-            f"(at most {LINK_LIMIT} characters), or leave it out."
+            _(
+                "`{option}`: {typed} {problem}: give a full web address like https://example.org/party "
+                "(at most {limit} characters), or leave it out.",
+                option=option_name("link"),
+                typed=quote(link),
+                problem=problem,
+                limit=LINK_LIMIT,
+            )
         )
     return typed

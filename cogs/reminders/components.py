@@ -1,4 +1,8 @@
-"""The reminders' buttons: **Notify me** (persistent) and the link to a release's native Discord event."""
+"""The reminders' buttons: **Notify me** (persistent) and the link to a release's native Discord event.
+
+Their labels are written in the current language: the server's under a reminder post (and its preview), the
+member's under an answer (`/releases upcoming`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import discord
 
 from bot.answer import Ack, reply
 from bot.errors import guarded
+from bot.i18n import _
 from cogs.reminders.notify import toggle_notify
 from cogs.reminders.posts import ReminderMessage
 from cogs.reminders.service import Reminders
@@ -32,7 +37,7 @@ def reminder_view(*, notify: bool, event_url: str | None = None) -> discord.ui.V
     if notify:
         view.add_item(NotifyButton())
     if event_url is not None:
-        view.add_item(discord.ui.Button(label="Discord event", style=discord.ButtonStyle.link, url=event_url))
+        view.add_item(discord.ui.Button(label=_("Discord event"), style=discord.ButtonStyle.link, url=event_url))
     return view
 
 
@@ -41,7 +46,9 @@ class NotifyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], t
 
     def __init__(self) -> None:
         super().__init__(
-            discord.ui.Button(label="Notify me", style=discord.ButtonStyle.primary, emoji="🔔", custom_id="hr:notify")
+            discord.ui.Button(
+                label=_("Notify me"), style=discord.ButtonStyle.primary, emoji="🔔", custom_id="hr:notify"
+            )
         )
 
     @classmethod

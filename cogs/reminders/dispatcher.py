@@ -14,6 +14,10 @@ accepted meanwhile make the next batch: a storm records hundreds at once); until
 and are never posted again. A crash before the record leaves them pending with their attempt noted:
 Discord remembers a nonce for minutes only, so a post that was attempted before is first looked for in the
 channel itself, which covers a crash followed by a long outage.
+
+A post is public, so it is written in its server's language (`Sender.locale`, Discord's `preferred_locale`),
+and so is a notice to its moderators: `_deliver` composes and sends inside `bot.i18n.using`. What is stored
+about a post (a skip's detail, a delivery error, a block's reason) is written in English.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Protocol
 from bot.catalogue import Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
+from bot.i18n import ENGLISH, N_, Text, _, language, using
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
 from cogs.reminders.schedule import DEFAULT_GRACE_S, Action, decide, reminder_plan
 from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
@@ -47,6 +52,9 @@ MAX_ATTEMPTS = 8
 ERROR_PAUSE_S = 5.0  # after an unexpected error in the loop itself (a database hiccup)
 
 Key = tuple[int, str, str]
+# Skip details, stored in English (the status card translates them: they are message ids).
+RELEASE_GONE = N_("the release is no longer in the catalogue")
+NO_LONGER_WORTH_POSTING = N_("no longer worth posting")
 
 
 class Failure(StrEnum):
@@ -59,12 +67,17 @@ class Failure(StrEnum):
 
 
 class DeliveryError(Exception):
-    """Discord did not take the post; `kind` says what to do about it, `retry_after` (seconds) when to."""
+    """Discord did not take the post; `kind` says what to do about it, `retry_after` (seconds) when to.
 
-    def __init__(self, kind: Failure, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+    `reason` is what is stored and logged (English); `text` what the server's moderators are told, marked to be
+    written in their language when it is a `Text`.
+    """
+
+    def __init__(self, kind: Failure, reason: str | Text, *, retry_after: float | None = None) -> None:
+        self.reason = reason if isinstance(reason, str) else reason.render(ENGLISH)
+        super().__init__(self.reason)
         self.kind = kind
-        self.reason = reason
+        self.text = reason
         self.retry_after = retry_after
 
 
@@ -72,6 +85,10 @@ class Sender(Protocol):
     """What the dispatcher needs from Discord."""
 
     def server_name(self, guild_id: int) -> str: ...
+
+    def locale(self, guild_id: int) -> str | None:
+        """The server's language as Discord writes it (`fr`, `pt-BR`), None when unknown (posts are then English)."""
+        ...
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
         """Post and return the message id, or raise `DeliveryError`."""
@@ -265,7 +282,7 @@ class Dispatcher:
         """The post to make now, or None once it is stored as waiting or skipped."""
         release = next((r for r in releases if r.id == post.release_id), None)
         if release is None:
-            await self.store.mark_skipped(post, "the release is no longer in the catalogue", now)
+            await self.store.mark_skipped(post, RELEASE_GONE, now)
             log.info("reminder %s skipped: release gone", post.key)
             return None
         dues = sorted(d.due for d in reminder_plan(release, config.lead_times, config.zoneinfo))
@@ -275,7 +292,7 @@ class Dispatcher:
             await self.store.reschedule(post, post.due_at, now)
             return None
         if decision.action is Action.SKIP:
-            reason = decision.reason or "no longer worth posting"
+            reason = decision.reason or NO_LONGER_WORTH_POSTING
             await self.store.mark_skipped(post, reason, now)
             log.info("reminder %s skipped: %s", post.key, reason)
             return None
@@ -294,7 +311,13 @@ class Dispatcher:
         self._wake.set()
 
     async def _deliver(self, due: Due) -> None:
-        """Make the post, or find it already made; a refusal retries it later or blocks its server."""
+        """Make the post, or find it already made; a refusal retries it later or blocks its server.
+
+        In the server's language: the post, and any notice to its moderators."""
+        with using(language(self.sender.locale(due.post.guild_id))):
+            await self._deliver_here(due)
+
+    async def _deliver_here(self, due: Due) -> None:
         post, config = due.post, due.config
         assert config.channel_id is not None, "only active servers' posts are queued"
         pinging = config
@@ -329,7 +352,7 @@ class Dispatcher:
             if current.role_id == config.role_id:
                 await self.store.configure(replace(current, role_id=None), self.clock.now())
                 log.warning("reminders of server %s: the ping role %s was deleted", config.guild_id, config.role_id)
-                await self.sender.notify(config.guild_id, ROLE_DELETED_NOTICE)
+                await self.sender.notify(config.guild_id, _(ROLE_DELETED_NOTICE))
 
     def _accept(self, sent: Sent) -> None:
         """Discord took the post: record it with the others accepted about now."""
@@ -361,7 +384,7 @@ class Dispatcher:
             if await self.store.block(post.guild_id, error.reason, now):
                 log.warning("reminders of server %s blocked: %s", post.guild_id, error.reason)
                 self.wake()  # the server's other queued posts are read again, and left out
-                notified = await self.sender.notify(post.guild_id, blocked_notice(error.reason))
+                notified = await self.sender.notify(post.guild_id, blocked_notice(error.text))
                 log.info(
                     "server %s %s told in its system channel", post.guild_id, "was" if notified else "could not be"
                 )

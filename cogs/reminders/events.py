@@ -7,6 +7,10 @@ the mirror on (a catalogue date may have moved while the bot was down). Syncs of
 Faults stay where they started: Discord refusing the mirror (a permission taken away) blocks the mirror of
 that server, never its reminders, and `/reminders status` says why; a network fault or a 5xx is a warning,
 and the next sync (at the next change, or the retry `RETRY_S` later) carries on where this one stopped.
+
+The events are public: their text (`mirror.shape_of`) and the audit log's reasons are written in the server's
+language. Why a sync stopped (`SyncReport.blocked`, `.fault`) is marked: stored in English, and told to the
+moderator who asked in their own language.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.i18n import ENGLISH, N_, Text, _, _l, server_language, using
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.mirror import Action, EventShape, EventState, MirroredEvent, Step, steps, turn_off, wanted
 from cogs.reminders.schedule import PlanError
@@ -34,31 +39,39 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 300.0  # after a network fault or a 5xx, the server's mirror is synced again this much later
 BATCH = 200  # servers whose mirror setting is read at once by the background worker
-REASON = "Release mirrored by /reminders events"
+REASON = N_("Release mirrored by /reminders events")  # the audit log's, in the server's language
+DOUBLE_REASON = N_("A copy of an event made twice after a Discord error")
+CREATE_EVENTS = N_("Create Events")
+LACKS_CREATE_EVENTS = N_("I lack the Create Events permission, so I cannot create or update this server's events")
+TOO_MANY = N_(
+    "this server has as many upcoming events as Discord allows (100): end or delete some, and the mirror catches up"
+)
 FAULTS = (aiohttp.ClientError, TimeoutError, OSError)
 TOO_MANY_EVENTS = 30038  # Discord: "Maximum number of uncompleted guild scheduled events reached (100)"
 
 
 def missing_event_permissions(guild: discord.Guild) -> list[str]:
     """What the bot lacks to keep its own events (Discord's permissions table: Create Events creates them and
-    edits or cancels the bot's own; Manage Events covers every event)."""
+    edits or cancels the bot's own; Manage Events covers every event), as message ids: `_()` names them."""
     mine = guild.me.guild_permissions
-    return [] if mine.create_events or mine.manage_events else ["Create Events"]
+    return [] if mine.create_events or mine.manage_events else [CREATE_EVENTS]
 
 
-def permission_reason(missing: list[str]) -> str:
-    return f"I lack the {', '.join(missing)} permission, so I cannot create or update this server's events"
+def permission_reason() -> Text:
+    """Why the mirror cannot work when `missing_event_permissions` lists Create Events (the only one it can)."""
+    return _l(LACKS_CREATE_EVENTS)
 
 
 @dataclass
 class SyncReport:
-    """What one sync did, for the moderator who turned the mirror on or off."""
+    """What one sync did, for the moderator who turned the mirror on or off (its reasons are marked, `str()`
+    writes them in the reader's language)."""
 
     created: int = 0
     edited: int = 0
     cancelled: int = 0
-    blocked: str | None = None  # why Discord refused, if it did: the mirror waits
-    fault: str | None = None  # a network fault or 5xx stopped it: retried later
+    blocked: Text | None = None  # why Discord refused, if it did: the mirror waits
+    fault: Text | None = None  # a network fault or 5xx stopped it: retried later
     gone: list[str] = field(default_factory=list)  # release ids whose event a moderator removed by hand
 
 
@@ -158,57 +171,65 @@ class EventMirror:
         """
         async with self._locks[guild_id]:
             guild = self.bot.get_guild(guild_id)
-            report = SyncReport()
             if guild is None:
+                return SyncReport()
+            with using(server_language(guild)):  # the events' text and the audit log: the server's language
+                return await self._sync(guild)
+
+    async def _sync(self, guild: discord.Guild) -> SyncReport:
+        guild_id = guild.id
+        report = SyncReport()
+        now = self.service.clock.now()
+        rows = await self.store.events(guild_id)
+        if not (await self.store.mirror(guild_id)).enabled:
+            actions = turn_off(rows, now)
+        else:
+            config = await self.service.store.config(guild_id)
+            try:
+                want = wanted(await self.service.releases(guild_id), config.zoneinfo)
+            except PlanError:  # the reminders are blocked for it, and `/reminders status` says why
                 return report
-            now = self.service.clock.now()
-            rows = await self.store.events(guild_id)
-            if not (await self.store.mirror(guild_id)).enabled:
-                actions = turn_off(rows, now)
-            else:
-                config = await self.service.store.config(guild_id)
-                try:
-                    want = wanted(await self.service.releases(guild_id), config.zoneinfo)
-                except PlanError:  # the reminders are blocked for it, and `/reminders status` says why
-                    return report
-                actions = steps(want, rows, now)
-            report.gone = [row.release_id for row in rows if row.state is EventState.GONE]
-            missing = missing_event_permissions(guild)
-            if missing and any(a.step is not Step.FORGET for a in actions):
-                report.blocked = permission_reason(missing)
-                await self.store.set_block(guild_id, report.blocked, now)
-                return report
-            await self._act(guild, actions, report, now)
-            if report.fault is not None:
-                self._retry_later(guild_id)  # what the moderator was promised: it finishes by itself
-            elif report.blocked is None:
-                await self.store.set_block(guild_id, None, now)
+            actions = steps(want, rows, now)
+        report.gone = [row.release_id for row in rows if row.state is EventState.GONE]
+        missing = missing_event_permissions(guild)
+        if missing and any(a.step is not Step.FORGET for a in actions):
+            report.blocked = permission_reason()
+            await self.store.set_block(guild_id, report.blocked.render(ENGLISH), now)
             return report
+        await self._act(guild, actions, report, now)
+        if report.fault is not None:
+            self._retry_later(guild_id)  # what the moderator was promised: it finishes by itself
+        elif report.blocked is None:
+            await self.store.set_block(guild_id, None, now)
+        return report
 
     async def _act(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
         """Make the calls in order; the first refusal or fault stops the rest (done ones stay recorded)."""
         try:
             await self._steps(guild, actions, report, now)
         except discord.Forbidden as error:
-            report.blocked = f"Discord refused to change this server's events ({error.text or 'Missing Permissions'})"
-            await self.store.set_block(guild.id, report.blocked, now)
-            log.warning("events of server %s: %s", guild.id, report.blocked)
+            report.blocked = _l(
+                "Discord refused to change this server's events ({reason})", reason=error.text or "Missing Permissions"
+            )
+            await self._block(guild, report.blocked, now)
         except discord.HTTPException as error:
             if error.code == TOO_MANY_EVENTS:
-                report.blocked = (
-                    "this server has as many upcoming events as Discord allows (100): end or delete some, "
-                    "and the mirror catches up"
-                )
-                await self.store.set_block(guild.id, report.blocked, now)
-                log.warning("events of server %s: %s", guild.id, report.blocked)
+                report.blocked = _l(TOO_MANY)
+                await self._block(guild, report.blocked, now)
             elif error.status < 500 and error.status != 429:
                 raise  # a request the rules should have kept valid: a bug
             else:
-                report.fault = f"Discord answered {error.status}"
+                report.fault = _l("Discord answered {status}", status=error.status)
         except FAULTS as error:
-            report.fault = f"could not reach Discord ({error!r})"
+            report.fault = _l("could not reach Discord ({error})", error=repr(error))
         if report.fault is not None:
-            log.warning("events of server %s: %s; trying again later", guild.id, report.fault)
+            log.warning("events of server %s: %s; trying again later", guild.id, report.fault.render(ENGLISH))
+
+    async def _block(self, guild: discord.Guild, reason: Text, now: int) -> None:
+        """Discord refused the mirror: it waits, with the reason stored (in English) for `/reminders status`."""
+        written = reason.render(ENGLISH)
+        await self.store.set_block(guild.id, written, now)
+        log.warning("events of server %s: %s", guild.id, written)
 
     async def _steps(self, guild: discord.Guild, actions: list[Action], report: SyncReport, now: int) -> None:
         candidates: list[discord.ScheduledEvent] | None = None
@@ -243,7 +264,7 @@ class EventMirror:
         kept = {(row.shape.name, row.shape.start_at) for row in rows}
         for event in await self._unclaimed(guild):  # two releases alike both hold their own event: both stay
             if (event.name, int(event.start_time.timestamp())) in kept:
-                await event.delete(reason="A copy of an event made twice after a Discord error")
+                await event.delete(reason=_(DOUBLE_REASON))
                 log.warning("events of server %s: deleted a double of %r", guild.id, event.name)
 
     async def _do(self, guild: discord.Guild, action: Action, report: SyncReport, now: int) -> None:
@@ -260,7 +281,7 @@ class EventMirror:
             event = await guild.create_scheduled_event(
                 name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
                 entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
-                location=shape.location, description=shape.description, reason=REASON,
+                location=shape.location, description=shape.description, reason=_(REASON),
             )  # fmt: skip
             await self.store.store(MirroredEvent(guild.id, action.release_id, event.id, shape, EventState.LIVE), now)
             report.created += 1
@@ -273,7 +294,7 @@ class EventMirror:
             current = await self._event(guild, row.event_id)
             if current is not None and current.status is discord.EventStatus.scheduled:
                 with contextlib.suppress(discord.NotFound):  # deleted meanwhile: what cancelling wanted
-                    await current.cancel(reason=REASON)
+                    await current.cancel(reason=_(REASON))
                     report.cancelled += 1
             await self.store.forget(guild.id, action.release_id)
 
@@ -291,7 +312,7 @@ class EventMirror:
                 event = await event.edit(
                     name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
                     entity_type=discord.EntityType.external, location=shape.location,
-                    description=shape.description, reason=REASON,
+                    description=shape.description, reason=_(REASON),
                 )  # fmt: skip
             except discord.NotFound:  # deleted by hand between the look and the edit
                 await self.store.mark(guild.id, row.release_id, EventState.GONE, now)

@@ -8,6 +8,9 @@ as an *external* Guild Scheduled Event, so fans can click "Interested" and Disco
 Discord's rules (Guild Scheduled Event object, "Create Guild Scheduled Event"): an external event needs
 `entity_metadata.location` (1–100 characters) and `scheduled_end_time`; the name is 1–100 characters, the
 description at most 1,000; the start must be in the future when the event is created or moved.
+
+An event is public: its words ("Source:", the own-release line, "Online") are written in the current language,
+which `events.py` sets to the server's; its name is the release's title, never translated.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
+from bot.i18n import N_, _
 from bot.markup import clamp
 from cogs.reminders.schedule import release_epoch
 
@@ -26,8 +30,9 @@ LOCATION_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 DURATION_S = 3600  # a release has no end of its own: its event lasts an hour
 START_MARGIN_S = 120  # an event is created or moved only if it starts at least this far ahead (Discord: "future")
-ONLINE = "Online"
-OWN_SOURCE = "Added by this server's moderators with /reminders add-release."
+# Translators: the location of a native Discord event whose release has no short link.
+ONLINE = N_("Online")
+OWN_SOURCE = N_("Added by this server's moderators with /reminders add-release.")
 
 
 class EventState(StrEnum):
@@ -80,12 +85,12 @@ def shape_of(release: Release, start_at: int) -> EventShape:
     """The event for `release` starting at `start_at`: its link as the location when it fits, else "Online"
     (the link then leads the description), and its text with its source (catalogue) or its origin (own)."""
     link = release.link
-    location = link if link and len(link) <= LOCATION_LIMIT else ONLINE
+    location = link if link and len(link) <= LOCATION_LIMIT else _(ONLINE)
     source = "; ".join(f"{s.name}: {s.url}" for s in release.sources[:2])
     lines = [
-        *([link] if link and location == ONLINE else []),
+        *([link] if link and location != link else []),
         *([release.description] if release.description else []),
-        f"Source: {source}" if source else OWN_SOURCE,
+        _("Source: {source}", source=source) if source else _(OWN_SOURCE),
     ]
     return EventShape(
         name=clamp(release.title, NAME_LIMIT),

@@ -2,6 +2,10 @@
 
 Everything here is a pure function of the configuration, the releases and the lead times, so the
 dispatcher, `/reminders preview`, `/reminders test` and the tests all build the same post.
+
+A post is public: it is written in the current language, which its caller sets to the server's
+(`bot.i18n.using(server_language(...))`); so are the notices to moderators. The release's title, description
+and link, and a moderator's own template, are never translated.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.catalogue import Release
+from bot.i18n import N_, Text, _, text
 from bot.markup import CONTENT_LIMIT
 from bot.search import Index
 from cogs.reminders.mirror import event_url
 from cogs.reminders.schedule import release_epoch, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post
-from cogs.reminders.templates import DEFAULT_TEMPLATE, Values, parse_template, render, timing_line
+from cogs.reminders.templates import Values, default_template, parse_template, render, timing_line
 from cogs.reminders.timeparse import LeadTime
 
-TEST_MARK = "[Test] "
+# Translators: starts the text of a post made by /reminders test.
+TEST_MARK = N_("[Test] ")
 
 
 # -- the plan -----------------------------------------------------------------------------------------------
@@ -106,20 +112,26 @@ def compose(
     mode: PostMode = PostMode.REAL,
     event_id: int | None = None,
 ) -> ReminderMessage:
-    """The post; a preview and a test differ from the real one only by their marker and the missing ping."""
-    template = DEFAULT_TEMPLATE if config.template is None else parse_template(config.template)
+    """The post, in the current language; a preview and a test differ from the real one only by their marker and
+    the missing ping."""
+    template = default_template() if config.template is None else parse_template(config.template)
     values = Values(release.title, release_at, server_name, config.role_id, release.link)
     content = render(template, values)
     description = timing_line(lead, release_at, late=late)
     if release.description:
         description += f"\n\n{release.description}"
-    footer = f"Release reminder · {lead}"
+    footer = _("Release reminder · {lead}", lead=lead)
     if mode is PostMode.TEST:
-        footer = f"Test post from /reminders test · nobody was pinged · {lead}"
-        if len(TEST_MARK) + len(content) <= CONTENT_LIMIT:
-            content = TEST_MARK + content
+        footer = _("Test post from /reminders test · nobody was pinged · {lead}", lead=lead)
+        mark = _(TEST_MARK)
+        if len(mark) + len(content) <= CONTENT_LIMIT:
+            content = mark + content
     elif mode is PostMode.PREVIEW:
-        footer = f"Preview of the post · {lead}" + (" · it will ping the role" if config.role_id else "")
+        footer = (
+            _("Preview of the post · {lead} · it will ping the role", lead=lead)
+            if config.role_id
+            else _("Preview of the post · {lead}", lead=lead)
+        )
     return ReminderMessage(
         content=content,
         title=release.title,
@@ -132,15 +144,17 @@ def compose(
     )
 
 
-ROLE_DELETED_NOTICE = (
+ROLE_DELETED_NOTICE = N_(
     "The role that release reminders pinged was deleted, so reminders now ping nobody. A moderator can choose "
     "another role with `/reminders role`."
 )
 
 
-def blocked_notice(reason: str) -> str:
-    return (
-        f"Release reminders are paused in this server: {reason}. Nothing will be posted until a moderator "
+def blocked_notice(reason: str | Text) -> str:
+    """The notice to the server's moderators (its system channel), in the current language: the server's."""
+    return _(
+        "Release reminders are paused in this server: {reason}. Nothing will be posted until a moderator "
         "fixes it and runs `/reminders channel` (or `/reminders enable`) again; `/reminders status` shows "
-        "what is waiting."
+        "what is waiting.",
+        reason=text(reason),
     )

@@ -1,7 +1,8 @@
 """/releases: what is coming, and how long until it does, for everyone in the server.
 
 Part of the reminders feature: it reads the same releases (the catalogue's and the server's own) and the
-server's time zone through the same `Reminders` service.
+server's time zone through the same `Reminders` service. Its answers, public or not, are in the member's
+language; release titles, descriptions and statuses are the catalogue's, never translated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.answer import public, reply
 from bot.context import guild_id_of
 from bot.embeds import Card, join_within
 from bot.errors import UserError
+from bot.i18n import _, option_name
 from bot.markup import discord_timestamp, quote
 from cogs.reminders.components import reminder_view
 from cogs.reminders.notify import toggle_notify
@@ -47,13 +49,15 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
         lines = [
             f"**{m.release.title}** · {discord_timestamp(m.epoch, 'F')} · {discord_timestamp(m.epoch, 'R')}"
             if m.epoch is not None
-            else f"**{m.release.title}** · date not announced" + (f" ({m.release.status})" if m.release.status else "")
+            else _("**{title}** · date not announced ({status})", title=m.release.title, status=m.release.status)
+            if m.release.status
+            else _("**{title}** · date not announced", title=m.release.title)
             for m in moments
         ]
         card = Card(
-            title="Upcoming releases",
-            description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else "Nothing is announced yet.",
-            footer="Times are shown in your own time zone. Moderators add events with /reminders add-release.",
+            title=_("Upcoming releases"),
+            description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else _("Nothing is announced yet."),
+            footer=_("Times are shown in your own time zone. Moderators add events with /reminders add-release."),
         )
         await reply(interaction, embed=card.build(), view=reminder_view(notify=config.role_id is not None))
 
@@ -73,22 +77,34 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
         if release is None:
             found = next_release(releases, config.zoneinfo, now)
             if found is None:
-                raise UserError("No upcoming release has a date yet: `/releases upcoming` lists what is announced.")
+                raise UserError(_("No upcoming release has a date yet: `/releases upcoming` lists what is announced."))
         else:
             match = find_release(releases, release)
             if match is None:
                 raise UserError(
-                    f"`release`: no release matches {quote(release)}. Pick one from the list as you type, "
-                    "or see `/releases upcoming`."
+                    _(
+                        "`{option}`: no release matches {typed}. Pick one from the list as you type, "
+                        "or see `/releases upcoming`.",
+                        option=option_name("release"),
+                        typed=quote(release),
+                    )
                 )
             found = moment(match, config.zoneinfo)
         title = found.release.title
         if found.epoch is None:
-            text = "The date is not announced yet." + (f" ({found.release.status})" if found.release.status else "")
+            text = _("The date is not announced yet.") + (f" ({found.release.status})" if found.release.status else "")
         elif found.is_out(now):
-            text = f"Came out {discord_timestamp(found.epoch, 'R')}, on {discord_timestamp(found.epoch, 'F')}."
+            text = _(
+                "Came out {countdown}, on {when}.",
+                countdown=discord_timestamp(found.epoch, "R"),
+                when=discord_timestamp(found.epoch, "F"),
+            )
         else:
-            text = f"Comes out {discord_timestamp(found.epoch, 'R')}: {discord_timestamp(found.epoch, 'F')}."
+            text = _(
+                "Comes out {countdown}: {when}.",
+                countdown=discord_timestamp(found.epoch, "R"),
+                when=discord_timestamp(found.epoch, "F"),
+            )
         if found.release.description:
             text += f"\n\n{found.release.description}"
         card = Card(title=title, description=text, url=found.release.link)

@@ -7,6 +7,9 @@ Local times that a daylight-saving change skips or repeats are resolved the same
 - a time in the spring-forward gap (02:30 on the night clocks jump from 02:00 to 03:00) becomes the first
   instant that exists after it, the moment of the jump (03:00 new time);
 - a time that occurs twice when clocks fall back means its first occurrence (`fold=0`, the earlier instant).
+
+A refusal is written in the moderator's language; a reason stored in the database (`Decision.reason`, a post's
+skip detail) is written in English, as every stored reason is (see `cogs.reminders.status`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
+from bot.i18n import ENGLISH, Text, _, _l, using
 from bot.refusal import Refusal
 from cogs.reminders.timeparse import LeadTime
 
@@ -35,15 +39,20 @@ class PlanError(Refusal):
     """A stored release whose instant, or one of its posts', cannot be computed in a zone (outside years 1-9999 UTC).
 
     Raised by `release_epoch` and `reminder_plan` for rows already stored (or let in by a bug): the
-    reminders service keeps it to that one server. `release` and `zone` (an IANA name) say which.
+    reminders service keeps it to that one server. `release` and `zone` (an IANA name) say which. Its message
+    (`text`) is written when it is shown, in the reader's language (`str(error)`), or for the database in English.
     """
 
     def __init__(self, release: Release, zone: str) -> None:
         when = f"{release.date}" + (f" {release.time:%H:%M}" if release.time else "")
-        super().__init__(
-            f"**{release.title}** ({when}) cannot be placed on the calendar in {zone}: it falls outside the "
-            "years 1 to 9999. Remove it with `/reminders remove-release` or choose another `/reminders timezone`"
+        self.text: Text = _l(
+            "**{title}** ({when}) cannot be placed on the calendar in {zone}: it falls outside the years 1 to 9999. "
+            "Remove it with `/reminders remove-release` or choose another `/reminders timezone`",
+            title=release.title,
+            when=when,
+            zone=zone,
         )
+        super().__init__(self.text)
         self.release = release
         self.zone = zone
         self.row = f"{release.id} '{release.title}' ({when})"
@@ -158,14 +167,23 @@ def future_release_epoch(day: dt.date, time: dt.time | None, server_zone: ZoneIn
     last = last_plannable_day(now)
     if day > last:
         raise ScheduleError(
-            f"{typed} is too far ahead: a release can be at most {HORIZON_YEARS} years away, on {last} at the latest."
+            _(
+                "{typed} is too far ahead: a release can be at most {years} years away, on {last} at the latest.",
+                typed=typed,
+                years=HORIZON_YEARS,
+                last=last,
+            )
         )
     yesterday = dt.datetime.fromtimestamp(now, dt.UTC).date() - dt.timedelta(days=1)
     epoch = now if day < yesterday else int(local_instant(day, time or dt.time(0, 0), server_zone).timestamp())
     if epoch <= now:
         raise ScheduleError(
-            f"{typed} ({server_zone.key}) has already passed: give a date (and time) in the future, "
-            f"or set the server's time zone first with /reminders timezone."
+            _(
+                "{typed} ({zone}) has already passed: give a date (and time) in the future, "
+                "or set the server's time zone first with /reminders timezone.",
+                typed=typed,
+                zone=server_zone.key,
+            )
         )
     return epoch
 
@@ -200,7 +218,14 @@ def decide(
     A countdown post is only worth making before the release, within the grace period, and while the next
     shorter lead time's post (`next_due`) is not due yet, so a restart never posts a burst of stale
     countdowns. The release-moment post stays worth making for the grace period, marked as late.
+
+    The reason of a skip is stored with the post, so it is written in English whatever the caller's language.
     """
+    with using(ENGLISH):
+        return _decide(due, release_at, lead, now, grace_s, next_due)
+
+
+def _decide(due: int, release_at: int, lead: LeadTime, now: int, grace_s: int, next_due: int | None) -> Decision:
     if now < due:
         return Decision(Action.WAIT)
     late = now - due

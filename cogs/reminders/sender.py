@@ -1,7 +1,8 @@
 """The dispatcher's view of Discord: post a reminder, find one posted before a crash, tell moderators.
 
 Every Discord failure becomes a `DeliveryError` whose `Failure` kind tells the dispatcher whether to
-retry, give up on the post, or block the server until a moderator fixes the configuration.
+retry, give up on the post, or block the server until a moderator fixes the configuration; its reason is
+marked (`_l`): stored in English, and told to the server's moderators in the server's language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import aiohttp
 import discord
 
 from bot.embeds import Card
+from bot.i18n import _, _l
 from cogs.reminders.components import post_view
 from cogs.reminders.dispatcher import DeliveryError, Failure
 from cogs.reminders.posts import ReminderMessage
@@ -43,10 +45,15 @@ class DiscordSender:
 
     def server_name(self, guild_id: int) -> str:
         guild = self.bot.get_guild(guild_id)
-        return guild.name if guild is not None else "this server"
+        return guild.name if guild is not None else _("this server")
+
+    def locale(self, guild_id: int) -> str | None:
+        guild = self.bot.get_guild(guild_id)
+        return str(guild.preferred_locale) if guild is not None else None
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
         channel = self.bot.get_partial_messageable(channel_id)
+        mention = f"<#{channel_id}>"
         try:
             sent = await channel.send(
                 message.content or None,
@@ -58,25 +65,35 @@ class DiscordSender:
         except discord.Forbidden as error:
             raise DeliveryError(
                 Failure.BLOCKED,
-                f"Discord refused my post in <#{channel_id}> ({error.text or 'Missing Permissions'}): I need "
-                "View Channel, Send Messages and Embed Links there",
+                _l(
+                    "Discord refused my post in {channel} ({reason}): I need View Channel, Send Messages and Embed "
+                    "Links there",
+                    channel=mention,
+                    reason=error.text or "Missing Permissions",
+                ),
             ) from error
         except discord.NotFound as error:
             raise DeliveryError(
-                Failure.BLOCKED, f"the reminder channel <#{channel_id}> was deleted or is hidden from me"
+                Failure.BLOCKED,
+                _l("the reminder channel {channel} was deleted or is hidden from me", channel=mention),
             ) from error
         except discord.RateLimited as error:
             raise DeliveryError(
-                Failure.RATE_LIMITED, "rate limited by Discord", retry_after=error.retry_after
+                Failure.RATE_LIMITED, _l("rate limited by Discord"), retry_after=error.retry_after
             ) from error
         except discord.HTTPException as error:
             if error.status == 429:
-                raise DeliveryError(Failure.RATE_LIMITED, "Discord answered 429 (rate limited)") from error
+                raise DeliveryError(Failure.RATE_LIMITED, _l("Discord answered 429 (rate limited)")) from error
             if error.status >= 500:
-                raise DeliveryError(Failure.TRANSIENT, f"Discord answered {error.status}") from error
-            raise DeliveryError(Failure.REJECTED, f"Discord refused the post ({error.status}: {error.text})") from error
+                raise DeliveryError(Failure.TRANSIENT, _l("Discord answered {status}", status=error.status)) from error
+            raise DeliveryError(
+                Failure.REJECTED,
+                _l("Discord refused the post ({status}: {reason})", status=error.status, reason=error.text),
+            ) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise DeliveryError(Failure.TRANSIENT, f"could not reach Discord ({error!r})") from error
+            raise DeliveryError(
+                Failure.TRANSIENT, _l("could not reach Discord ({error})", error=repr(error))
+            ) from error
         return sent.id
 
     async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:

@@ -4,6 +4,9 @@ Commands change a server's configuration only through `save`, which stores it, r
 wakes the dispatcher; the rules a moderator's action triggers (skipping what was missed while posting
 was off, unblocking after a test post went through, which release a sample is about) live here, where
 the fake-clock tests reach them. Discord is behind the `Sender` protocol, implemented in `sender.py`.
+
+A refusal is marked (`_l`) and written when it is shown, in the moderator's language; what is stored (skip
+details, a block's reason) is written in English (see `cogs.reminders.status` for how it is shown).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
+from bot.i18n import ENGLISH, N_, Text, _l
 from bot.markup import quote
 from bot.refusal import Refusal
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
@@ -23,7 +27,7 @@ from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, re
 from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 
-MISSED_WHILE_OFF = "reminders were off or had no channel when it was due"
+MISSED_WHILE_OFF = N_("reminders were off or had no channel when it was due")
 UNPLANNABLE = "a release cannot be scheduled: "  # starts `blocked_reason` when planning failed (see `replan`)
 OUTSIDE_CALENDAR = "it falls outside the years 1 to 9999"
 
@@ -31,7 +35,14 @@ log = logging.getLogger(__name__)
 
 
 class ReleaseError(ValueError):
-    """A release a moderator named cannot be used; the message says why and what to do instead."""
+    """A release a moderator named cannot be used; the message says why and what to do instead.
+
+    Its message is marked (`text`), so it reads in the moderator's language even when the post it was for
+    is being written in the server's."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class ChangeRefused(Refusal):
@@ -178,7 +189,7 @@ class Reminders:
         self.problems[config.guild_id] = (
             f"server {config.guild_id}: cannot plan release {error.row} in {error.zone}: {OUTSIDE_CALENDAR}"
         )
-        reason = UNPLANNABLE + str(error)
+        reason = UNPLANNABLE + error.text.render(ENGLISH)  # stored: in English, as every stored reason
         if config.blocked_reason is None or (_plan_blocked(config) and config.blocked_reason != reason):
             now = self.clock.now()
             config = await self.store.configure(replace(config, blocked_reason=reason, blocked_at=now), now)
@@ -197,7 +208,7 @@ class Reminders:
         try:
             planned = plan(config, await self.releases(config.guild_id))
         except PlanError as error:
-            raise ChangeRefused(f"Nothing was changed: {error}.") from error
+            raise ChangeRefused(_l("Nothing was changed: {error}.", error=error.text)) from error
         if _plan_blocked(config):
             config = replace(config, blocked_reason=None, blocked_at=None)
         now = self.clock.now()
@@ -223,18 +234,24 @@ class Reminders:
         if text is None:
             upcoming = next_release(releases, config.zoneinfo, self.clock.now())
             if upcoming is None or upcoming.epoch is None:
-                raise ReleaseError("No upcoming release has a date; name one with the `release` option.")
+                raise ReleaseError(_l("No upcoming release has a date; name one with the `release` option."))
             return upcoming.release, upcoming.epoch
         found = find_release(releases, text)
         if found is None:
-            raise ReleaseError(f"`release`: no release matches {quote(text)}; pick one from the list as you type.")
+            raise ReleaseError(
+                _l("`release`: no release matches {typed}; pick one from the list as you type.", typed=quote(text))
+            )
         epoch = release_epoch(found, config.zoneinfo)
         if epoch is None:
-            raise ReleaseError(f"`release`: **{found.title}** has no date yet, so there is nothing to remind of.")
+            raise ReleaseError(
+                _l("`release`: **{title}** has no date yet, so there is nothing to remind of.", title=found.title)
+            )
         return found, epoch
 
     async def sample(self, guild_id: int, server_name: str, text: str | None, mode: PostMode) -> ReminderMessage:
-        """The post a preview or a test shows: the release's first countdown, or its release-moment post."""
+        """The post a preview or a test shows: the release's first countdown, or its release-moment post.
+
+        Written in the current language: the caller sets the server's, the language of the post it shows."""
         config = await self.store.config(guild_id)
         release, epoch = await self.pick_release(guild_id, text, config)
         lead = next((lead for lead in config.lead_times if not lead.at_release), AT_RELEASE)

@@ -1,7 +1,7 @@
 """What a moderator is shown about a server's reminders: permission and ping checks, and `/reminders status`.
 
 The checks run against the bot's live permissions, so a problem shows up when a moderator configures or
-looks, not as a silent failure on release day.
+looks, not as a silent failure on release day. Everything here is written in the moderator's language.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
+from bot.i18n import N_, _, ngettext
 from bot.markup import clamp, discord_timestamp
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
@@ -23,23 +24,46 @@ STATUS_POSTS = 10
 STATUS_FAILURES = 5
 STATUS_SKIPPED = 3
 STATUS_GONE_LIMIT = 400  # characters of the deleted-by-hand list
-NEEDED = (("view_channel", "View Channel"), ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
-UNBLOCK_HINT = "run `/reminders channel` (or `/reminders enable`) again"
+NEEDED = (
+    ("view_channel", N_("View Channel")),
+    ("send_messages", N_("Send Messages")),
+    ("embed_links", N_("Embed Links")),
+)
+UNBLOCK_HINT = N_("run `/reminders channel` (or `/reminders enable`) again")
+STATE_NAMES = {
+    PostState.PENDING: N_("pending"),
+    PostState.SENT: N_("sent"),
+    PostState.SKIPPED: N_("skipped"),
+    PostState.FAILED: N_("failed"),
+}
+
+
+def stored(reason: str) -> str:
+    """A reason read from the database (a skip's detail, a delivery error, a block), as the moderator reads it.
+
+    Reasons are stored as they were written, in English, since the database outlives any reader's language and
+    the same row is shown to moderators of any language. One that is a fixed message (an `N_` constant, such
+    as `MISSED_WHILE_OFF`, or a message without values) is its own message id, so `_()` finds its translation;
+    one made with values (a channel, Discord's own words, a count) is free text no catalogue holds, and it is
+    shown as written rather than guessed back into a message id.
+    """
+    return _(reason)
 
 
 def missing_permissions(channel: discord.abc.GuildChannel) -> list[str]:
-    """What the bot lacks to post reminders in `channel`."""
+    """What the bot lacks to post reminders in `channel`, named as the moderator's Discord names them."""
     mine = channel.permissions_for(channel.guild.me)
-    return [label for name, label in NEEDED if not getattr(mine, name)]
+    return [_(label) for name, label in NEEDED if not getattr(mine, name)]
 
 
 def history_warning(channel: discord.abc.GuildChannel) -> str | None:
     """Read Message History is optional, but without it a crash can, rarely, double a post."""
     if channel.permissions_for(channel.guild.me).read_message_history:
         return None
-    return (
-        f"I lack Read Message History in {channel.mention}: after a crash I cannot check whether a reminder "
-        "already went out, so only Discord's few-minute duplicate guard protects against a double post."
+    return _(
+        "I lack Read Message History in {channel}: after a crash I cannot check whether a reminder "
+        "already went out, so only Discord's few-minute duplicate guard protects against a double post.",
+        channel=channel.mention,
     )
 
 
@@ -47,15 +71,18 @@ def ping_warning(guild: discord.Guild, role_id: int | None, channel_id: int | No
     """Why the role's ping would notify nobody, if it would not (Discord drops it without an error)."""
     role = guild.get_role(role_id) if role_id is not None else None
     if role is None:
-        return None if role_id is None else "The reminder role no longer exists: choose another with `/reminders role`."
+        if role_id is None:
+            return None
+        return _("The reminder role no longer exists: choose another with `/reminders role`.")
     channel = guild.get_channel(channel_id) if channel_id is not None else None
     me = guild.me
     can_mention_all = (channel.permissions_for(me) if channel is not None else me.guild_permissions).mention_everyone
     if role.mentionable or can_mention_all:
         return None
-    return (
-        f"{role.mention} is not mentionable and I lack Mention Everyone, so its ping would notify nobody: turn on "
-        "'Allow anyone to @mention this role' in Server Settings → Roles, or give me Mention Everyone."
+    return _(
+        "{role} is not mentionable and I lack Mention Everyone, so its ping would notify nobody: turn on "
+        "'Allow anyone to @mention this role' in Server Settings → Roles, or give me Mention Everyone.",
+        role=role.mention,
     )
 
 
@@ -63,63 +90,93 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
     """What `/reminders status` shows: state, configuration, live checks, native events, next posts, failures."""
     config = await service.store.config(guild.id)
     channel = guild.get_channel(config.channel_id) if config.channel_id is not None else None
+    where = f"<#{config.channel_id}>" if config.channel_id else None
     if config.blocked_reason is not None:
-        then = "it lifts by itself once it is fixed" if config.blocked_reason.startswith(UNPLANNABLE) else UNBLOCK_HINT
-        state = (
-            f"**Blocked** since {discord_timestamp(config.blocked_at or 0, 'R')}: {config.blocked_reason}. "
-            f"Nothing is posted until you fix it; {then}."
+        unplannable = config.blocked_reason.startswith(UNPLANNABLE)
+        state = _(
+            "**Blocked** since {since}: {reason}. Nothing is posted until you fix it; {then}.",
+            since=discord_timestamp(config.blocked_at or 0, "R"),
+            reason=stored(config.blocked_reason),
+            then=_("it lifts by itself once it is fixed") if unplannable else _(UNBLOCK_HINT),
         )
     elif config.channel_id is None:
-        state = "**Not set up**: choose a channel with `/reminders channel`."
+        state = _("**Not set up**: choose a channel with `/reminders channel`.")
     elif not config.enabled:
-        state = "**Off**: `/reminders enable` turns posting on."
+        state = _("**Off**: `/reminders enable` turns posting on.")
     else:
-        state = f"**On**: posting in <#{config.channel_id}>."
-    card = Card(title=f"Release reminders · {guild.name}", description=state)
-    role = f"<@&{config.role_id}>" if config.role_id is not None else "none (posts ping nobody)"
+        state = _("**On**: posting in {channel}.", channel=where)
+    card = Card(title=_("Release reminders · {server}", server=guild.name), description=state)
+    role = f"<@&{config.role_id}>" if config.role_id is not None else _("none (posts ping nobody)")
+    template = "`" + clamp(config.template, 300).replace("`", "ˋ") + "`" if config.template else _("default")
     card.add(
-        "Configuration",
-        f"Channel: {f'<#{config.channel_id}>' if config.channel_id else 'not set'}\nRole: {role}\n"
-        f"Time zone: {zone_label(config.zone)}\nLead times: {describe_lead_times(config.lead_times)}\n"
-        f"Template: {'`' + clamp(config.template, 300).replace('`', 'ˋ') + '`' if config.template else 'default'}",
+        _("Configuration"),
+        _(
+            "Channel: {channel}\nRole: {role}\nTime zone: {zone}\nLead times: {leads}\nTemplate: {template}",
+            channel=where or _("not set"),
+            role=role,
+            zone=zone_label(config.zone),
+            leads=describe_lead_times(config.lead_times),
+            template=template,
+        ),
     )
     problems = []
     if channel is not None:
         missing = missing_permissions(channel)
         if missing:
-            problems.append(f"I lack {', '.join(missing)} in {channel.mention}.")
+            problems.append(
+                _("I lack {permissions} in {channel}.", permissions=", ".join(missing), channel=channel.mention)
+            )
         problems += [note] if (note := history_warning(channel)) else []
     elif config.channel_id is not None:
-        problems.append("The reminder channel no longer exists or is hidden from me.")
+        problems.append(_("The reminder channel no longer exists or is hidden from me."))
     warning = ping_warning(guild, config.role_id, config.channel_id)
     problems += [warning] if warning else []
-    card.add("Checks", "\n".join(f"⚠️ {p}" for p in problems) or "✅ I can post there, and the ping will notify.")
-    card.add("Opting in", _opt_in_line(guild, config.role_id))
+    card.add(
+        _("Checks"),
+        "\n".join(f"⚠️ {p}" for p in problems) or "✅ " + _("I can post there, and the ping will notify."),
+    )
+    card.add(_("Opting in"), _opt_in_line(guild, config.role_id))
     titles = {release.id: release.title for release in await service.releases(guild.id)}
-    card.add("Discord events", await _events_line(events, guild, titles))
+    card.add(_("Discord events"), await _events_line(events, guild, titles))
     upcoming = await service.upcoming_posts(guild.id, STATUS_POSTS)
     card.add(
-        "Next posts",
+        _("Next posts"),
         "\n".join(
             f"{discord_timestamp(post.due_at, 'F')} ({discord_timestamp(post.due_at, 'R')}) · "
             f"{release.title if release else post.release_id} · {post.lead}"
             for post, release in upcoming
         )
-        or "None: no upcoming release with a date.",
+        or _("None: no upcoming release with a date."),
     )
     counts = await service.store.counts(guild.id)
-    summary = " · ".join(f"{state.value}: {counts[state]}" for state in PostState)
+    summary = " · ".join(_("{state}: {count}", state=_(STATE_NAMES[state]), count=counts[state]) for state in PostState)
     skipped = await service.store.posts(guild.id, [PostState.SKIPPED], STATUS_SKIPPED)
-    card.add("Posts so far", "\n".join([summary, *(f"Skipped {_describe(p, titles)}: {p.detail}" for p in skipped)]))
+    card.add(
+        _("Posts so far"),
+        "\n".join(
+            [
+                summary,
+                *(
+                    _("Skipped {post}: {reason}", post=_describe(p, titles), reason=stored(p.detail or ""))
+                    for p in skipped
+                ),
+            ]
+        ),
+    )
     failures = await service.store.failures(guild.id, STATUS_FAILURES)
     card.add(
-        "Last delivery failures",
+        _("Last delivery failures"),
         "\n".join(
-            f"{discord_timestamp(p.error_at or 0, 'R')} {_describe(p, titles)}: {p.error} "
-            f"({'sent later' if p.state is PostState.SENT else p.state.value})"
+            _(
+                "{when} {post}: {error} ({outcome})",
+                when=discord_timestamp(p.error_at or 0, "R"),
+                post=_describe(p, titles),
+                error=stored(p.error or ""),
+                outcome=_("sent later") if p.state is PostState.SENT else _(STATE_NAMES[p.state]),
+            )
             for p in failures
         )
-        or "None.",
+        or _("None."),
     )
     return card.build()
 
@@ -128,11 +185,11 @@ def _opt_in_line(guild: discord.Guild, role_id: int | None) -> str:
     """Whether fans can give themselves the reminder role with **Notify me** or `/releases notify`."""
     role = guild.get_role(role_id) if role_id is not None else None
     if role is None:
-        return "No reminder role: fans can't opt in to pings until you choose one with `/reminders role`."
+        return _("No reminder role: fans can't opt in to pings until you choose one with `/reminders role`.")
     problem = role_problem(guild, role)
     if problem is not None:
-        return f"⚠️ Fans can't opt in with **Notify me** or `/releases notify`: {problem}."
-    return f"✅ Fans can give themselves {role.mention} with **Notify me** or `/releases notify`."
+        return "⚠️ " + _("Fans can't opt in with **Notify me** or `/releases notify`: {problem}.", problem=problem)
+    return "✅ " + _("Fans can give themselves {role} with **Notify me** or `/releases notify`.", role=role.mention)
 
 
 async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[str, str]) -> str:
@@ -142,23 +199,33 @@ async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[st
     rows = await events.events(guild.id)
     live = [row for row in rows if row.state is EventState.LIVE and row.event_id is not None]
     if mirror.enabled:
-        lines = [f"On: {len(live)} event(s)."]
+        # The English plural keeps its "(s)", the wording the English tests have always read.
+        lines = [ngettext("On: {n} event.", "On: {n} event(s).", len(live))]
     else:
-        lines = ["Off: `/reminders events on` mirrors each dated release as a native Discord event."]
+        lines = [_("Off: `/reminders events on` mirrors each dated release as a native Discord event.")]
         if live:
-            lines.append(f"{len(live)} event(s) still to cancel.")
+            lines.append(ngettext("{n} event still to cancel.", "{n} events still to cancel.", len(live)))
     missing = missing_event_permissions(guild)
     if missing and (mirror.enabled or live):
-        lines.append(f"⚠️ {permission_reason(missing)}: grant it to my role. Reminders are not affected.")
+        lines.append("⚠️ " + _("{reason}: grant it to my role. Reminders are not affected.", reason=permission_reason()))
     elif mirror.blocked_reason is not None:
-        lines.append(f"⚠️ Waiting since {discord_timestamp(mirror.blocked_at or 0, 'R')}: {mirror.blocked_reason}.")
+        lines.append(
+            "⚠️ "
+            + _(
+                "Waiting since {since}: {reason}.",
+                since=discord_timestamp(mirror.blocked_at or 0, "R"),
+                reason=stored(mirror.blocked_reason),
+            )
+        )
     gone = [
         f"**{clamp(titles.get(row.release_id, row.shape.name), 60)}**" for row in rows if row.state is EventState.GONE
     ]
     if gone:
         lines.append(
-            "Deleted by hand, not made again (`/reminders events on` brings them back): "
-            + join_within(gone, STATUS_GONE_LIMIT, ", ")
+            _(
+                "Deleted by hand, not made again (`/reminders events on` brings them back): {events}",
+                events=join_within(gone, STATUS_GONE_LIMIT, ", "),
+            )
         )
     head = "\n".join(lines)
     links = [

@@ -9,6 +9,10 @@ and on top of that `@everyone`, `@here` and mention syntax (`<@…>`, `<@&…>`)
 the release and server names are broken with a zero-width space (U+200B), so they read the same but neither
 notify nor render as a mention. The only mention a post carries is the one `{role}` puts there; links are
 left intact because a zero-width space would break them.
+
+The default template and the post's timing line are written in the post's language (the server's: the caller
+renders the post inside `bot.i18n.using`); a moderator's own template is never translated. A refusal is written
+in the moderator's language.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import groupby
 
+from bot.i18n import N_, _, current
 from bot.markup import CONTENT_LIMIT, clamp, discord_timestamp, neutralise, quote
 from bot.typed import LINK_LIMIT
 from cogs.reminders.timeparse import LeadTime
@@ -26,7 +32,8 @@ PLACEHOLDERS = ("release", "when", "countdown", "role", "link", "server")
 TEMPLATE_LIMIT = 1000
 RELEASE_LIMIT = 100
 SERVER_LIMIT = 100
-DEFAULT_TEXT = "{role} **{release}**: {when} ({countdown})"
+# Translators: the default reminder post; keep each {placeholder} as it is (a moderator's template uses the same).
+DEFAULT_TEXT = N_("{role} **{release}**: {when} ({countdown})")
 
 # The longest text each placeholder can become: a 20-digit snowflake, a 12-digit epoch (year 9999).
 _WORST = {
@@ -38,7 +45,8 @@ _WORST = {
     "server": SERVER_LIMIT,
 }
 _INTACT = ("role", "link")  # the one allowed mention, and URLs, which a zero-width space would break
-_LIST = "{release}, {when}, {countdown}, {role}, {link} or {server}"
+# Translators: the placeholders a template may use, listed as they are typed: keep each {name} as it is.
+_LIST = N_("{release}, {when}, {countdown}, {role}, {link} or {server}")
 
 
 class TemplateError(ValueError):
@@ -73,9 +81,15 @@ class Values:
 def parse_template(text: str) -> Template:
     """Check a moderator's template; `{{` and `}}` stand for literal braces."""
     if not text.strip():
-        raise TemplateError("The template is empty: give some text, or omit the option to restore the default.")
+        raise TemplateError(_("The template is empty: give some text, or omit the option to restore the default."))
     if len(text) > TEMPLATE_LIMIT:
-        raise TemplateError(f"The template is {len(text):,} characters long; at most {TEMPLATE_LIMIT:,} are allowed.")
+        raise TemplateError(
+            _(
+                "The template is {length} characters long; at most {most} are allowed.",
+                length=current().number(len(text)),
+                most=current().number(TEMPLATE_LIMIT),
+            )
+        )
     parts: list[_Part] = []
     literal: list[str] = []
     index = 0
@@ -86,15 +100,21 @@ def parse_template(text: str) -> Template:
             index += 2
         elif char == "}":
             raise TemplateError(
-                f"The '}}' at character {index + 1} closes no placeholder: write }}}} for a literal brace."
+                _(
+                    "The '}}' at character {position} closes no placeholder: write }}}} for a literal brace.",
+                    position=index + 1,
+                )
             )
         elif char == "{":
             end = text.find("}", index + 1)
             reopened = text.find("{", index + 1)
             if end == -1 or -1 < reopened < end:
                 raise TemplateError(
-                    f"The '{{' at character {index + 1} opens a placeholder that is never closed: "
-                    f"write {{{{ for a literal brace, or a placeholder like {{release}}."
+                    _(
+                        "The '{{' at character {position} opens a placeholder that is never closed: "
+                        "write {{{{ for a literal brace, or a placeholder like {{release}}.",
+                        position=index + 1,
+                    )
                 )
             name = text[index + 1 : end]
             _check_name(name)
@@ -113,8 +133,12 @@ def parse_template(text: str) -> Template:
     worst = sum(_WORST[p.text] + 2 if p.placeholder else len(neutralise(p.text)) for p in template.parts)
     if worst > CONTENT_LIMIT:
         raise TemplateError(
-            f"With a long release title or link this template could reach {worst:,} characters, more than "
-            f"Discord's {CONTENT_LIMIT:,}: use {{link}} and {{release}} fewer times."
+            _(
+                "With a long release title or link this template could reach {length} characters, more than "
+                "Discord's {most}: use {{link}} and {{release}} fewer times.",
+                length=current().number(worst),
+                most=current().number(CONTENT_LIMIT),
+            )
         )
     return template
 
@@ -125,13 +149,43 @@ def _check_name(name: str) -> None:
     shown = quote(name, 40)[1:-1]  # inside braces instead of quotes
     base = re.split(r"[:!.\[]", name, maxsplit=1)[0]
     if base in PLACEHOLDERS:
-        raise TemplateError(f"{{{shown}}}: placeholders take no format or options; write just {{{base}}}.")
+        raise TemplateError(
+            _("{{{shown}}}: placeholders take no format or options; write just {{{base}}}.", shown=shown, base=base)
+        )
     close = difflib.get_close_matches(name.strip().lower(), PLACEHOLDERS, n=1)
-    hint = f" Did you mean {{{close[0]}}}?" if close else ""
-    raise TemplateError(f"{{{shown}}} is not a placeholder.{hint} Use {_LIST}; write {{{{ and }}}} for literal braces.")
+    if close:
+        raise TemplateError(
+            _(
+                "{{{shown}}} is not a placeholder. Did you mean {{{close}}}? Use {placeholders}; write {{{{ and }}}} "
+                "for literal braces.",
+                shown=shown,
+                close=close[0],
+                placeholders=_(_LIST),
+            )
+        )
+    raise TemplateError(
+        _(
+            "{{{shown}}} is not a placeholder. Use {placeholders}; write {{{{ and }}}} for literal braces.",
+            shown=shown,
+            placeholders=_(_LIST),
+        )
+    )
 
 
 DEFAULT_TEMPLATE = parse_template(DEFAULT_TEXT)
+
+
+def default_template() -> Template:
+    """The default template in the current language (the English one when a translation would not parse)."""
+    return _default_template(_(DEFAULT_TEXT))
+
+
+@cache
+def _default_template(text: str) -> Template:
+    try:
+        return parse_template(text)
+    except TemplateError:
+        return DEFAULT_TEMPLATE
 
 
 def render(template: Template, values: Values) -> str:
@@ -164,10 +218,11 @@ def render(template: Template, values: Values) -> str:
 
 
 def timing_line(lead: LeadTime, release_at: int, *, late: bool) -> str:
-    """The sentence in the post's embed that says where the release stands, true whenever it is read."""
+    """The sentence in the post's embed that says where the release stands, true whenever it is read (in the
+    current language; Discord writes the timestamps in each reader's)."""
     when = f"{discord_timestamp(release_at, 'R')} ({discord_timestamp(release_at, 'F')})"
     if not lead.at_release:
-        return f"{lead} to go: out {when}."
+        return _("{lead} to go: out {when}.", lead=lead, when=when)
     if late:
-        return f"Came out {when}. This reminder could not be posted on time."
-    return f"Out now: {discord_timestamp(release_at, 'F')}."
+        return _("Came out {when}. This reminder could not be posted on time.", when=when)
+    return _("Out now: {when}.", when=discord_timestamp(release_at, "F"))

@@ -19,7 +19,8 @@ that offset now are suggested), offsets outside −12…+14, abbreviations used 
 (Area/City names) and `UTC` only, never `Etc/…` or legacy names.
 
 `describe_zone` says what a zone does: its offset now, and whether it follows daylight saving (comparing
-January and July of the current year). Pure: no Discord, `now` is a parameter.
+January and July of the current year). Pure: no Discord, `now` is a parameter. Every sentence (errors, the
+reading in `read_as`, `describe_zone`) is written in the current language, the moderator's.
 """
 
 from __future__ import annotations
@@ -30,45 +31,46 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.i18n import N_, _
 from bot.markup import quote
 from bot.search import MAX_CHOICES, Index
 from cogs.reminders.schedule import DEFAULT_ZONE
 
 CITY_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 MIN_OFFSET_H, MAX_OFFSET_H = -12, 14  # the range of Etc/GMT zones (and of real offsets)
-FORM = "Pick a city from the list, like Europe/London or America/Toronto, or a whole-hour offset like UTC+1."
+FORM = N_("Pick a city from the list, like Europe/London or America/Toronto, or a whole-hour offset like UTC+1.")
 
-# abbreviation -> (zone, what it is called, other zones the same letters are used for)
+# abbreviation -> (zone, what it is called (translated where it is shown), other zones the same letters are used for)
 ABBREVIATIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    **dict.fromkeys(("EST", "EDT", "ET"), ("America/New_York", "US Eastern Time", ("America/Toronto",))),
-    **dict.fromkeys(("CST", "CDT", "CT"), ("America/Chicago", "US Central Time", ("Asia/Shanghai",))),
-    **dict.fromkeys(("MST", "MDT", "MT"), ("America/Denver", "US Mountain Time", ("America/Phoenix",))),
-    **dict.fromkeys(("PST", "PDT", "PT"), ("America/Los_Angeles", "US Pacific Time", ("America/Vancouver",))),
-    **dict.fromkeys(("AKST", "AKDT"), ("America/Anchorage", "Alaska Time", ())),
-    **dict.fromkeys(("HST", "HAST"), ("Pacific/Honolulu", "Hawaii Time", ())),
-    **dict.fromkeys(("NST", "NDT"), ("America/St_Johns", "Newfoundland Time", ())),
-    **dict.fromkeys(("BST",), ("Europe/London", "British Summer Time", ())),
-    **dict.fromkeys(("WET", "WEST"), ("Europe/Lisbon", "Western European Time", ())),
-    **dict.fromkeys(("CET", "CEST", "MEZ"), ("Europe/Paris", "Central European Time", ("Europe/Berlin",))),
-    **dict.fromkeys(("EET", "EEST"), ("Europe/Athens", "Eastern European Time", ("Europe/Helsinki",))),
-    **dict.fromkeys(("MSK",), ("Europe/Moscow", "Moscow Time", ())),
-    **dict.fromkeys(("JST",), ("Asia/Tokyo", "Japan Time", ())),
-    **dict.fromkeys(("KST",), ("Asia/Seoul", "Korea Time", ())),
-    **dict.fromkeys(("HKT",), ("Asia/Hong_Kong", "Hong Kong Time", ())),
-    **dict.fromkeys(("SGT",), ("Asia/Singapore", "Singapore Time", ())),
-    **dict.fromkeys(("PHT", "PHST"), ("Asia/Manila", "Philippine Time", ())),
-    **dict.fromkeys(("WIB",), ("Asia/Jakarta", "Western Indonesia Time", ())),
-    **dict.fromkeys(("PKT",), ("Asia/Karachi", "Pakistan Time", ())),
-    **dict.fromkeys(("AEST", "AEDT"), ("Australia/Sydney", "Australian Eastern Time", ("Australia/Brisbane",))),
-    **dict.fromkeys(("ACST", "ACDT"), ("Australia/Adelaide", "Australian Central Time", ("Australia/Darwin",))),
-    **dict.fromkeys(("AWST",), ("Australia/Perth", "Australian Western Time", ())),
-    **dict.fromkeys(("NZST", "NZDT"), ("Pacific/Auckland", "New Zealand Time", ())),
-    **dict.fromkeys(("BRT",), ("America/Sao_Paulo", "Brasília Time", ())),
-    **dict.fromkeys(("ART",), ("America/Argentina/Buenos_Aires", "Argentina Time", ())),
-    **dict.fromkeys(("SAST",), ("Africa/Johannesburg", "South Africa Time", ())),
-    **dict.fromkeys(("WAT",), ("Africa/Lagos", "West Africa Time", ())),
-    **dict.fromkeys(("CAT",), ("Africa/Maputo", "Central Africa Time", ())),
-    **dict.fromkeys(("EAT",), ("Africa/Nairobi", "East Africa Time", ())),
+    **dict.fromkeys(("EST", "EDT", "ET"), ("America/New_York", N_("US Eastern Time"), ("America/Toronto",))),
+    **dict.fromkeys(("CST", "CDT", "CT"), ("America/Chicago", N_("US Central Time"), ("Asia/Shanghai",))),
+    **dict.fromkeys(("MST", "MDT", "MT"), ("America/Denver", N_("US Mountain Time"), ("America/Phoenix",))),
+    **dict.fromkeys(("PST", "PDT", "PT"), ("America/Los_Angeles", N_("US Pacific Time"), ("America/Vancouver",))),
+    **dict.fromkeys(("AKST", "AKDT"), ("America/Anchorage", N_("Alaska Time"), ())),
+    **dict.fromkeys(("HST", "HAST"), ("Pacific/Honolulu", N_("Hawaii Time"), ())),
+    **dict.fromkeys(("NST", "NDT"), ("America/St_Johns", N_("Newfoundland Time"), ())),
+    **dict.fromkeys(("BST",), ("Europe/London", N_("British Summer Time"), ())),
+    **dict.fromkeys(("WET", "WEST"), ("Europe/Lisbon", N_("Western European Time"), ())),
+    **dict.fromkeys(("CET", "CEST", "MEZ"), ("Europe/Paris", N_("Central European Time"), ("Europe/Berlin",))),
+    **dict.fromkeys(("EET", "EEST"), ("Europe/Athens", N_("Eastern European Time"), ("Europe/Helsinki",))),
+    **dict.fromkeys(("MSK",), ("Europe/Moscow", N_("Moscow Time"), ())),
+    **dict.fromkeys(("JST",), ("Asia/Tokyo", N_("Japan Time"), ())),
+    **dict.fromkeys(("KST",), ("Asia/Seoul", N_("Korea Time"), ())),
+    **dict.fromkeys(("HKT",), ("Asia/Hong_Kong", N_("Hong Kong Time"), ())),
+    **dict.fromkeys(("SGT",), ("Asia/Singapore", N_("Singapore Time"), ())),
+    **dict.fromkeys(("PHT", "PHST"), ("Asia/Manila", N_("Philippine Time"), ())),
+    **dict.fromkeys(("WIB",), ("Asia/Jakarta", N_("Western Indonesia Time"), ())),
+    **dict.fromkeys(("PKT",), ("Asia/Karachi", N_("Pakistan Time"), ())),
+    **dict.fromkeys(("AEST", "AEDT"), ("Australia/Sydney", N_("Australian Eastern Time"), ("Australia/Brisbane",))),
+    **dict.fromkeys(("ACST", "ACDT"), ("Australia/Adelaide", N_("Australian Central Time"), ("Australia/Darwin",))),
+    **dict.fromkeys(("AWST",), ("Australia/Perth", N_("Australian Western Time"), ())),
+    **dict.fromkeys(("NZST", "NZDT"), ("Pacific/Auckland", N_("New Zealand Time"), ())),
+    **dict.fromkeys(("BRT",), ("America/Sao_Paulo", N_("Brasília Time"), ())),
+    **dict.fromkeys(("ART",), ("America/Argentina/Buenos_Aires", N_("Argentina Time"), ())),
+    **dict.fromkeys(("SAST",), ("Africa/Johannesburg", N_("South Africa Time"), ())),
+    **dict.fromkeys(("WAT",), ("Africa/Lagos", N_("West Africa Time"), ())),
+    **dict.fromkeys(("CAT",), ("Africa/Maputo", N_("Central Africa Time"), ())),
+    **dict.fromkeys(("EAT",), ("Africa/Nairobi", N_("East Africa Time"), ())),
 }
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "IST": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
@@ -143,15 +145,19 @@ def resolve_zone(text: str, now: int) -> ZoneChoice:
     """
     typed = text.strip()
     if not typed:
-        raise ZoneError(f"Give a time zone. {FORM}")
+        raise ZoneError(_("Give a time zone. {form}", form=_(FORM)))
     upper = typed.upper()
     if upper in UTC_NAMES:
-        return ZoneChoice(ZoneInfo(DEFAULT_ZONE), None if upper == "UTC" else f"{typed} is read as UTC")
+        return ZoneChoice(ZoneInfo(DEFAULT_ZONE), None if upper == "UTC" else _("{typed} is read as UTC", typed=typed))
     if upper in ABBREVIATIONS:
         return _abbreviation(typed, upper)
     if upper in AMBIGUOUS:
         raise ZoneError(
-            f"{quote(typed)} stands for several time zones; choose the city: {', '.join(AMBIGUOUS[upper])}."
+            _(
+                "{typed} stands for several time zones; choose the city: {cities}.",
+                typed=quote(typed),
+                cities=", ".join(AMBIGUOUS[upper]),
+            )
         )
     named = _by_name(typed)
     if named is not None:
@@ -160,8 +166,16 @@ def resolve_zone(text: str, now: int) -> ZoneChoice:
     if offset is not None:
         return _offset(typed, offset, now)
     suggestions = [name for name in zone_choices(typed, limit=3) if name != DEFAULT_ZONE]
-    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-    raise ZoneError(f"{quote(typed)} is not a time zone I know.{hint} {FORM}")
+    if suggestions:
+        raise ZoneError(
+            _(
+                "{typed} is not a time zone I know. Did you mean {suggestions}? {form}",
+                typed=quote(typed),
+                suggestions=", ".join(suggestions),
+                form=_(FORM),
+            )
+        )
+    raise ZoneError(_("{typed} is not a time zone I know. {form}", typed=quote(typed), form=_(FORM)))
 
 
 def _by_name(typed: str) -> str | None:
@@ -176,8 +190,17 @@ def _by_name(typed: str) -> str | None:
 
 def _abbreviation(typed: str, upper: str) -> ZoneChoice:
     name, called, others = ABBREVIATIONS[upper]
-    also = f" (for {', '.join(others)}, choose that instead)" if others else ""
-    return ZoneChoice(ZoneInfo(name), f"{typed} is read as {called}, the time in {name}{also}")
+    if others:
+        reading = _(
+            "{typed} is read as {called}, the time in {zone} (for {others}, choose that instead)",
+            typed=typed,
+            called=_(called),
+            zone=name,
+            others=", ".join(others),
+        )
+    else:
+        reading = _("{typed} is read as {called}, the time in {zone}", typed=typed, called=_(called), zone=name)
+    return ZoneChoice(ZoneInfo(name), reading)
 
 
 def _offset(typed: str, match: re.Match[str], now: int) -> ZoneChoice:
@@ -185,16 +208,38 @@ def _offset(typed: str, match: re.Match[str], now: int) -> ZoneChoice:
     hours, minutes = int(match[2]), int(match[3] or 0)
     total = sign * (hours * 60 + minutes)
     if minutes >= 60 or not MIN_OFFSET_H * 60 <= total <= MAX_OFFSET_H * 60:
-        raise ZoneError(f"{quote(typed)} is not a UTC offset: offsets go from UTC-12 to UTC+14. {FORM}")
+        raise ZoneError(
+            _("{typed} is not a UTC offset: offsets go from UTC-12 to UTC+14. {form}", typed=quote(typed), form=_(FORM))
+        )
     label = offset_label(dt.timedelta(minutes=total))
     cities = cities_at(dt.timedelta(minutes=total), now)
+    if minutes and cities:
+        raise ZoneError(
+            _(
+                "{typed} is not a whole-hour offset, so it needs a city. Cities at {offset} now: {cities}. {form}",
+                typed=quote(typed),
+                offset=label,
+                cities=", ".join(cities),
+                form=_(FORM),
+            )
+        )
     if minutes:
-        where = f" Cities at {label} now: {', '.join(cities)}." if cities else ""
-        raise ZoneError(f"{quote(typed)} is not a whole-hour offset, so it needs a city.{where} {FORM}")
+        raise ZoneError(
+            _("{typed} is not a whole-hour offset, so it needs a city. {form}", typed=quote(typed), form=_(FORM))
+        )
     # Etc/GMT names have POSIX signs: Etc/GMT-1 is UTC+1. The name is derived from the meaning, not the text.
     name = "Etc/GMT" if total == 0 else f"Etc/GMT{'-' if total > 0 else '+'}{abs(total) // 60}"
-    where = f" If your clocks change in summer, choose your city instead, like {', '.join(cities)}." if cities else ""
-    return ZoneChoice(ZoneInfo(name), f"{typed} is read as the fixed offset {label}.{where}")
+    if cities:
+        reading = _(
+            "{typed} is read as the fixed offset {offset}. If your clocks change in summer, choose your city "
+            "instead, like {cities}.",
+            typed=typed,
+            offset=label,
+            cities=", ".join(cities),
+        )
+    else:
+        reading = _("{typed} is read as the fixed offset {offset}.", typed=typed, offset=label)
+    return ZoneChoice(ZoneInfo(name), reading)
 
 
 def _etc_note(name: str) -> str | None:
@@ -203,7 +248,7 @@ def _etc_note(name: str) -> str | None:
     if match is None:
         return None
     meaning = offset_label(dt.timedelta(hours=(-1 if match[1] == "+" else 1) * int(match[2])))
-    return f"{name} is {meaning}: the tz database writes these signs backwards"
+    return _("{zone} is {offset}: the tz database writes these signs backwards", zone=name, offset=meaning)
 
 
 # -- saying what a zone does ----------------------------------------------------------------------------------
@@ -241,11 +286,16 @@ def zone_label(key: str) -> str:
 
 
 def describe_zone(zone: ZoneInfo, now: int) -> str:
-    """The zone's offset now and whether it follows daylight saving, e.g. "UTC-4 now; it follows daylight
-    saving (UTC-5 in January, UTC-4 in July)" or "UTC+9 all year (no daylight saving)"."""
+    """The zone's offset now and whether it follows daylight saving, in the current language, e.g. "UTC-4 now; it
+    follows daylight saving (UTC-5 in January, UTC-4 in July)" or "UTC+9 all year (no daylight saving)"."""
     moment = dt.datetime.fromtimestamp(now, zone)
     january, july = (offset_label(dt.datetime(moment.year, month, 1, 12, tzinfo=zone).utcoffset()) for month in (1, 7))
     current = offset_label(moment.utcoffset())
     if january == july:
-        return f"{current} all year (no daylight saving)"
-    return f"{current} now; it follows daylight saving ({january} in January, {july} in July)"
+        return _("{offset} all year (no daylight saving)", offset=current)
+    return _(
+        "{offset} now; it follows daylight saving ({january} in January, {july} in July)",
+        offset=current,
+        january=january,
+        july=july,
+    )

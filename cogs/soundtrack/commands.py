@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.answer import instant, public, reply
 from bot.cards import album_card, episode_card, song_card, track_card, tracklist_page_count
 from bot.errors import UserError
+from bot.i18n import _, ngettext
 from cogs.soundtrack.components import SourcesButton, TracklistPageButton, sources_view, tracklist_message
 
 if TYPE_CHECKING:
@@ -56,8 +57,12 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
         pages = tracklist_page_count(catalogue)
         if page is not None and not 1 <= page <= pages:
             raise UserError(
-                f"There is no page {page}: the tracklist has {pages} page{'s' if pages > 1 else ''}. "
-                f"Use `page` from 1 to {pages}, or leave it out."
+                ngettext(
+                    "There is no page {page}: the tracklist has {n} page. Use `page` from 1 to {n}, or leave it out.",
+                    "There is no page {page}: the tracklist has {n} pages. Use `page` from 1 to {n}, or leave it out.",
+                    pages,
+                    page=page,
+                )
             )
         current = page or 1
         embed, view = tracklist_message(catalogue, current, interaction.user.id)
@@ -86,9 +91,14 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
         if found is None:
             numbers = [e.number for e in catalogue.episodes]
             raise UserError(
-                f"There is no episode {number}. Choose `number` from {min(numbers)} to {max(numbers)}."
+                _(
+                    "There is no episode {number}. Choose `number` from {first} to {last}.",
+                    number=number,
+                    first=min(numbers),
+                    last=max(numbers),
+                )
                 if numbers
-                else "No episodes are in the catalogue yet."
+                else _("No episodes are in the catalogue yet.")
             )
         card = episode_card(catalogue, found)
         await reply(interaction, embed=card.build(), view=sources_view("episode", str(number)))

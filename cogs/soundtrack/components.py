@@ -11,6 +11,7 @@ from bot.answer import Ack, reply, update
 from bot.cards import card_sources, sources_card, tracklist_card, tracklist_page_count
 from bot.catalogue import Catalogue
 from bot.errors import UserError, guarded
+from bot.i18n import _
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -45,7 +46,7 @@ class TracklistPageButton(
         self.owner_id = owner_id
         super().__init__(
             discord.ui.Button(
-                label="Previous" if direction == "prev" else "Next",
+                label=_("Previous") if direction == "prev" else _("Next"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"hr:tracks:{max(page, 0)}:{direction}:{owner_id}",
                 disabled=disabled,
@@ -90,7 +91,7 @@ class SourcesButton(
         self.key = key
         super().__init__(
             discord.ui.Button(
-                label="Sources", style=discord.ButtonStyle.secondary, custom_id=f"hr:sources:{kind}:{key}"
+                label=_("Sources"), style=discord.ButtonStyle.secondary, custom_id=f"hr:sources:{kind}:{key}"
             )
         )
 
@@ -107,6 +108,6 @@ class SourcesButton(
         bot: HeatedRivalryBot = interaction.client
         found = card_sources(bot.catalogue, self.kind, self.key)
         if found is None:
-            raise UserError("That card's facts are no longer in the catalogue, so there are no sources to show.")
+            raise UserError(_("That card's facts are no longer in the catalogue, so there are no sources to show."))
         title, sources = found
         await reply(interaction, embed=sources_card(title, sources).build(), ephemeral=True)

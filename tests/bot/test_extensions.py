@@ -23,8 +23,7 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "command_tree.json"
 async def loaded_bot(db: Database, catalogue: Catalogue, tmp_path: Path) -> AsyncIterator[HeatedRivalryBot]:
     settings = load_settings({"DATABASE_PATH": str(tmp_path / "unused.sqlite3")})
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:  # set up, as every caller does
-        for name in EXTENSIONS:
-            await bot.load_extension(name)
+        await bot.load_features()  # the command translator, then every extension, as setup_hook does
         yield bot
 
 
@@ -41,7 +40,7 @@ async def test_every_extension_loads(loaded_bot: HeatedRivalryBot) -> None:
 
 
 async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> None:
-    commands = by_name(tree_payload(loaded_bot.tree))
+    commands = by_name(await tree_payload(loaded_bot.tree))
     assert {"soundtrack", "about", "poll", "poll-admin"} <= set(commands)
     for command in commands.values():
         assert command["contexts"] == [0], f"/{command['name']} must be guild-only"
@@ -66,7 +65,7 @@ def subcommands(command: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]
 
 
 async def test_poll_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:
-    commands = by_name(tree_payload(loaded_bot.tree))
+    commands = by_name(await tree_payload(loaded_bot.tree))
     poll = subcommands(commands["poll"])
     assert set(poll) == {"vote", "mine", "withdraw", "results"}
     for name in ("track", "second", "third"):
@@ -88,7 +87,7 @@ async def test_poll_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> Non
 
 
 async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:
-    commands = by_name(tree_payload(loaded_bot.tree))
+    commands = by_name(await tree_payload(loaded_bot.tree))
     reminders = commands["reminders"]
     assert int(reminders["default_member_permissions"]) == 32, "reminders need Manage Server (1 << 5)"
     options = subcommands(reminders)
@@ -119,7 +118,7 @@ async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRi
 
 async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:
     """Any change to the public surface must be deliberate: rerun with UPDATE_SNAPSHOTS=1 and review the diff."""
-    payload = tree_payload(loaded_bot.tree)
+    payload = await tree_payload(loaded_bot.tree)
     rendered = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(rendered, "utf-8")
@@ -127,11 +126,32 @@ async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:
 
 
 async def test_payload_hash_is_stable_and_sensitive(loaded_bot: HeatedRivalryBot) -> None:
-    payload = tree_payload(loaded_bot.tree)
+    payload = await tree_payload(loaded_bot.tree)
     assert payload_hash(payload) == payload_hash(json.loads(json.dumps(payload)))
     changed = json.loads(json.dumps(payload))
     changed[0]["description"] += "!"
     assert payload_hash(changed) != payload_hash(payload)
+
+
+async def test_the_payload_and_its_hash_carry_the_localisations(loaded_bot: HeatedRivalryBot) -> None:
+    """What is synced is the translated payload (`tree.sync` with the catalogues' translator), so a changed
+    translation is a changed tree."""
+    payload = await tree_payload(loaded_bot.tree)
+    commands = by_name(payload)
+    assert commands["soundtrack"]["name_localizations"] == {"fr": "trame-sonore", "pt-BR": "trilha-sonora"}
+    soundtrack = {sub["name"]: sub for sub in commands["soundtrack"]["options"]}
+    assert soundtrack["track"]["name_localizations"]["fr"] == "pièce"
+    assert soundtrack["track"]["options"][0]["name_localizations"]["fr"] == "pièce"
+    assert soundtrack["episode"]["options"][0]["description_localizations"]["fr"] == "Le numéro de l'épisode"
+    settings = subcommands(commands["poll-admin"])["settings"]
+    assert [c["name_localizations"]["fr"] for c in settings["results"]["choices"]] == ["en direct", "masqués"]
+    retranslated = json.loads(json.dumps(payload))
+    by_name(retranslated)["soundtrack"]["name_localizations"]["fr"] = "bande-sonore"
+    assert payload_hash(retranslated) != payload_hash(payload)
+    await loaded_bot.tree.set_translator(None)
+    untranslated = await tree_payload(loaded_bot.tree)
+    assert "name_localizations" not in by_name(untranslated)["soundtrack"]
+    assert payload_hash(untranslated) != payload_hash(payload)
 
 
 async def test_sync_runs_only_when_the_tree_changed(

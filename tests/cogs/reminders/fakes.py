@@ -75,6 +75,9 @@ class FakeSender:
     def server_name(self, guild_id: int) -> str:
         return "Heated Rivalry Fans"
 
+    def locale(self, guild_id: int) -> str | None:
+        return None  # a server that never set its language: posts are in English
+
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
         self.attempts.append(nonce)
         self.concurrent += 1
