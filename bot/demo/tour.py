@@ -74,6 +74,12 @@ def render_reply(reply: Any) -> list[str]:
     buttons = [_component_label(c) for row in reply.components for c in row.get("components", [])]
     if buttons:
         lines.append("    " + " ".join(buttons))
+    answer = reply.followups[-1] if reply.followups else reply.message
+    for stored in answer.files if answer is not None else ():
+        width, height = stored.dimensions or (0, 0)
+        lines.append(f"    📎 {stored.filename} ({width}×{height} px, {stored.size // 1024} KB)")
+        if stored.description:
+            lines.append(f"       alt text: {stored.description}")
     return lines
 
 
@@ -139,6 +145,7 @@ class Tour:
         self.news = self.guild.add_text_channel("announcements")
         self.role = self.guild.add_role("Release news", mentionable=True, position=0)  # below the bot's role
         self.members = {name: self.guild.add_member(name) for name in ("Shane", "Ilya", "Rose")}
+        self.members["Léa"] = self.guild.add_member("Léa", locale="fr")  # her Discord is in French
         self.members["Mod"] = self.guild.add_member("Mod", manage_guild=True)
         self.members["Rose"].add_role(self.role)
 
@@ -193,6 +200,11 @@ async def tour(t: Tour) -> None:
     await t.run("Rose", "/poll vote", track=pick("rival"))
     await t.run("Ilya", "/poll vote", track=pick("melt"))
     await t.run("Rose", "/poll results")
+
+    t.say("## In French: Léa's Discord is in French, so she types the French names and reads French\n")
+    await t.run("Léa", "/trame-sonore à-propos")
+    await t.run("Léa", "/sondage voter", pièce=pick("rivalry"))
+    await t.run("Léa", "/sondage résultats")
 
     t.say("## Release-day reminders\n")
     party = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)

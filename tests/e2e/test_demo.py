@@ -24,7 +24,14 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert "bot (only you can see this):\n    No track matches 'rivalry theme remix'." in out
     assert "Ilya › /poll vote track:melt" in out
     assert "Rose › /poll results" in out and "Rivalry" in out.split("Rose › /poll results", 1)[1]
+    assert "📎 poll-round-1-standings.png (800×" in out and "alt text: Bar chart of the 2 tracks" in out
+    french = out.split("## In French", 1)[1].split("## Release-day reminders", 1)[0]
+    assert "Léa › /trame-sonore à-propos" in french and "Trame sonore de Rivalité passionnée" in french
+    assert "Pièce préférée · ronde 1" in french and "alt text: Diagramme à barres des 2 pièces" in french
     reminders = out.split("## Release-day reminders", 1)[1]
+    assert "Mod › /reminders events mode:on" in reminders and "◆ Soundtrack listening party" in reminders
+    assert "Shane › clicks [Notify me]" in reminders and "you now have @Release news" in reminders
+    assert reminders.count("[Notify me] [Discord event]") == 2, "both posts link the native event"
     assert "Mod › /reminders channel channel:#announcements" in reminders
     assert reminders.count("  bot posted in #announcements:") == 2, "the 1-day and the release-moment posts"
     assert reminders.count("(notified: @Release news)") == 2
