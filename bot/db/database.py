@@ -43,6 +43,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 BUSY_TIMEOUT_MS = 5000  # background work and start-up: how long SQLite waits for another process's write lock
 INTERACTIVE_WAIT_S = 2.0  # a member's action: how long it may wait for the database in all, then "busy"
 MIN_WAIT_S = 0.25  # ... though any one call may wait this long, so a short queue never refuses it
+BUSY_SLACK_MS = 250  # SQLite's busy timeout is left as set while it is at most this much shorter than allowed
 BUSY = N_(
     "The bot's database is busy right now (another program is using it), so that was not done and nothing was "
     "saved. Please try again in a moment."
@@ -204,8 +205,12 @@ class Database:
             raise DatabaseBusy(_l(BUSY)) from None
         try:
             left = BUSY_TIMEOUT_MS if deadline is None else int((deadline - asyncio.get_running_loop().time()) * 1000)
-            if max(left, 1) != self._busy_ms:
-                self._busy_ms = max(left, 1)
+            left = max(left, 1)
+            # Never wait past the deadline, but keep a timeout that ends a little early: set in steps of
+            # BUSY_SLACK_MS, so a burst of members' calls (each with a little less time left) does not pay a
+            # PRAGMA trip each.
+            if not left - BUSY_SLACK_MS < self._busy_ms <= left:
+                self._busy_ms = left - left % BUSY_SLACK_MS or left
                 await self._conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
             yield
         except sqlite3.OperationalError as error:

@@ -130,3 +130,19 @@ async def test_a_transaction_cancelled_while_it_begins_leaves_no_transaction_ope
         await db.execute("DELETE FROM meta WHERE key = 'x'")
     await write()  # a BEGIN after all that: no "cannot start a transaction within a transaction"
     assert await db.get_meta("x") == "y"
+
+
+async def test_members_calls_reset_the_busy_timeout_only_when_it_would_outlast_their_deadline(db: Database) -> None:
+    """Each call of an interaction has a little less time left; re-setting SQLite's busy timeout for each cost
+    a trip to the database thread per call. It is kept while it ends at most `BUSY_SLACK_MS` early."""
+    statements: list[str] = []
+    await db._conn.set_trace_callback(statements.append)  # what the connection really runs
+    interactive(2.0)
+    for n in range(20):
+        await db.set_meta("k", str(n))
+    interactive(0.5)  # a shorter deadline: the timeout must come down, or SQLite would wait past it
+    await db.set_meta("k", "last")
+    timeouts = [int(s.rsplit("=", 1)[1]) for s in statements if s.startswith("PRAGMA busy_timeout")]
+    # [1750, 250] unless the machine is slow enough for the 20 calls to cross a 250 ms step
+    assert timeouts[0] == 1750 and timeouts[-1] == 250 and len(timeouts) < 6, timeouts
+    assert all(t % 250 == 0 for t in timeouts) and timeouts == sorted(timeouts, reverse=True)
