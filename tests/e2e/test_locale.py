@@ -49,7 +49,7 @@ async def test_a_french_client_gets_french_answers_and_errors(full_server: FanSe
 
     album = await amelie.run("/soundtrack about")
     assert said(album).ephemeral is False, "an answer to a member, public as always"
-    assert field_names(album)[:3] == ["Compositeur", "Étiquette", "Sortie numérique"]
+    assert field_names(album)[:3] == ["Compositeur", "Maison de disques", "Sortie numérique"]
     assert "La musique originale de *Rivalité passionnée*" in shown(album)
     assert "Chaque fait vient avec ses sources." in shown(album)
     assert [b["label"] for row in said(album).components for b in row["components"]] == ["Sources"]
