@@ -36,6 +36,9 @@ def spoiler(text: str) -> str:
 
 def join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> str:
     """Join as many parts as fit within `limit`, then say how many were left out."""
+    whole = separator.join(parts)
+    if len(whole) <= limit:  # the usual case: no count to write (each one is a plural form and a number)
+        return whole
     out: list[str] = []
     used = 0
     for index, part in enumerate(parts):

@@ -30,6 +30,7 @@ from bot.embeds import (
     TITLE_LIMIT,
     TOTAL_LIMIT,
     Card,
+    join_within,
 )
 from tests.bot.test_catalogue import BUNDLED
 
@@ -163,3 +164,20 @@ def test_generated_big_catalogues_stay_within_limits(titles: list[str], note: st
     cat = parse_catalogue([("catalogue.toml", BUNDLED), ("generated.toml", "\n".join(blocks))])
     for embed in all_embeds(cat):
         assert embed_problems(embed) == [], embed.title
+
+
+
+@given(
+    parts=st.lists(st.text(st.characters(blacklist_characters="\n"), max_size=60), max_size=40),
+    limit=st.integers(min_value=20, max_value=600),
+)
+def test_join_within_keeps_the_limit_and_counts_what_it_left_out(parts: list[str], limit: int) -> None:
+    """Every list the bot shortens (upcoming releases, tracklists): within the limit, a prefix, then the count."""
+    joined = join_within(parts, limit, "\n")
+    assert len(joined) <= limit
+    if len("\n".join(parts)) <= limit:
+        assert joined == "\n".join(parts)
+    else:
+        *shown, more = joined.split("\n")
+        assert shown == parts[: len(shown)]
+        assert more == f"+{len(parts) - len(shown)} more"
