@@ -3,6 +3,12 @@
 A post is one row per (server, release, lead time) and moves from `pending` to `sent`, `skipped` or
 `failed` exactly once; `sent` is written only after Discord accepted it (`record_sent` writes many at once).
 Reads go to the database's read-only connection (`Database.read`), so they never wait for a write.
+
+A server's configuration and own releases are read on every `/releases` command and change only through this
+store, so they are kept in memory once read (`_ReadCache`) and forgotten by the write that changes them:
+`/releases upcoming` then needs no trip to the database's thread. This holds while this process is the only
+one writing the database (the README's set-up); processes sharing one database would each need to hear of
+the others' writes.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Confidence, Release
@@ -21,6 +30,8 @@ from cogs.reminders.schedule import DEFAULT_ZONE
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
 
 OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one
+CACHED_SERVERS = 20_000  # servers whose configuration (and own releases) stay in memory, most recently read
+V = TypeVar("V")
 
 
 class PostState(StrEnum):
@@ -115,17 +126,58 @@ _FINISH = (
 )
 
 
+class _ReadCache(Generic[V]):
+    """Values read from the database by server id, the `CACHED_SERVERS` most recently used, each kept until
+    a write `changing` it ends.
+
+    A read that was under way when a write ended is not kept: it may hold what the write replaced
+    (`_generation` counts the writes). A value that failed to read (a bad row) is not kept either.
+    """
+
+    def __init__(self) -> None:
+        self._values: OrderedDict[int, V] = OrderedDict()
+        self._generation = 0
+
+    async def get(self, guild_id: int, read: Callable[[], Awaitable[V]]) -> V:
+        if guild_id in self._values:
+            self._values.move_to_end(guild_id)
+            return self._values[guild_id]
+        generation = self._generation
+        value = await read()
+        if generation == self._generation:
+            self._values[guild_id] = value
+            if len(self._values) > CACHED_SERVERS:
+                self._values.popitem(last=False)
+        return value
+
+    @contextmanager
+    def changing(self, guild_id: int) -> Iterator[None]:
+        """Around a write to the server's rows: its value is forgotten once the write ends, committed or not."""
+        try:
+            yield
+        finally:
+            self._generation += 1
+            self._values.pop(guild_id, None)
+
+
 class ReminderStore:
     """All reminder reads and writes; every method but `due`/`next_wake` is scoped to one server."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._configs: _ReadCache[GuildConfig] = _ReadCache()
+        self._own: _ReadCache[tuple[Release, ...]] = _ReadCache()
 
     # -- configuration ------------------------------------------------------------------------------------
 
     async def config(self, guild_id: int) -> GuildConfig:
-        row = await self._db.read.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
-        return GuildConfig(guild_id) if row is None else _config(row)
+        """The server's settings (the defaults when it has none): from memory once read (`_ReadCache`)."""
+
+        async def read() -> GuildConfig:
+            row = await self._db.read.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
+            return GuildConfig(guild_id) if row is None else _config(row)
+
+        return await self._configs.get(guild_id, read)
 
     async def configs(self, guild_ids: Collection[int]) -> dict[int, GuildConfig]:
         """Each server's configuration by id (the defaults for one without a row), in one query."""
@@ -147,37 +199,39 @@ class ReminderStore:
 
     async def configure(self, config: GuildConfig, now: int) -> GuildConfig:
         """Store `config` whole (the caller changed fields with `dataclasses.replace`)."""
-        await self._db.execute(
-            "INSERT INTO reminder_guilds (guild_id, channel_id, role_id, zone, lead_times, template, enabled, "
-            "blocked_reason, blocked_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET "
-            + ", ".join(
-                f"{c} = excluded.{c}" for c in (*_CONFIG_COLUMNS, "blocked_reason", "blocked_at", "updated_at")
-            ),
-            (
-                config.guild_id,
-                config.channel_id,
-                config.role_id,
-                config.zone,
-                format_lead_times(config.lead_times),
-                config.template,
-                int(config.enabled),
-                config.blocked_reason,
-                config.blocked_at,
-                now,
-            ),
-        )
+        with self._configs.changing(config.guild_id):
+            await self._db.execute(
+                "INSERT INTO reminder_guilds (guild_id, channel_id, role_id, zone, lead_times, template, enabled, "
+                "blocked_reason, blocked_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET "
+                + ", ".join(
+                    f"{c} = excluded.{c}" for c in (*_CONFIG_COLUMNS, "blocked_reason", "blocked_at", "updated_at")
+                ),
+                (
+                    config.guild_id,
+                    config.channel_id,
+                    config.role_id,
+                    config.zone,
+                    format_lead_times(config.lead_times),
+                    config.template,
+                    int(config.enabled),
+                    config.blocked_reason,
+                    config.blocked_at,
+                    now,
+                ),
+            )
         return config
 
     async def block(self, guild_id: int, reason: str, now: int) -> bool:
         """Stop the server's posts until a moderator fixes the configuration; True if it was not blocked yet."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE reminder_guilds SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
-                "WHERE guild_id = ? AND blocked_reason IS NULL",
-                (reason, now, now, guild_id),
-            )
-            return cursor.rowcount > 0
+        with self._configs.changing(guild_id):
+            async with self._db.transaction() as conn:
+                cursor = await conn.execute(
+                    "UPDATE reminder_guilds SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
+                    "WHERE guild_id = ? AND blocked_reason IS NULL",
+                    (reason, now, now, guild_id),
+                )
+                return cursor.rowcount > 0
 
     async def live_event_ids(self, guild_ids: Collection[int]) -> dict[tuple[int, str], int]:
         """The native events of many servers' releases by (server id, release id), in one query: what posts link
@@ -191,10 +245,15 @@ class ReminderStore:
     # -- a server's own releases --------------------------------------------------------------------------
 
     async def own_releases(self, guild_id: int) -> list[Release]:
-        rows = await self._db.read.fetchall(
-            "SELECT * FROM reminder_releases WHERE guild_id = ? ORDER BY date, time, number", (guild_id,)
-        )
-        return [_release(row) for row in rows]
+        """The server's own releases, soonest first: from memory once read (`_ReadCache`)."""
+
+        async def read() -> tuple[Release, ...]:
+            rows = await self._db.read.fetchall(
+                "SELECT * FROM reminder_releases WHERE guild_id = ? ORDER BY date, time, number", (guild_id,)
+            )
+            return tuple(_release(row) for row in rows)
+
+        return list(await self._own.get(guild_id, read))
 
     async def own_releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
         """Each server's own releases by server id, soonest first as in `own_releases`, in one query."""
@@ -218,32 +277,33 @@ class ReminderStore:
         description: str | None,
         now: int,
     ) -> Release:
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM reminder_releases WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            number = int(row[0]) if row else 1
-            await conn.execute(
-                "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    number,
-                    title,
-                    date.isoformat(),
-                    None if time is None else f"{time:%H:%M}",
-                    link,
-                    description,
-                    now,
-                ),
-            )
-            async with conn.execute(
-                "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-            ) as cursor:
-                added = await cursor.fetchone()
-        assert added is not None
-        return _release(added)
+        with self._own.changing(guild_id):
+            async with self._db.transaction() as conn:
+                async with conn.execute(
+                    "SELECT COALESCE(MAX(number), 0) + 1 FROM reminder_releases WHERE guild_id = ?", (guild_id,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                number = int(row[0]) if row else 1
+                await conn.execute(
+                    "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        guild_id,
+                        number,
+                        title,
+                        date.isoformat(),
+                        None if time is None else f"{time:%H:%M}",
+                        link,
+                        description,
+                        now,
+                    ),
+                )
+                async with conn.execute(
+                    "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
+                ) as cursor:
+                    added = await cursor.fetchone()
+            assert added is not None
+            return _release(added)
 
     async def count_own_releases(self, guild_id: int) -> int:
         row = await self._db.read.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
@@ -254,19 +314,22 @@ class ReminderStore:
         number = own_number(release_id)
         if number is None:
             return None
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return None
-            await conn.execute("DELETE FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number))
-            await conn.execute(
-                "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND state = 'pending'",
-                (guild_id, release_id),
-            )
-        return _release(row)
+        with self._own.changing(guild_id):
+            async with self._db.transaction() as conn:
+                async with conn.execute(
+                    "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is None:
+                    return None
+                await conn.execute(
+                    "DELETE FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
+                )
+                await conn.execute(
+                    "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND state = 'pending'",
+                    (guild_id, release_id),
+                )
+            return _release(row)
 
     # -- the plan ---------------------------------------------------------------------------------------
 

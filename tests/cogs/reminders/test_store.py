@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import replace
+from typing import Any, cast
 
+from bot.db import Database
 from cogs.reminders.posts import plan
 from cogs.reminders.store import GuildConfig, PlannedPost, PostState, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
@@ -42,6 +45,33 @@ async def test_configuration_round_trips_and_blocking_happens_once(store: Remind
     assert blocked.blocked_reason == "Missing Permissions" and not blocked.active
     await store.configure(replace(blocked, blocked_reason=None, blocked_at=None), T0)
     assert (await store.config(GUILD)).active
+
+
+async def test_a_read_still_on_its_way_when_the_configuration_changes_is_not_kept(
+    store: ReminderStore, db: Database
+) -> None:
+    """The configuration is kept in memory once read; a read that started before a write and ends after it
+    holds the old settings, and keeping it would hide the moderator's change until the bot restarts."""
+    await configure(store, "1d")
+    reads, started, gate = db.read, asyncio.Event(), asyncio.Event()
+
+    class Slow:
+        async def fetchone(self, sql: str, params: Any = ()) -> Any:
+            row = await reads.fetchone(sql, params)
+            started.set()
+            await gate.wait()  # the row is read; the write lands before the read returns
+            return row
+
+    db.read = cast(Any, Slow())
+    try:
+        reading = asyncio.create_task(store.config(GUILD))
+        await started.wait()
+        await configure(store, "2h")
+        gate.set()
+        assert [lead.key for lead in (await reading).lead_times] == ["1d"], "the read saw the old row"
+    finally:
+        db.read = reads
+    assert [lead.key for lead in (await store.config(GUILD)).lead_times] == ["2h"]
 
 
 async def test_own_releases_are_numbered_per_server_and_removal_cancels_pending_posts(store: ReminderStore) -> None:
