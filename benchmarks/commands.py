@@ -1,6 +1,6 @@
 """What fans feel: a command's time from Discord's dispatch to the bot's answer, and ballots per second.
 
-Every figure is compared with `/ping` (benchmarks/trivial.py), a command that answers at once, measured in
+Every figure is compared with `/ping` (benchmarks/trivial.py), a command with no work of its own, measured in
 the same run through the same emulator and bot, so the emulator's and discord.py's share cancels out.
 Targets (issue 12): median ≤ 1.5× and p99 ≤ 2× the trivial command at 1 and at `scale.in_flight` in
 flight; ballots end to end ≥ 0.8× the trivial command's rate.
@@ -45,19 +45,36 @@ async def interactions(scale: Scale) -> list[Figure]:
                     partial(interact, members[n % len(members)], command, values, focused=focused) for n in range(count)
                 ]
 
-            async def latencies(command: str, values: Mapping[str, Any], focused: str | None) -> dict[int, list[float]]:
-                await bounded(calls(command, values, focused, 5), 1)  # warm up
+            async def passes(command: str, values: Mapping[str, Any], focused: str | None) -> dict[int, list[float]]:
+                """One timed pass at 1 in flight and one at `scale.in_flight`, each over a settled heap."""
                 with settled_heap():
                     alone = await bounded(calls(command, values, focused, scale.samples), 1)
                 with settled_heap():
                     loaded = await bounded(calls(command, values, focused, 3 * scale.in_flight), scale.in_flight)
                 return {1: alone, scale.in_flight: loaded}
 
+            async def paired(
+                command: str, values: Mapping[str, Any], focused: str | None
+            ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
+                """The floor's samples and the command's, by concurrency: `scale.rounds` passes of each, the
+                floor's right before the command's, pooled. A machine's drift (other work, the emulator's
+                growing history) lands on both alike instead of on whichever ran later."""
+                await bounded(calls(command, values, focused, 5), 1)  # warm up
+                floor: dict[int, list[float]] = {1: [], scale.in_flight: []}
+                measured: dict[int, list[float]] = {1: [], scale.in_flight: []}
+                for _ in range(scale.rounds):
+                    for pooled, timed in (
+                        (floor, await passes(*TRIVIAL)),
+                        (measured, await passes(command, values, focused)),
+                    ):
+                        for in_flight, samples in timed.items():
+                            pooled[in_flight].extend(samples)
+                return floor, measured
+
             await bounded(calls(*TRIVIAL, 3 * scale.in_flight), scale.in_flight)  # warm up every layer
-            floor = await latencies(*TRIVIAL)
             figures: list[Figure] = []
             for label, command, values, focused in MEASURED:
-                measured = await latencies(command, values, focused)
+                floor, measured = await paired(command, values, focused)
                 for in_flight, samples in measured.items():
                     base = floor[in_flight]
                     name = f"{label}, {in_flight} in flight"

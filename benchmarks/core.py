@@ -21,7 +21,8 @@ class Scale:
     members: int = 2_000  # end-to-end ballots: members casting one each, spread over `servers`
     servers: int = 20
     in_flight: int = 200  # interactions dispatched at once in the loaded runs
-    samples: int = 200  # interactions timed per command and concurrency
+    samples: int = 200  # interactions timed per command and concurrency, in each round
+    rounds: int = 3  # command latencies: passes of the figure, each right after a pass of its floor, pooled
     storm: int = 10_000  # servers posting in the unlimited storm
     paced_storm: int = 1_000  # servers posting under the 50 req/s global limit
     global_rate: int = 50  # the emulator's global limit in the paced storm (Discord's, requests/s)
@@ -31,7 +32,7 @@ class Scale:
 
 FULL = Scale("full", repeats=20, items=300, ballots=10_000)
 SMOKE = Scale(
-    "smoke", repeats=2, items=20, ballots=50, votes=50, members=20, servers=2, in_flight=5, samples=10, storm=20,
+    "smoke", repeats=2, items=20, ballots=50, votes=50, members=20, servers=2, in_flight=5, samples=10, rounds=1, storm=20,
     paced_storm=20, global_rate=50, startup=40, shards=1,
 )  # fmt: skip
 
