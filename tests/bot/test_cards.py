@@ -166,7 +166,6 @@ def test_generated_big_catalogues_stay_within_limits(titles: list[str], note: st
         assert embed_problems(embed) == [], embed.title
 
 
-
 @given(
     parts=st.lists(st.text(st.characters(blacklist_characters="\n"), max_size=60), max_size=40),
     limit=st.integers(min_value=20, max_value=600),
