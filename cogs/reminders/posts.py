@@ -14,9 +14,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from bot.catalogue import Release
-from bot.i18n import N_, Text, _, text
+from bot.i18n import ENGLISH, N_, Text, _, available, language, text, using
 from bot.markup import CONTENT_LIMIT
 from bot.search import Index
 from cogs.reminders.mirror import event_url
@@ -99,6 +100,23 @@ class ReminderMessage:
     ping_role_id: int | None
     event_url: str | None = None
     notify: bool = False
+    # The footers an earlier attempt of this post may carry: the real post's in every language the bot writes,
+    # so `find_sent` recognises a post made before a crash though the server changed its language since.
+    footers: frozenset[str] = frozenset()
+
+
+REAL_FOOTER = N_("Release reminder · {lead}")
+
+
+@cache
+def real_footers(lead: LeadTime) -> frozenset[str]:
+    """The real post's footer for `lead` in English and each language with a catalogue (`bot.i18n.available`);
+    cached, as the catalogues do not change while the bot runs."""
+    footers = set()
+    for lang in (ENGLISH, *(language(tag) for tag in available())):
+        with using(lang):
+            footers.add(_(REAL_FOOTER, lead=lead))
+    return frozenset(footers)
 
 
 def compose(
@@ -120,7 +138,7 @@ def compose(
     description = timing_line(lead, release_at, late=late)
     if release.description:
         description += f"\n\n{release.description}"
-    footer = _("Release reminder · {lead}", lead=lead)
+    footer = _(REAL_FOOTER, lead=lead)
     if mode is PostMode.TEST:
         footer = _("Test post from /reminders test · nobody was pinged · {lead}", lead=lead)
         mark = _(TEST_MARK)
@@ -141,6 +159,7 @@ def compose(
         ping_role_id=config.role_id if mode is PostMode.REAL else None,
         event_url=None if event_id is None else event_url(config.guild_id, event_id),
         notify=config.role_id is not None,
+        footers=real_footers(lead) if mode is PostMode.REAL else frozenset({footer}),
     )
 
 

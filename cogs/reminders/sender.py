@@ -110,7 +110,7 @@ class DiscordSender:
                     me is not None
                     and old.author.id == me.id
                     and any(
-                        embed.title == message.title and embed.footer.text == message.footer for embed in old.embeds
+                        embed.title == message.title and embed.footer.text in message.footers for embed in old.embeds
                     )
                 ):
                     return old.id
