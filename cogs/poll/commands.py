@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.answer import public, reply
 from bot.context import guild_id_of, is_moderator
 from bot.errors import UserError
-from bot.i18n import _, server_language, using
+from bot.i18n import _, current, server_language, using
 from cogs.poll.ballot import COMPONENTS, ResetButton, ballot_message
 from cogs.poll.rules import PICK_OPTIONS, BallotMode, Visibility, standings_csv, summary_line
 from cogs.poll.service import PollService, refusals, settings_text
@@ -185,7 +185,7 @@ class Poll(commands.Cog):
                 _(
                     "I can't post the ballot in {channel}: I need {permissions} there.",
                     channel=channel.mention,
-                    permissions=", ".join(missing),
+                    permissions=current().join(missing),
                 )
             )
         with using(server_language(interaction)):  # the ballot is for the channel: the server's language

@@ -27,7 +27,7 @@ from bot.answer import reply
 from bot.bot import Report
 from bot.context import guild_of
 from bot.errors import UserError
-from bot.i18n import N_, _, ngettext, option_name, server_language, using
+from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
 from bot.typed import LINK_LIMIT, link_problem
 from cogs.reminders.components import post_view
@@ -173,7 +173,7 @@ class RemindersCog(
                     "Grant them to my role in the channel's settings → Permissions, then run this again.",
                     option=option_name("channel"),
                     channel=channel.mention,
-                    permissions=", ".join(missing),
+                    permissions=current().join(missing),
                 )
             )
         config = await self.store.config(guild_of(interaction).id)
@@ -289,7 +289,7 @@ class RemindersCog(
                     "`{option}`: I can't create events here: I need the {permission} permission in this server. "
                     "Grant it to my role in Server Settings → Roles, then run this again. Nothing was changed.",
                     option=option_name("mode"),
-                    permission=", ".join(_(name) for name in missing),
+                    permission=current().join(_(name) for name in missing),
                 )
             )
         await self.mirror.store.set_mirror(guild.id, enabled=turning_on, now=self.now())
@@ -311,7 +311,7 @@ class RemindersCog(
                 _(
                     "I can't post in {channel}: I need {permissions} there. Grant them, then run this again.",
                     channel=channel.mention,
-                    permissions=", ".join(missing),
+                    permissions=current().join(missing),
                 )
             )
         config = await self.service.save(
@@ -464,7 +464,6 @@ class RemindersCog(
 
 def events_answer(report: SyncReport, turned_on: bool) -> str:
     """What `/reminders events` tells the moderator: what was done, and what waits."""
-    # The English plurals "event(s)" keep the wording the English tests have always read.
     if turned_on:
         done = [
             *([ngettext("{n} created", "{n} created", report.created)] if report.created else []),
@@ -495,7 +494,7 @@ def events_answer(report: SyncReport, turned_on: bool) -> str:
         lines = [
             ngettext(
                 "Releases are no longer mirrored as Discord events; {n} upcoming event cancelled.",
-                "Releases are no longer mirrored as Discord events; {n} upcoming event(s) cancelled.",
+                "Releases are no longer mirrored as Discord events; {n} upcoming events cancelled.",
                 report.cancelled,
             )
         ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, current, ngettext
 from bot.markup import clamp, discord_timestamp
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
@@ -124,7 +124,7 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
         missing = missing_permissions(channel)
         if missing:
             problems.append(
-                _("I lack {permissions} in {channel}.", permissions=", ".join(missing), channel=channel.mention)
+                _("I lack {permissions} in {channel}.", permissions=current().join(missing), channel=channel.mention)
             )
         problems += [note] if (note := history_warning(channel)) else []
     elif config.channel_id is not None:
@@ -199,8 +199,7 @@ async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[st
     rows = await events.events(guild.id)
     live = [row for row in rows if row.state is EventState.LIVE and row.event_id is not None]
     if mirror.enabled:
-        # The English plural keeps its "(s)", the wording the English tests have always read.
-        lines = [ngettext("On: {n} event.", "On: {n} event(s).", len(live))]
+        lines = [ngettext("On: {n} event.", "On: {n} events.", len(live))]
     else:
         lines = [_("Off: `/reminders events on` mirrors each dated release as a native Discord event.")]
         if live:

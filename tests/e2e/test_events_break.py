@@ -127,7 +127,7 @@ async def test_25_own_releases_are_mirrored_once_each(server: FanServer, mod: Me
     assert "26 created" in said
     assert sorted(e.name for e in events_of(server)) == sorted(f"Episode {n + 1}" for n in range(25))
     assert len(server.guild.scheduled_events) == 26
-    assert "On: 26 event(s)." in await told(await mod.run("/reminders status"))
+    assert "On: 26 events." in await told(await mod.run("/reminders status"))
 
 
 async def test_a_release_two_minutes_away_breaks_nothing(server: FanServer, mod: Member, clock: SystemClock) -> None:
@@ -161,7 +161,7 @@ async def test_on_off_on_quickly_leaves_one_live_event_per_release(server: FanSe
         await told(await mod.run("/reminders events", mode=mode))
     assert [e.name for e in events_of(server)] == ["Listening party", "Season 2 premiere"]
     assert len(scheduled(server)) == 3
-    assert "On: 3 event(s)." in await told(await mod.run("/reminders status"))
+    assert "On: 3 events." in await told(await mod.run("/reminders status"))
 
 
 async def test_two_moderators_turning_it_on_at_once_make_nothing_twice(server: FanServer, mod: Member) -> None:

@@ -222,7 +222,7 @@ async def test_ballot_message_lists_34_tracks_in_two_menus_and_votes(full_server
     await fd.gateway.sync()
     refused = await mod.run("/poll-admin post", options={"channel": locked})
     assert answer(refused, ephemeral=True).startswith(
-        f"I can't post the ballot in {locked.mention}: I need Send Messages, Embed Links there."
+        f"I can't post the ballot in {locked.mention}: I need Send Messages and Embed Links there."
     )
     assert fd.channel_messages(locked) == []
 

@@ -277,7 +277,7 @@ async def test_lost_permission_blocks_the_server_and_tells_moderators(
     assert len([r for r in fd.requests_to("POST") if r.path == f"/channels/{channel.id}/messages"]) == 1
     status = answer(await mod.run("/reminders status"))
     assert "**Blocked** since" in status and "Missing Permissions" in status
-    assert "I lack Send Messages, Embed Links in" in status
+    assert "I lack Send Messages and Embed Links in" in status
     assert "Last delivery failures" in status and "Listening party** (1 minute)" in status
 
     channel.set_member_permissions(guild.bot_member, None)
