@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_date
 
-from bot.i18n import N_, _, current, ngettext
+from bot.i18n import N_, _, current, ngettext, pgettext
 from bot.markup import quote
 
 MAX_LEAD_TIMES = 6
@@ -168,7 +168,8 @@ def describe_lead_times(leads: Sequence[LeadTime]) -> str:
     """Words for `/reminders status`, in the current language: "1 week before, 1 day before and at release"."""
     words = [str(lead) if lead.at_release else _("{lead} before", lead=lead) for lead in leads]
     if not words:
-        return _("none")
+        # Translators: no lead times at all ("Lead times: none"); a lead time is masculine in French (délai).
+        return pgettext("lead times", "none")
     if len(words) == 1:
         return words[0]
     # Translators: the end of a list of lead times, "1 week before, 1 day before and at release".
