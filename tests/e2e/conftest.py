@@ -71,6 +71,45 @@ async def full_server(fd: FakeDiscord, tmp_path: Path, full_catalogue: Catalogue
         yield running
 
 
+@pytest.fixture
+async def french_server(fd: FakeDiscord, tmp_path: Path, full_catalogue: Catalogue) -> AsyncIterator[FanServer]:
+    """A server whose language is French, with an English-speaking fan (Shane) and a French-speaking one."""
+    guild = fd.add_guild("Fans de Rivalité passionnée", preferred_locale="fr")
+    channel = guild.add_text_channel("trame-sonore")
+    fan = guild.add_member("Shane")
+    amelie = guild.add_member("Amélie", locale="fr")
+    async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", full_catalogue) as bot:
+        yield FanServer(fd, bot, guild, fan, amelie, channel)
+
+
+# Another program (a backup tool, the sqlite3 shell) takes the write lock and keeps it until told to let go.
+_HOLD_THE_WRITE_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+@asynccontextmanager
+async def holding_the_write_lock(database: Path | None) -> AsyncIterator[None]:
+    """Inside the block another process holds the database's write lock, as a backup tool would."""
+    assert database is not None, "a database file, not :memory:"
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_THE_WRITE_LOCK, str(database),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdin is not None
+    assert await holder.stdout.readline() == b"locked\n"
+    try:
+        yield
+    finally:
+        holder.stdin.write(b"\n")
+        await holder.wait()
+
+
 Start = Callable[[], Coroutine[Any, Any, asyncio.subprocess.Process]]
 
 

@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,7 +25,7 @@ from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import FakeDiscord, Member, Reply
 from tests.bot.test_cli import run_bot
-from tests.e2e.conftest import FanServer, Start, stop
+from tests.e2e.conftest import FanServer, Start, holding_the_write_lock, stop
 
 END_OF_CALENDAR = dt.date(9999, 12, 31)
 
@@ -147,38 +146,18 @@ async def test_suggestions_stored_then_502_and_refused_on_retry_are_one_warning(
 
 # -- item 2: a busy database is an answer, not a silence -------------------------------------------------------
 
-# Another program (a backup tool, the sqlite3 shell) takes the write lock and keeps it until told to let go.
-HOLD_THE_WRITE_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("ROLLBACK")
-"""
-
 
 async def test_a_database_held_by_another_process_answers_busy_and_never_applies_the_vote_later(
     server: FanServer,
 ) -> None:
-    assert server.bot.db.path is not None
     fans = [server.fan, server.other_fan, server.guild.add_member("Rose")]
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(server.bot.db.path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert holder.stdout is not None and holder.stdin is not None
-    assert await holder.stdout.readline() == b"locked\n"
-    try:
+    async with holding_the_write_lock(server.bot.db.path):
         votes = await asyncio.gather(*(fan.run("/poll vote", track="rivalry") for fan in fans))
         for vote in votes:
             assert not vote.loading, "every member got an answer, not an endless 'thinking…'"
             assert BUSY in shown(vote)
         mine = shown(await server.fan.run("/poll mine"))
         assert "haven't voted" in mine, "reading is not held up by the other program's write lock"
-    finally:
-        holder.stdin.write(b"\n")
-        await holder.wait()
 
     assert "Your vote in round 1" in shown(await fans[0].run("/poll vote", track="rivalry"))
     row = await server.bot.db.fetchone("SELECT COUNT(*) FROM poll_ballots")

@@ -7,7 +7,6 @@ English is the default: every other e2e test runs in English and asserts English
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,17 +30,6 @@ def shown(reply: Reply) -> str:
 
 def field_names(reply: Reply) -> list[str]:
     return [field["name"] for embed in said(reply).embeds for field in embed.get("fields", [])]
-
-
-@pytest.fixture
-async def french_server(fd: FakeDiscord, tmp_path: Path, full_catalogue: Catalogue) -> AsyncIterator[FanServer]:
-    """A server whose language is French, with an English-speaking fan (Shane) and a French-speaking one."""
-    guild = fd.add_guild("Fans de Rivalité passionnée", preferred_locale="fr")
-    channel = guild.add_text_channel("trame-sonore")
-    fan = guild.add_member("Shane")
-    amelie = guild.add_member("Amélie", locale="fr")
-    async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", full_catalogue) as bot:
-        yield FanServer(fd, bot, guild, fan, amelie, channel)
 
 
 async def test_a_french_client_gets_french_answers_and_errors(full_server: FanServer) -> None:

@@ -6,13 +6,11 @@ language between a reminder being planned and posted.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import json
 import logging
 import re
-import sys
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -33,8 +31,7 @@ from cogs.poll.chart import DESCRIPTION_LIMIT, MAX_ROWS, chart_size, draw_standi
 from cogs.poll.rules import BallotMode, Entry, Standings
 from fakediscord import LOCALES, FakeDiscord, Member, Message, Reply
 from fakediscord.state import StoredFile
-from tests.e2e.conftest import FanServer, Start, kill, said
-from tests.e2e.test_containment import HOLD_THE_WRITE_LOCK
+from tests.e2e.conftest import FanServer, Start, holding_the_write_lock, kill, said
 from tests.e2e.test_reminders import MESSAGES, eventually, overlay, release_slot, seed, settled
 
 SETTLE = 0.05  # every answer here is one response or one follow-up
@@ -181,17 +178,6 @@ async def test_every_server_locale_writes_the_ballot_and_close_summary_in_its_la
 
 
 # -- plural forms -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def french_server(fd: FakeDiscord, tmp_path: Path, full_catalogue: Catalogue) -> AsyncIterator[FanServer]:
-    """A server whose language is French, with an English-speaking fan and a French-speaking one."""
-    guild = fd.add_guild("Fans de Rivalité passionnée", preferred_locale="fr")
-    channel = guild.add_text_channel("trame-sonore")
-    fan = guild.add_member("Shane")
-    amelie = guild.add_member("Amélie", locale="fr")
-    async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", full_catalogue) as bot:
-        yield FanServer(fd, bot, guild, fan, amelie, channel)
 
 
 async def test_french_plurals_take_the_singular_for_zero_and_one(french_server: FanServer) -> None:
@@ -499,19 +485,8 @@ async def test_a_post_that_landed_before_a_crash_is_found_after_the_server_chang
 
 
 async def test_a_busy_database_is_explained_in_french(full_server: FanServer) -> None:
-    assert full_server.bot.db.path is not None
     amelie = full_server.guild.add_member("Amélie", locale="fr")
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(full_server.bot.db.path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert holder.stdout is not None and holder.stdin is not None
-    assert await holder.stdout.readline() == b"locked\n"
-    try:
-        vote = await amelie.run("/sondage voter", pièce="melt")
-        busy = shown(vote)
-    finally:
-        holder.stdin.write(b"\n")
-        await holder.wait()
+    async with holding_the_write_lock(full_server.bot.db.path):
+        busy = shown(await amelie.run("/sondage voter", pièce="melt"))
     french = language("fr").gettext(BUSY)
     assert french != BUSY and french in busy and BUSY not in busy, busy
