@@ -127,10 +127,13 @@ async def test_unknown_languages_fall_back_to_english(fd: FakeDiscord, tmp_path:
 
 
 async def test_the_second_language_takes_only_its_catalogue(full_server: FanServer) -> None:
-    """pt-BR has the command names and the soundtrack's answers; what it lacks reads in English."""
+    """pt-BR has the command names, the soundtrack's answers and the refusals of typed input; what it lacks reads
+    in English."""
     bruna = full_server.guild.add_member("Bruna", locale="pt-BR")
     album = await bruna.run("/trilha-sonora sobre")
     assert field_names(album)[:3] == ["Compositor", "Gravadora", "Lançamento digital"]
+    blank = await bruna.run("/trilha-sonora música", busca="\u200b \u200b")
+    assert said(blank).content == "`busca` fica vazio sem os espaços e caracteres invisíveis: digite algum texto."
     mine = await bruna.run("/enquete meu-voto")
     assert said(mine).content.startswith("You haven't voted in round 1 yet"), "not translated yet: English"
 
