@@ -203,8 +203,8 @@ class ResultsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
 
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         desk = poll_service(interaction)
-        embed, _private = await desk.standings(guild_id_of(interaction), None, moderator=is_moderator(interaction))
-        await reply(interaction, embed=embed)
+        shown = await desk.results(guild_id_of(interaction), None, moderator=is_moderator(interaction))
+        await reply(interaction, embed=shown.embed, file=await shown.chart())  # as /poll results, privately
 
 
 class ResetButton(
@@ -242,7 +242,7 @@ class ResetButton(
         guild_id = guild_id_of(interaction)
         with refusals():
             ended = await desk.store.reset(guild_id, self.round_id)
-        embed, _private = await desk.standings(guild_id, ended.round_id, moderator=True)
+        final = await desk.results(guild_id, ended.round_id, moderator=True)
         await update(
             interaction,
             content=ngettext(
@@ -252,7 +252,7 @@ class ResetButton(
                 next=ended.round_id + 1,
                 round=ended.round_id,
             ),
-            embed=embed,
+            embed=final.embed,
             view=None,
         )
 

@@ -160,11 +160,6 @@ class PollService:
     async def compute(self, guild_id: int, round_id: int, mode: BallotMode) -> Standings:
         return compute_standings(mode, await self.store.tallies(guild_id, round_id), self.catalogue)
 
-    async def standings(self, guild_id: int, round_id: int | None, *, moderator: bool) -> tuple[discord.Embed, bool]:
-        """The standings card, and whether it must be private (hidden results, shown to a moderator)."""
-        shown = await self.results(guild_id, round_id, moderator=moderator)
-        return shown.embed, shown.private
-
     async def results(self, guild_id: int, round_id: int | None, *, moderator: bool) -> Results:
         """The standings card, whether it must be private, and what its chart is drawn from."""
         state = await self.store.state(guild_id)

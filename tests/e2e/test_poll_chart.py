@@ -13,7 +13,7 @@ from cogs.poll.chart import MAX_ROWS, WIDTH, chart_size
 from fakediscord import Message, Reply
 from fakediscord.state import StoredFile
 from tests.e2e.conftest import FanServer, said
-from tests.e2e.test_poll import answer, moderator, standings_of
+from tests.e2e.test_poll import answer, ballot_message, moderator, standings_of
 
 SETTLE = 0.05  # every answer here is one message: no need to wait the default 0.3 s after each
 
@@ -82,3 +82,17 @@ async def test_top3_charts_give_points_and_a_moderators_early_look_stays_private
         "Bar chart of the 3 tracks with votes. Tied for the lead: “Rivalry” and “Melt”, 5 points each."
     )
     assert all(not m.files for m in full_server.fd.channel_messages(full_server.channel)), "nothing public"
+
+
+async def test_the_ballots_results_button_answers_like_poll_results_chart_included(full_server: FanServer) -> None:
+    mod = moderator(full_server)
+    answer(await mod.run("/poll-admin post", options={"channel": full_server.channel}), ephemeral=True)
+    ballot = ballot_message(full_server.fd, full_server.channel)
+    answer(await full_server.fan.run("/poll vote", track="melt"), ephemeral=True)
+
+    clicked = await full_server.other_fan.click(ballot, "Results")
+    answer(clicked, ephemeral=True)
+    chart = chart_of(clicked)
+    assert chart.description == "Bar chart of the 1 track with votes. Leading: “Melt”, 1 vote."
+    typed = await full_server.other_fan.run("/poll results")
+    assert chart_of(typed).data == chart.data, "the same chart as the command"
