@@ -311,6 +311,7 @@ class Member:
         *,
         channel: Channel | None = None,
         options: Mapping[str, Any] | None = None,
+        pasted: bool = False,
         **values: Any,
     ) -> Reply:
         """Invoke a registered slash command (``"/name [group] [sub]"``) with typed option values.
@@ -319,7 +320,8 @@ class Member:
         named ``channel`` (or clashes with ``options``) goes in ``options={...}``. Autocomplete-enabled options are
         first autocompleted with the given value as the partial input (see ``Reply.autocomplete_choices``); the
         command then receives the typed value, as when a user presses Enter, unless it is ``pick("partial")``,
-        which selects a suggestion. Raises ``AssertionError`` if the command is unknown, an option is wrong, or
+        which selects a suggestion. ``pasted=True``: the member pastes the values and presses Enter before Discord
+        asked the bot for any suggestion (no autocomplete round trip). Raises ``AssertionError`` if the command is unknown, an option is wrong, or
         the bot does not answer within 3 s ("This interaction failed").
         """
         fd = self._fd
@@ -332,9 +334,9 @@ class Member:
         for option in resolved_cmd.leaf_options:
             name = str(option["name"])
             value = all_values.get(name)
-            if isinstance(value, Pick) and not option.get("autocomplete"):
+            if isinstance(value, Pick) and (pasted or not option.get("autocomplete")):
                 raise AssertionError(f"option {name!r} of {resolved_cmd.display} has no autocomplete to pick from")
-            if option.get("autocomplete") and name in all_values:
+            if option.get("autocomplete") and name in all_values and not pasted:
                 choices = await self._autocomplete(resolved_cmd, name, typed, channel)
                 autocomplete[name] = choices
                 if isinstance(value, Pick):

@@ -19,7 +19,7 @@ from . import permissions as perms
 from .client import Member, Reply
 from .faults import FaultInjector
 from .gateway import Gateway
-from .interactions import RESPONSE_DEADLINE, InteractionRecord, Interactions
+from .interactions import RESPONSE_DEADLINE, FollowupRule, InteractionRecord, Interactions
 from .limits import Violation
 from .openapi import SpecValidator, get_validator
 from .ratelimit import GlobalRateLimit
@@ -73,6 +73,7 @@ class FakeDiscord:
         nonce_window: float = NONCE_WINDOW,
         shards: int | None = None,
         global_rate: int | None = None,
+        followup_rule: FollowupRule = "while-loading",
     ) -> None:
         app_id = application_id_from_token(token) if token else None
         self.world = World(bot_id=app_id, bot_name=bot_name)
@@ -87,7 +88,9 @@ class FakeDiscord:
         self.nonce_window = nonce_window
         self.gateway = Gateway(self.world, self.token)
         self.faults = FaultInjector()
-        self.interactions = Interactions(self.world, emit=self.dispatch, deadline=response_deadline)
+        self.interactions = Interactions(
+            self.world, emit=self.dispatch, deadline=response_deadline, followup_rule=followup_rule
+        )
         self.requests: list[RecordedRequest] = []
         """Every REST request, in order."""
         self.violations: list[Violation] = []

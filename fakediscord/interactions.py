@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from . import errors
 from .messages import (
@@ -67,6 +67,7 @@ INTERACTION_NAMES = {
 }
 
 RESPONSE_DEADLINE = 3.0
+FollowupRule = Literal["while-loading", "first"]
 TOKEN_LIFETIME = timedelta(minutes=15)
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 RESPONSE_FLAGS = SETTABLE_FLAGS | FLAG_EPHEMERAL
@@ -96,6 +97,8 @@ class InteractionRecord:
     original: Message | None = None
     loading: bool = False
     deferred_ephemeral: bool = False
+    filled: bool = False
+    """Whether a follow-up has taken the place of the type-5 "thinking..." message (see `Interactions.followup`)."""
     followups: list[Message] = field(default_factory=list)
     choices: list[JSON] | None = None
     modal: JSON | None = None
@@ -157,9 +160,12 @@ class Interactions:
         *,
         emit: Callable[[str, JSON], None],
         deadline: float = RESPONSE_DEADLINE,
+        followup_rule: FollowupRule = "while-loading",
     ) -> None:
         self.world = world
         self.emit = emit
+        self.followup_rule: FollowupRule = followup_rule
+        """Which reading of the documented follow-up rule this Discord follows (see `followup`)."""
         """Dispatch a gateway event (MESSAGE_CREATE/UPDATE/DELETE for non-ephemeral messages)."""
         self.deadline = deadline
         self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
@@ -443,9 +449,9 @@ class Interactions:
         return message
 
     def delete(self, record: InteractionRecord, message: Message) -> None:
+        """Delete a response or follow-up. A deleted loading message keeps its interaction waiting for the follow-up
+        that would have edited it, which now fails (see `followup`)."""
         message.deleted = True
-        if message is record.original:
-            record.loading = False
         if not message.ephemeral:
             self.emit(
                 "MESSAGE_DELETE", {"id": message.id, "channel_id": message.channel_id, "guild_id": record.guild.id}
@@ -453,13 +459,32 @@ class Interactions:
         record.touch()
 
     def followup(self, record: InteractionRecord, body: JSON, files: list[StoredFile]) -> Message:
-        """Execute-webhook on the interaction token; the first one after a thinking defer fills the placeholder."""
+        """Execute-webhook on the interaction token: a new message, except right after a thinking defer.
+
+        Discord documents (Receiving and Responding, "Create Followup Message", and the deferred response type
+        5: "ACK an interaction and edit a response later, the user sees a loading state") that after a
+        DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE the follow-up endpoint edits the loading message instead of
+        creating one: the `flags` of that follow-up, EPHEMERAL included, are ignored and the defer's visibility
+        stays (discord-api-docs #2860, #2739). Once that message is deleted, such a follow-up has nothing to
+        edit: 404 10008 Unknown Message (discord-api-docs #2739, #3087).
+
+        The documentation can be read two ways, and `followup_rule` picks one, so a bot can be tested under both:
+        - ``"while-loading"``: the follow-up edits the message only while it still shows the loading state; once
+          it was edited (`PATCH @original`) follow-ups are new messages with their own flags;
+        - ``"first"``: the first follow-up after the defer always takes the original's place, even after an
+          `@original` edit, and only later ones are new messages.
+        """
         placeholder = record.original
-        if record.loading and placeholder is not None and not placeholder.deleted:
-            # Discord turns the "is thinking..." message into the first followup (keeping the defer's visibility).
+        deferred = record.response_type == DEFERRED_CHANNEL_MESSAGE and placeholder is not None
+        takes_place = deferred and (record.loading if self.followup_rule == "while-loading" else not record.filled)
+        if takes_place:
+            assert placeholder is not None
+            if placeholder.deleted:
+                raise errors.unknown_message()
             edit = {k: v for k, v in body.items() if k != "flags"}
             edit.setdefault("content", "")
             self.edit(record, placeholder, edit, files)
+            record.filled = True
             record.followups.append(placeholder)
             return placeholder
         message = build_message(

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fakediscord import Channel, FakeDiscord, Guild, Member, make_token
-from fakediscord.interactions import RESPONSE_DEADLINE
+from fakediscord.interactions import RESPONSE_DEADLINE, FollowupRule
 
 APP_ID = "1187654321098765432"
 TOKEN = make_token(APP_ID)
@@ -95,6 +95,28 @@ async def post_cmd(interaction: discord.Interaction, where: discord.TextChannel,
     await interaction.response.send_message(f"posted in {where.mention}", ephemeral=True)
 
 
+STEPS: list[str] = []  # what `/steps` did, step by step: "<step>: ok" or "<step>: <Discord's error code>"
+
+
+@app_commands.command(name="steps", description="Runs interaction calls in order, noting what Discord answered")
+async def steps_cmd(interaction: discord.Interaction, script: str) -> None:
+    """`script`: space-separated steps among `defer`, `defer-private`, `edit` (PATCH @original), `delete` (DELETE
+    @original), `followup-public`, `followup-private`; each one's outcome goes to `STEPS`."""
+    for step in script.split():
+        try:
+            if step.startswith("defer"):
+                await interaction.response.defer(thinking=True, ephemeral=step == "defer-private")
+            elif step == "edit":
+                await interaction.edit_original_response(content="edited")
+            elif step == "delete":
+                await interaction.delete_original_response()
+            else:
+                await interaction.followup.send(step, ephemeral=step == "followup-private")
+            STEPS.append(f"{step}: ok")
+        except discord.HTTPException as error:
+            STEPS.append(f"{step}: {error.code}")
+
+
 class EmuBot(commands.Bot):
     def __init__(self, guild_id: int) -> None:
         super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
@@ -107,7 +129,7 @@ class EmuBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.Group, ...] = (
-            soundtrack, panel_cmd, slow_cmd, silent_cmd, bigfield_cmd,
+            soundtrack, panel_cmd, slow_cmd, silent_cmd, bigfield_cmd, steps_cmd,
         )  # fmt: skip
         for cmd in commands:
             self.tree.add_command(cmd)
@@ -137,10 +159,14 @@ SHORT_DEADLINE_S = 0.5
 
 @pytest.fixture
 async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
-    """The emulator; a test marked `short_deadline` that waits out the answer deadline waits 0.5 s, not 3 s."""
+    """The emulator; a test marked `short_deadline` that waits out the answer deadline waits 0.5 s, not 3 s, and
+    one marked `followup_rule(reading)` gets that reading of Discord's follow-up rule."""
     short = request.node.get_closest_marker("short_deadline") is not None
     deadline = SHORT_DEADLINE_S if short else RESPONSE_DEADLINE
-    async with FakeDiscord(token=TOKEN, settle=0.1, response_deadline=deadline) as emulator:
+    rule = request.node.get_closest_marker("followup_rule")
+    reading: FollowupRule = rule.args[0] if rule is not None else "while-loading"
+    async with FakeDiscord(token=TOKEN, settle=0.1, response_deadline=deadline, followup_rule=reading) as emulator:
+        STEPS.clear()
         yield emulator
 
 

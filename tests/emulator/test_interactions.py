@@ -8,7 +8,7 @@ import pytest
 
 from fakediscord import CommandNotAvailable, pick
 
-from .conftest import Env
+from .conftest import STEPS, Env
 
 
 async def test_public_reply(env: Env) -> None:
@@ -221,3 +221,47 @@ async def test_member_message_reaches_the_bot_without_content_intent(env: Env) -
     received = await waiter
     assert str(received.id) == sent.id and str(received.author.id) == env.fan.id
     assert received.content == "", "without the MESSAGE_CONTENT intent Discord blanks other users' content"
+
+
+# Discord's follow-up rule (Create Followup Message; discord-api-docs #2860, #2739, #3087), under both readings.
+
+BOTH_READINGS = pytest.mark.parametrize(
+    "reading", [pytest.param(r, marks=pytest.mark.followup_rule(r), id=r) for r in ("while-loading", "first")]
+)
+
+
+@BOTH_READINGS
+async def test_the_follow_up_after_a_public_defer_is_public_whatever_its_flags(env: Env, reading: str) -> None:
+    reply = await env.fan.run("/steps", script="defer followup-private")
+    assert STEPS == ["defer: ok", "followup-private: ok"]
+    assert [(m.content, m.ephemeral) for m in reply.messages] == [("followup-private", False)]
+    assert [m.content for m in env.fd.channel_messages(env.guild.system_channel)] == ["followup-private"]
+
+
+@BOTH_READINGS
+async def test_once_the_loading_message_is_deleted_its_follow_up_is_unknown(env: Env, reading: str) -> None:
+    reply = await env.fan.run("/steps", script="defer delete followup-private")
+    assert STEPS == ["defer: ok", "delete: ok", "followup-private: 10008"]
+    assert reply.messages == [] and not any(not m.deleted for m in env.fd.channel_messages(env.guild.system_channel))
+
+
+@BOTH_READINGS
+async def test_a_later_follow_up_keeps_its_own_flags(env: Env, reading: str) -> None:
+    reply = await env.fan.run("/steps", script="defer followup-public followup-private")
+    assert STEPS == ["defer: ok", "followup-public: ok", "followup-private: ok"]
+    assert [(m.content, m.ephemeral) for m in reply.messages] == [
+        ("followup-public", False),
+        ("followup-private", True),
+    ]
+
+
+@pytest.mark.followup_rule("while-loading")
+async def test_while_loading_an_edited_placeholder_no_longer_takes_the_follow_up(env: Env) -> None:
+    reply = await env.fan.run("/steps", script="defer edit followup-private")
+    assert [(m.content, m.ephemeral) for m in reply.messages] == [("edited", False), ("followup-private", True)]
+
+
+@pytest.mark.followup_rule("first")
+async def test_first_the_first_follow_up_takes_the_original_even_after_an_edit(env: Env) -> None:
+    reply = await env.fan.run("/steps", script="defer edit followup-private")
+    assert [(m.content, m.ephemeral) for m in reply.messages] == [("followup-private", False)]
