@@ -11,9 +11,21 @@ interaction failed" although the work went through, and a retry would do it twic
 - handlers then answer with `reply` (a message) or `update` (the component's own message), which take
   whichever route is still open: the initial response, the deferred placeholder, or a follow-up.
 
-Visibility: Discord gives the first follow-up after a defer the defer's visibility. A private answer to a
-publicly deferred command (a refusal, standings a moderator may see early) first deletes the public
-"thinking…" placeholder and then follows up privately, so nothing personal ever reaches the channel.
+Visibility is decided before the acknowledgement, because Discord keeps the defer's. Discord's documentation
+(Receiving and Responding, "Create Followup Message"; the DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE response) says
+the follow-up after such a defer edits its loading message: the follow-up's EPHEMERAL flag is ignored, and once
+that message is deleted the follow-up fails with 10008 Unknown Message (discord-api-docs #2860, #2739, #3087).
+The documentation can be read as "while it is still loading" or as "the first follow-up, always"; this module
+is right under both. Hence:
+
+1. a refusal that can be known without I/O is given before any defer, privately, as the initial response: a
+   `@public` command names such a check with `@screened` (synchronous, so it cannot wait for anything; it may
+   also decide that this answer is private, and the defer is then private);
+2. a private answer that still comes after a public defer (a refusal only the database could tell, a fault)
+   first fills the public placeholder with a neutral line (the first follow-up, which takes the placeholder's
+   place under either reading), then follows up privately (a later follow-up, which keeps its own flags under
+   either reading), then deletes the neutral line: the member reads the answer, and nothing personal ever
+   reaches the channel.
 
 The last guard on the way out: message content is clamped to `CONTENT_LIMIT` (Discord's 2,000 characters);
 embeds are bounded by `bot.embeds.Card`.
@@ -22,20 +34,27 @@ embeds are bounded by `bot.embeds.Card`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
+from bot.i18n import N_, _, server_language, using
 from bot.markup import CONTENT_LIMIT, clamp
 
 PUBLIC = "hr:public"  # key in a command's and an interaction's `extras`: the answer is for the channel
 INSTANT = "hr:instant"  # key in a command's `extras`: it answers at once, without acknowledging first
+SCREEN = "hr:screen"  # key in a command's `extras`: its check before the acknowledgement (`screened`)
 _ACK = "hr:ack"  # key in an interaction's `extras`: how it was acknowledged
 _FILLED = "hr:filled"  # ... and whether the deferred placeholder has been answered
 
 CommandT = TypeVar("CommandT", bound="app_commands.Command[Any, ..., Any]")
+Screen = Callable[[Any, discord.Interaction[Any]], bool | None]
+"""`(cog, interaction) -> private?`: raises a refusal, or says whether the answer is private (None: the command's
+own visibility). Synchronous: it reads only what is in memory, so it cannot keep the member waiting."""
+ANSWERED_PRIVATELY = N_("Only {member} can see my answer.")
 
 
 class Ack(Enum):
@@ -59,12 +78,32 @@ def instant(command: CommandT) -> CommandT:
     return command
 
 
+def screened(check: Screen) -> Callable[[CommandT], CommandT]:
+    """Give a command a check that runs before it is acknowledged (see the module docstring, rule 1).
+
+    `check(cog, interaction)` reads the options from `interaction.namespace` (as typed, before any transformer)
+    and only what is in memory; a refusal it raises is answered at once, privately, and the handler never runs.
+    """
+
+    def mark(command: CommandT) -> CommandT:
+        command.extras[SCREEN] = check
+        return command
+
+    return mark
+
+
 async def acknowledge_command(interaction: discord.Interaction[Any], command: object) -> None:
-    """What the tree does before every command: remember its visibility, and defer unless it is `@instant`."""
+    """What the tree does before every command: screen it (`screened`), settle its visibility, and defer unless
+    it is `@instant`. A refusal from the screen propagates, before anything was sent."""
     extras: dict[str, Any] = getattr(command, "extras", {})
-    interaction.extras[PUBLIC] = bool(extras.get(PUBLIC))
+    private = not extras.get(PUBLIC)
+    screen: Screen | None = extras.get(SCREEN)
+    if screen is not None:
+        decided = screen(getattr(command, "binding", None), interaction)
+        private = private if decided is None else decided
+    interaction.extras[PUBLIC] = not private
     if not extras.get(INSTANT):
-        await acknowledge(interaction, Ack.PUBLIC if extras.get(PUBLIC) else Ack.PRIVATE)
+        await acknowledge(interaction, Ack.PRIVATE if private else Ack.PUBLIC)
 
 
 async def acknowledge(interaction: discord.Interaction[Any], ack: Ack) -> None:
@@ -76,6 +115,12 @@ async def acknowledge(interaction: discord.Interaction[Any], ack: Ack) -> None:
     else:
         await interaction.response.defer(ephemeral=ack is Ack.PRIVATE, thinking=True)
     interaction.extras[_ACK] = ack
+
+
+def stored_acknowledgement(interaction: discord.Interaction[Any], original: discord.Message) -> None:
+    """Discord stored a defer whose answer was lost (see `bot.errors.after_stored_response`): `original` is its
+    placeholder, and `reply` now answers through it as if this process had sent the defer itself."""
+    interaction.extras[_ACK] = Ack.PRIVATE if original.flags.ephemeral else Ack.PUBLIC
 
 
 async def reply(
@@ -90,7 +135,8 @@ async def reply(
     """Answer with a message, by the route still open; `ephemeral=None` means the command's own visibility
     (private unless `@public`; components: private).
 
-    A public answer is only possible before a private acknowledgement (Discord keeps the defer's visibility).
+    A public answer is only possible before a private acknowledgement (Discord keeps the defer's visibility); a
+    private one after a public defer steps around the placeholder (the module docstring, rule 2).
     """
     ack = interaction.extras.get(_ACK, Ack.NONE)
     private = not interaction.extras.get(PUBLIC, False) if ephemeral is None else ephemeral
@@ -101,15 +147,20 @@ async def reply(
         parts["view"] = view
     if file is not None:
         parts["file"] = file
-    if not interaction.response.is_done():
+    if not interaction.response.is_done() and _ACK not in interaction.extras:
         await interaction.response.send_message(**parts, ephemeral=private)
         return
     placeholder = ack in (Ack.PRIVATE, Ack.PUBLIC) and not interaction.extras.get(_FILLED)
     interaction.extras[_FILLED] = True
-    if placeholder and ack is Ack.PUBLIC and private:
-        with contextlib.suppress(discord.NotFound):
-            await interaction.delete_original_response()
-    await interaction.followup.send(**parts, ephemeral=private)
+    if not (placeholder and ack is Ack.PUBLIC and private):
+        await interaction.followup.send(**parts, ephemeral=private)
+        return
+    with using(server_language(interaction)):  # the channel reads the neutral line for a moment
+        note = _(ANSWERED_PRIVATELY, member=interaction.user.mention)
+    await interaction.followup.send(note)  # takes the public placeholder's place; the ephemeral flag would not
+    await interaction.followup.send(**parts, ephemeral=True)
+    with contextlib.suppress(discord.HTTPException):  # only tidying: the member has the answer
+        await interaction.delete_original_response()
 
 
 async def update(interaction: discord.Interaction[Any], **changes: Any) -> None:

@@ -16,7 +16,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.answer import Ack, acknowledge, reply
+from bot.answer import Ack, acknowledge, reply, stored_acknowledgement
 from bot.db import interactive
 from bot.i18n import N_, Text, _, member_language, ngettext, text, using
 from bot.markup import quote
@@ -164,9 +164,11 @@ async def after_stored_response(interaction: discord.Interaction[Any], where: st
     A stored answer is left as it is, so the member never gets a second, contradicting message.
     """
     try:
-        placeholder = (await interaction.original_response()).flags.loading
+        original = await interaction.original_response()
+        placeholder = original.flags.loading
         if placeholder:
-            await interaction.followup.send(member_language(interaction).gettext(NOT_DONE), ephemeral=True)
+            stored_acknowledgement(interaction, original)
+            await reply(interaction, member_language(interaction).gettext(NOT_DONE), ephemeral=True)
     except discord.HTTPException as error:
         placeholder = None
         log.warning("interaction %s: could not look at or finish its stored response: %s", interaction.id, error)

@@ -156,8 +156,8 @@ class Tour:
 
     async def run(self, who: str, command: str, **options: Any) -> Reply:
         self.say(f"{who} › {_typed(command, options)}")
-        bound = {"options": {"channel": options.pop("channel")}} if "channel" in options else {}
-        reply = await self.members[who].run(command, channel=self.chat, **bound, **options)
+        bound = {"channel": options.pop("channel")} if "channel" in options else None
+        reply = await self.members[who].run(command, channel=self.chat, options=bound, **options)
         if reply.autocomplete_choices:
             self.say("  (autocomplete offered: " + ", ".join(c["name"] for c in reply.autocomplete_choices[:5]) + ")")
         self.say("\n".join(render_reply(reply)) + "\n")

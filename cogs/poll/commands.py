@@ -13,12 +13,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import public, reply
+from bot.answer import public, reply, screened
 from bot.context import guild_id_of, is_moderator
 from bot.errors import UserError
 from bot.i18n import _, current, server_language, using
 from cogs.poll.ballot import COMPONENTS, ResetButton, ballot_message
-from cogs.poll.rules import PICK_OPTIONS, BallotMode, Visibility, standings_csv, summary_line
+from cogs.poll.rules import (
+    PICK_OPTIONS,
+    BallotMode,
+    Visibility,
+    check_voting_change,
+    standings_csv,
+    summary_line,
+)
 from cogs.poll.service import PollService, refusals, settings_text
 
 if TYPE_CHECKING:
@@ -46,6 +53,18 @@ class Poll(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*COMPONENTS)
+
+    # -- before acknowledging (`bot.answer.screened`): refusals the state in memory already knows --
+
+    def screen_results(self, interaction: Interaction) -> bool | None:
+        number: int | None = interaction.namespace.round
+        return self.desk.screen_results(guild_id_of(interaction), number, moderator=is_moderator(interaction))
+
+    def screen_voting(self, interaction: Interaction, *, opening: bool) -> None:
+        state = self.desk.store.peek(guild_id_of(interaction))
+        if state is not None:
+            with refusals():
+                check_voting_change(state.is_open, opening=opening)
 
     # -- members --
 
@@ -90,6 +109,7 @@ class Poll(commands.Cog):
         )
         await reply(interaction, text)
 
+    @screened(lambda cog, interaction: cog.screen_results(interaction))
     @public
     @poll.command(name="results", description="The standings: every track with votes, with counts and points")
     @app_commands.rename(number="round")
@@ -100,6 +120,7 @@ class Poll(commands.Cog):
 
     # -- moderators --
 
+    @screened(lambda cog, interaction: cog.screen_voting(interaction, opening=True))
     @public
     @admin.command(name="open", description="Open voting")
     async def open_voting(self, interaction: Interaction) -> None:
@@ -113,6 +134,7 @@ class Poll(commands.Cog):
             )
         await reply(interaction, announcement)
 
+    @screened(lambda cog, interaction: cog.screen_voting(interaction, opening=False))
     @public
     @admin.command(name="close", description="Close voting and show the final standings")
     async def close_voting(self, interaction: Interaction) -> None:

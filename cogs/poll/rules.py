@@ -103,6 +103,12 @@ def visible_to(results: Visibility, *, is_open: bool, moderator: bool) -> bool:
     return results is Visibility.LIVE or not is_open or moderator
 
 
+def check_voting_change(is_open: bool, *, opening: bool) -> None:
+    """Opening an open poll, or closing a closed one, is refused (PollRuleError): the moderator meant something."""
+    if is_open == opening:
+        raise PollRuleError(_("The poll is already open.") if opening else _("The poll is already closed."))
+
+
 LEFT_CATALOGUE = N_("That track has left the catalogue since this ballot was posted; pick another one.")
 CLOSED_MESSAGE = N_(
     "Voting is closed in this server's poll, so ballots can't change right now. "

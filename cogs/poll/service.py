@@ -93,8 +93,10 @@ class PollService:
         self.stored_titles: dict[str, str] = {}
 
     async def load(self) -> None:
-        """Remember the titles of today's tracks, and read those of tracks that have left the catalogue."""
+        """Remember the titles of today's tracks, read those of tracks that have left the catalogue, and hold every
+        server's poll state (so commands can be screened before they are acknowledged: `screen_results`)."""
         self.stored_titles = await self.store.remember_titles((t.id, t.title) for t in self.catalogue.tracks)
+        await self.store.load()
 
     def resolve(self, option: str, text: str) -> str:
         try:
@@ -160,27 +162,24 @@ class PollService:
     async def compute(self, guild_id: int, round_id: int, mode: BallotMode) -> Standings:
         return compute_standings(mode, await self.store.tallies(guild_id, round_id), self.catalogue)
 
+    def screen_results(self, guild_id: int, round_id: int | None, *, moderator: bool) -> bool | None:
+        """Before `/poll results` is acknowledged, from memory: whether its answer is private (hidden standings a
+        moderator sees early), None when the state is not in memory; a refusal (`UserError`) when it is known."""
+        state = self.store.peek(guild_id)
+        return None if state is None else _results_private(state, round_id, moderator=moderator)
+
     async def results(self, guild_id: int, round_id: int | None, *, moderator: bool) -> Results:
         """The standings card, whether it must be private, and what its chart is drawn from."""
         state = await self.store.state(guild_id)
         number = state.round_id if round_id is None else round_id
+        private = _results_private(state, round_id, moderator=moderator)
         if number == state.round_id:
-            if not visible_to(state.results, is_open=state.is_open, moderator=moderator):
-                raise UserError(_(HIDDEN_MESSAGE))
             mode, final = state.mode, not state.is_open
-            private = state.is_open and state.results is Visibility.HIDDEN
         else:
-            past = await self.store.round(guild_id, number) if 1 <= number < state.round_id else None
+            past = await self.store.round(guild_id, number)
             if past is None:
-                raise UserError(
-                    _(
-                        "There is no round {number}: this server's poll is on round {current}. "
-                        "Use `round` from 1 to {current}, or leave it out for the current round.",
-                        number=number,
-                        current=state.round_id,
-                    )
-                )
-            mode, final, private = past.mode, True, False
+                raise UserError(_no_round(number, state))
+            mode, final = past.mode, True
         standings = await self.compute(guild_id, number, mode)
         title = (
             _("Favourite track · round {round} · final standings", round=number)
@@ -194,6 +193,29 @@ class PollService:
             + (" " + _("Hidden from members until the poll closes: only you can see this.") if private else ""),
         )
         return Results(card.build(), private, standings, title, number)
+
+
+def _results_private(state: PollState, round_id: int | None, *, moderator: bool) -> bool:
+    """Whether the standings of `round_id` (None: the current round) are for the asker alone: the current round's
+    hidden standings, which only a moderator may see before the poll closes. `UserError` for standings the asker
+    may not see, or a round that does not exist."""
+    number = state.round_id if round_id is None else round_id
+    if not 1 <= number <= state.round_id:
+        raise UserError(_no_round(number, state))
+    if number < state.round_id:
+        return False
+    if not visible_to(state.results, is_open=state.is_open, moderator=moderator):
+        raise UserError(_(HIDDEN_MESSAGE))
+    return state.is_open and state.results is Visibility.HIDDEN
+
+
+def _no_round(number: int, state: PollState) -> str:
+    return _(
+        "There is no round {number}: this server's poll is on round {current}. "
+        "Use `round` from 1 to {current}, or leave it out for the current round.",
+        number=number,
+        current=state.round_id,
+    )
 
 
 def settings_text(state: PollState) -> str:

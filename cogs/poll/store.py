@@ -39,6 +39,7 @@ from cogs.poll.rules import (
     Tally,
     Visibility,
     check_ballot,
+    check_voting_change,
 )
 
 
@@ -203,6 +204,14 @@ class PollStore:
             )
         rows = await self._db.fetchall("SELECT track_id, title FROM poll_tracks")
         return {str(r["track_id"]): str(r["title"]) for r in rows}
+
+    async def load(self) -> None:
+        """Read every server's poll state now (at start), so that `peek` knows them all."""
+        await self._loaded()
+
+    def peek(self, guild_id: int) -> PollState | None:
+        """The server's poll as held in memory, without any I/O; None until `load` has read them."""
+        return None if self._states is None else self._states.get(guild_id) or _defaults(guild_id)
 
     async def state(self, guild_id: int) -> PollState:
         """The server's poll (held in memory); a server that never used it reads as the defaults, without a write."""
@@ -394,10 +403,7 @@ class PollStore:
     async def set_open(self, guild_id: int, is_open: bool) -> PollState:
         async with self._db.transaction() as conn:
             state = await _current(conn, guild_id)
-            if state.is_open == is_open:
-                raise PollRuleError(
-                    i18n._("The poll is already open.") if is_open else i18n._("The poll is already closed.")
-                )
+            check_voting_change(state.is_open, opening=is_open)
             await conn.execute(
                 "UPDATE poll_guilds SET is_open = ?, updated_at = ? WHERE guild_id = ?",
                 (int(is_open), int(time.time()), guild_id),

@@ -13,7 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import public, reply
+from bot.answer import public, reply, screened
+from bot.catalogue import Release
 from bot.context import guild_id_of
 from bot.embeds import Card, join_within
 from bot.errors import UserError
@@ -65,6 +66,14 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
     async def notify(self, interaction: Interaction) -> None:
         await reply(interaction, await toggle_notify(self.service, interaction))
 
+    def screen_countdown(self, interaction: Interaction) -> None:
+        """Before acknowledging (`bot.answer.screened`): a typed release that matches none of those in memory."""
+        typed: str | None = interaction.namespace.release
+        held = self.service.held_releases(guild_id_of(interaction))
+        if typed is not None and held is not None:
+            matching(held, typed)
+
+    @screened(lambda cog, interaction: cog.screen_countdown(interaction))
     @public
     @app_commands.command(name="countdown", description="How long until a release (default: the next one)")
     @app_commands.describe(release="Which release (default: the next one with a date)")
@@ -79,17 +88,7 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
             if found is None:
                 raise UserError(_("No upcoming release has a date yet: `/releases upcoming` lists what is announced."))
         else:
-            match = find_release(releases, release)
-            if match is None:
-                raise UserError(
-                    _(
-                        "`{option}`: no release matches {typed}. Pick one from the list as you type, "
-                        "or see `/releases upcoming`.",
-                        option=option_name("release"),
-                        typed=quote(release),
-                    )
-                )
-            found = moment(match, config.zoneinfo)
+            found = moment(matching(releases, release), config.zoneinfo)
         title = found.release.title
         if found.epoch is None:
             text = _("The date is not announced yet.") + (f" ({found.release.status})" if found.release.status else "")
@@ -114,3 +113,18 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         releases = await self.service.releases(guild_id_of(interaction))
         return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
+
+
+def matching(releases: list[Release], typed: str) -> Release:
+    """The release `typed` names (as `find_release` reads it); `UserError` when none matches."""
+    match = find_release(releases, typed)
+    if match is None:
+        raise UserError(
+            _(
+                "`{option}`: no release matches {typed}. Pick one from the list as you type, "
+                "or see `/releases upcoming`.",
+                option=option_name("release"),
+                typed=quote(typed),
+            )
+        )
+    return match

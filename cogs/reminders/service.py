@@ -83,6 +83,11 @@ class Reminders:
         """The catalogue's releases followed by the server's own."""
         return [*self.catalogue.releases, *await self.store.own_releases(guild_id)]
 
+    def held_releases(self, guild_id: int) -> list[Release] | None:
+        """`releases` without any I/O, when the server's own are in memory (an autocomplete read them); else None."""
+        own = self.store.held_own_releases(guild_id)
+        return None if own is None else [*self.catalogue.releases, *own]
+
     async def releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
         """`releases` of many servers at once (one query), by server id: what the dispatcher reads per batch."""
         own = await self.store.own_releases_of(guild_ids)

@@ -150,6 +150,10 @@ class _ReadCache(Generic[V]):
                 self._values.popitem(last=False)
         return value
 
+    def peek(self, guild_id: int) -> V | None:
+        """The server's value if it is held, without any I/O (and without counting as a use)."""
+        return self._values.get(guild_id)
+
     @contextmanager
     def changing(self, guild_id: int) -> Iterator[None]:
         """Around a write to the server's rows: its value is forgotten once the write ends, committed or not."""
@@ -254,6 +258,11 @@ class ReminderStore:
             return tuple(_release(row) for row in rows)
 
         return list(await self._own.get(guild_id, read))
+
+    def held_own_releases(self, guild_id: int) -> list[Release] | None:
+        """`own_releases` if they are in memory, without any I/O; None when they would have to be read."""
+        held = self._own.peek(guild_id)
+        return None if held is None else list(held)
 
     async def own_releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
         """Each server's own releases by server id, soonest first as in `own_releases`, in one query."""
