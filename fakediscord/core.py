@@ -278,6 +278,9 @@ class FakeDiscord:
     def guild_added(self, guild: Guild) -> None:
         self.gateway.guild_added(guild)
 
+    def guild_returned(self, guild: Guild) -> None:
+        self.gateway.guild_added(guild)
+
     def member_client(self, record: GuildMember) -> Member:
         key = (record.guild.id, record.user.id)
         if key not in self._members:

@@ -445,7 +445,12 @@ class Gateway:
         if session.sharded:
             ready["shard"] = [shard_id, shard_count]
         futures = [self._send_dispatch(session, "READY", ready)]
-        futures += [self._send_dispatch(session, "GUILD_CREATE", g.to_json(intents=session.intents)) for g in guilds]
+        futures += [
+            self._send_dispatch(session, "GUILD_CREATE", g.to_json(intents=session.intents))
+            if g.available
+            else self._send_dispatch(session, "GUILD_DELETE", {"id": g.id, "unavailable": True})  # Guild.outage
+            for g in guilds
+        ]
         session.ready_seq = session.seq
         # Ask for a heartbeat: its sequence number tells when the client has processed READY + GUILD_CREATEs.
         futures.append(conn.send({"op": OP_HEARTBEAT, "d": None}))

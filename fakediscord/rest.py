@@ -428,12 +428,14 @@ class RestApi:
             raise errors.unknown_guild()
         if not guild.has_bot:  # commands-only install: the bot user cannot read the guild
             raise errors.missing_access()
+        guild.requests_while_unavailable += not guild.available
         return guild
 
     def _channel(self, channel_id: str, *, need: int = perms.VIEW_CHANNEL) -> Channel:
         channel = self.world.channels.get(channel_id)
         if not isinstance(channel, Channel):
             raise errors.unknown_channel()
+        channel.guild.requests_while_unavailable += not channel.guild.available
         have = channel.guild.bot_permissions_in(channel)
         if not have & perms.VIEW_CHANNEL:
             raise errors.missing_access()

@@ -500,6 +500,10 @@ class Guild:
         answer 403 Missing Access, and ``app_permissions`` is @everyone's, limited to the permissions usable in
         interaction responses (Discord change log 2022-06-29, "Calculated Permissions in Interaction Payloads").
         """
+        self.available = True
+        """False during an outage of this guild on Discord's side (see `outage`)."""
+        self.requests_while_unavailable = 0
+        """REST requests the bot made about this guild while it was unavailable (tests assert none were needed)."""
         self.owner_id = world.owner_user.id
         self.roles: dict[str, Role] = {}
         self.channels: dict[str, Channel] = {}
@@ -533,6 +537,44 @@ class Guild:
             self.bot_member = self._new_member(world.bot_user, [bot_role.id])
         else:  # kept (unregistered) so code that reads it still works; it grants nothing, see bot_permissions_in
             self.bot_member = GuildMember(self, world.bot_user, [bot_role.id], world.clock.iso_now())
+
+    # -- Discord's side: outages, and the bot removed --------------------------------------------------------
+
+    def outage(self) -> None:
+        """Discord loses this guild for a while: it becomes unavailable to the bot.
+
+        Discord documents (Gateway, "Guild Delete": "Sent when a guild becomes or was already unavailable due to
+        an outage"; "Guilds": READY lists every guild as unavailable, and GUILD_CREATE follows for each as it
+        becomes available) that a connected bot gets GUILD_DELETE with ``unavailable: true``, and one identifying
+        during the outage gets the guild as unavailable in READY and GUILD_DELETE ``unavailable: true`` instead
+        of its GUILD_CREATE (`Gateway._identify`). It can last minutes or hours (discord-api-docs #1888, #2850).
+        discord.py then keeps a stub of the guild: no roles, no channels, an empty name, ``me`` None.
+        """
+        self.available = False
+        self.world.dispatch("GUILD_DELETE", {"id": self.id, "unavailable": True})
+
+    def restore(self) -> None:
+        """The outage ends: GUILD_CREATE with the whole guild (``unavailable: false``), as Discord sends it."""
+        self.available = True
+        self.world.guild_returned(self)
+
+    def remove_bot(self) -> None:
+        """A moderator kicks the bot (or bans it): GUILD_DELETE without ``unavailable`` ("If the unavailable field
+        is not set, the user was removed from the guild", Gateway, "Guild Delete"). From then on the bot gets no
+        event of the guild, its REST calls there answer 403 Missing Access, and a new IDENTIFY leaves it out of
+        READY; the app's commands stay installed, as after a real kick."""
+        self.world.dispatch("GUILD_DELETE", {"id": self.id})
+        self.has_bot = False
+        self.members.pop(self.world.bot_user.id, None)
+        self.roles.pop(self.bot_role.id, None)
+
+    def add_bot(self) -> None:
+        """A moderator adds the bot (back) with its invite link: its role and member again, and GUILD_CREATE, as
+        for any guild the bot joins (Gateway, "Guild Create": "when the current user joins a new Guild")."""
+        self.has_bot = True
+        self.roles[self.bot_role.id] = self.bot_role
+        self.bot_member = self._new_member(self.world.bot_user, [self.bot_role.id])
+        self.world.guild_returned(self)
 
     # -- test-facing builders -------------------------------------------------------------------------------
 
@@ -859,6 +901,8 @@ class WorldListener(Protocol):
 
     def guild_added(self, guild: Guild) -> None: ...
 
+    def guild_returned(self, guild: Guild) -> None: ...
+
     def member_client(self, record: GuildMember) -> Member: ...
 
 
@@ -910,6 +954,10 @@ class World:
     def dispatch(self, event: str, data: JSON) -> None:
         if self.listener is not None:
             self.listener.dispatch(event, data)
+
+    def guild_returned(self, guild: Guild) -> None:
+        if self.listener is not None:
+            self.listener.guild_returned(guild)
 
     def member_client(self, record: GuildMember) -> Member:
         if self.listener is None:

@@ -50,7 +50,7 @@ async def test_command_sync_recorded(env: Env) -> None:
         "/applications/{application_id}/guilds/{guild_id}/commands",
     ]
     assert all(p.status == 200 for p in puts)
-    assert {c["name"] for c in fd.commands()} == {"soundtrack", "panel", "slow", "silent", "bigfield"}
+    assert {c["name"] for c in fd.commands()} == {"soundtrack", "panel", "slow", "silent", "bigfield", "steps"}
     assert "post" in {c["name"] for c in fd.commands(env.guild)}
     # discord.py can read what it registered back
     fetched = await env.bot.tree.fetch_commands()
@@ -168,3 +168,36 @@ async def test_wrong_token_fails_login(fd: FakeDiscord, monkeypatch: pytest.Monk
             await client.login(TOKEN[:-1] + "Z")
     finally:
         await client.close()
+
+
+async def test_an_outage_makes_the_guild_an_empty_stub_until_it_ends(env: Env) -> None:
+    """Gateway, "Guild Delete": sent when a guild becomes, or was already, unavailable due to an outage."""
+    fd, bot, guild_id = env.fd, env.bot, int(env.guild.id)
+    env.guild.outage()
+    await fd.gateway.sync()
+    assert bot.get_guild(guild_id).unavailable  # type: ignore[union-attr]
+    await fd.gateway.invalidate_session(False)  # the bot identifies again during the outage
+    await fd.gateway.wait_for(lambda: fd.gateway.identify_count == 2 and fd.gateway.is_ready, timeout=5)
+    stub = bot.get_guild(guild_id)
+    assert stub is not None and stub.unavailable and stub.me is None and not stub.roles and not stub.name
+    env.guild.restore()
+    await fd.gateway.sync()
+    back = bot.get_guild(guild_id)
+    assert back is not None and not back.unavailable and back.name == "Rivalry Fans" and back.me is not None
+
+
+async def test_a_removed_bot_hears_guild_delete_and_is_left_out_of_ready_until_added_back(env: Env) -> None:
+    fd, bot, guild_id = env.fd, env.bot, int(env.guild.id)
+    env.guild.remove_bot()
+    await fd.gateway.sync()
+    assert bot.get_guild(guild_id) is None
+    await fd.gateway.invalidate_session(False)
+    await fd.gateway.wait_for(lambda: fd.gateway.identify_count == 2 and fd.gateway.is_ready, timeout=5)
+    assert bot.get_guild(guild_id) is None
+    headers = {"Authorization": f"Bot {TOKEN}"}
+    async with aiohttp.ClientSession() as http, http.get(f"{fd.api_base}/guilds/{guild_id}", headers=headers) as got:
+        assert got.status == 403 and (await got.json())["code"] == 50001
+    env.guild.add_bot()
+    await fd.gateway.sync()
+    joined = bot.get_guild(guild_id)
+    assert joined is not None and not joined.unavailable and joined.me is not None
