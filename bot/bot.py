@@ -12,6 +12,7 @@ over REST goes through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from bot.db import Database
 from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _l
+from bot.presence import RETENTION_S, Departures, Presence
 from bot.settings import Settings
 from bot.sync import sync_commands
 from bot.translator import CommandTranslator
@@ -67,6 +69,23 @@ class Background(Protocol):
     """A cog with work of its own (reminders: the dispatcher) that tests and the demo wait on."""
 
     async def wait_idle(self) -> None: ...
+
+
+@runtime_checkable
+class ServerData(Protocol):
+    """A cog that keeps data per server (the poll, the reminders): deleted `RETENTION_S` after the bot left it."""
+
+    async def server_ids(self) -> set[int]:
+        """Every server this feature holds data for."""
+        ...
+
+    async def forget_server(self, guild_id: int) -> None:
+        """Delete everything this feature holds for the server (it left `RETENTION_S` ago)."""
+        ...
+
+
+DAY_S = 24 * 3600
+UPKEEP_S = DAY_S  # how often data of servers left long enough ago is deleted, besides at each start
 
 
 # The bot never joins voice; without this, every start warns that voice libraries are missing.
@@ -118,8 +137,18 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.started_at = int(time.time())
         self.pacer = pacing.install(self.http, settings.global_rate)
         self._services: dict[type[object], object] = {}
+        self.departures = Departures(db)
+        self._upkeep: asyncio.Task[None] | None = None
+        self._kept_up = asyncio.Event()  # the upkeep's first round (at start) is done
         quiet_discord_faults()  # discord.py's ERROR for a fault of Discord's becomes a warning
         self._components: set[type[discord.ui.DynamicItem[Any]]] = set()
+
+    def presence(self, guild_id: int) -> Presence:
+        """Whether the bot may act on the server now, or must wait for it, or has left it (`bot.presence`)."""
+        guild = self.get_guild(guild_id)
+        if guild is not None:
+            return Presence.UNAVAILABLE if guild.unavailable else Presence.AVAILABLE
+        return Presence.LEFT if self.is_ready() else Presence.STARTING
 
     def provide(self, service: object) -> None:
         """Register a feature's service (from its extension's `setup`), one per class."""
@@ -154,7 +183,10 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         return total
 
     async def wait_idle(self) -> None:
-        """Return once no feature has anything due or in flight at the clock's current time."""
+        """Return once no feature has anything due or in flight at the clock's current time, and the departures
+        were noted at start (`_keep_up`)."""
+        if self._upkeep is not None:
+            await self._kept_up.wait()
         for cog in list(self.cogs.values()):
             if isinstance(cog, Background):
                 await cog.wait_idle()
@@ -187,6 +219,64 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             await sync_commands(self, guild_id=self.settings.dev_guild_id)
 
     async def on_ready(self) -> None:
-        # on_ready fires again after every reconnect; it only logs, it never syncs.
+        # on_ready fires again after every reconnect; it never syncs, and the upkeep starts once.
         user = self.user
         log.info("connected as %s (id %s) to %d servers", user, user.id if user else "?", len(self.guilds))
+        if self._upkeep is None:
+            self._upkeep = asyncio.create_task(self._keep_up(), name="departures-upkeep")
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.departures.back([guild.id])
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Kicked, banned, or the server was deleted (not an outage: that is `on_guild_unavailable`)."""
+        log.info("removed from server %s", guild.id)
+        await self.departures.left([guild.id], self.clock.now())
+
+    async def _keep_up(self) -> None:
+        """At start, once the server list is complete: note the servers the bot was removed from while it was down
+        (and those it is in again); then, daily, delete the data of those left `RETENTION_S` ago."""
+        while True:
+            try:
+                await self.note_departures()
+                await self.forget_departed()
+            except Exception:  # the database at fault: tried again at the next round, and nothing is lost
+                log.exception("could not note or forget the servers the bot has left")
+            self._kept_up.set()
+            await asyncio.sleep(UPKEEP_S)
+
+    def _server_data(self) -> list[ServerData]:
+        return [cog for cog in self.cogs.values() if isinstance(cog, ServerData)]
+
+    async def note_departures(self) -> None:
+        """Compare the servers features hold data for with the ones the bot is in (call once start-up is complete)."""
+        known: set[int] = set()
+        for cog in self._server_data():
+            known |= await cog.server_ids()
+        present = {guild_id for guild_id in known if self.presence(guild_id) is not Presence.LEFT}
+        await self.departures.back(present)
+        await self.departures.left(known - present, self.clock.now())
+        if known - present:
+            log.info(
+                "not in %d servers that have data any more; it is kept %d days after the bot left",
+                len(known - present),
+                RETENTION_S // DAY_S,
+            )
+
+    async def forget_departed(self) -> None:
+        """Delete every feature's data of the servers left `RETENTION_S` ago that the bot is still not in."""
+        for guild_id in await self.departures.expired(self.clock.now()):
+            if self.presence(guild_id) is not Presence.LEFT:
+                continue
+            for cog in self._server_data():
+                await cog.forget_server(guild_id)
+            await self.departures.back([guild_id])
+            log.info(
+                "deleted the data of server %s, which the bot left over %d days ago", guild_id, RETENTION_S // DAY_S
+            )
+
+    async def close(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            await asyncio.gather(self._upkeep, return_exceptions=True)
+        await super().close()

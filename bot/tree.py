@@ -3,7 +3,9 @@
 `interaction_check` is the one place every slash command passes before its handler, so what holds for every
 command is done there, in this order:
 0. the language the handler writes in becomes the member's (`bot.i18n.member_language`);
-1. a server that has the bot's commands but not the bot member is told how to add the bot;
+1. a server that has the bot's commands but not the bot member is told how to add the bot, and one Discord
+   reports unavailable (an outage: its cache is an empty stub, `bot.presence`) is asked to try again later,
+   except by `@instant` commands, which need nothing of the server;
 2. every string option is checked as typed text (`bot.typed.text_problem`) and refused naming the option;
 3. the interaction is acknowledged (`bot.answer`): private "thinking…", or public for `@public` commands,
    so a handler may wait for the database or Discord without the member seeing "This interaction failed"
@@ -20,16 +22,21 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.answer import acknowledge_command
+from bot.answer import INSTANT, acknowledge_command
 from bot.db import interactive
 from bot.errors import UserError, answer_failure, describe_options
-from bot.i18n import _, member_language, option_name, use
+from bot.i18n import N_, _, member_language, option_name, use
 from bot.invite import invite_url
+from bot.presence import Presence
 from bot.typed import text_problem
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
 
+OUTAGE = N_(
+    "Discord is having trouble with this server right now, so I can't see its channels, roles or settings. "
+    "Nothing was changed; please try again in a few minutes."
+)
 STRING = 3  # Discord's option type for text
 NESTING = (1, 2)  # subcommand, subcommand group: their options hold the command's options
 
@@ -57,6 +64,8 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
         use(member_language(interaction))  # the handler answers in the member's language (`bot.i18n`)
         if self.commands_only(interaction):
             raise UserError(add_the_bot(interaction.client))
+        if self.in_an_outage(interaction):
+            raise UserError(_(OUTAGE))
         data: Any = interaction.data or {}
         for name, value in string_options(data.get("options", [])):
             problem = text_problem(value)
@@ -77,6 +86,13 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
         GUILD_CREATE arrives), and an interaction comes after READY, so a server missing there has no bot.
         """
         return interaction.guild_id is not None and interaction.client.get_guild(interaction.guild_id) is None
+
+    def in_an_outage(self, interaction: discord.Interaction[HeatedRivalryBot]) -> bool:
+        """The command needs the server's channels, roles or settings, and Discord reports the server unavailable."""
+        command = interaction.command
+        if command is None or command.extras.get(INSTANT) or interaction.guild_id is None:
+            return False
+        return interaction.client.presence(interaction.guild_id) is Presence.UNAVAILABLE
 
     async def on_error(
         self, interaction: discord.Interaction[HeatedRivalryBot], error: app_commands.AppCommandError

@@ -17,6 +17,7 @@ import discord.http
 
 from bot.bot import EXTENSIONS, HeatedRivalryBot
 from bot.catalogue import Catalogue
+from bot.clock import Clock
 from bot.db import Database
 from bot.endpoints import apply_endpoints
 from bot.settings import load_settings
@@ -41,12 +42,14 @@ async def emulated_bot(
     extensions: Sequence[str] = EXTENSIONS,
     ready_timeout: float = 10.0,
     guild_ready_timeout: float = EMULATED_GUILD_READY_S,
+    clock: Clock | None = None,
 ) -> AsyncIterator[HeatedRivalryBot]:
     """The bot, logged in to `fd` and ready; closed (gateway, HTTP session, database) when the block ends.
 
     `extensions` replaces the bot's feature list (the benchmarks add a trivial command to compare with);
     `ready_timeout` (seconds) is how long every shard may take to be ready (thousands of servers take longer);
-    the block starts once the bot's `on_ready` has fired, `guild_ready_timeout` seconds after the last server.
+    the block starts once the bot's `on_ready` has fired, `guild_ready_timeout` seconds after the last server;
+    `clock` is the bot's (default: real time), set ahead to start the bot at a later date.
     """
     settings = load_settings(
         {
@@ -67,6 +70,7 @@ async def emulated_bot(
                 catalogue=catalogue,
                 extensions=extensions,
                 guild_ready_timeout=guild_ready_timeout,
+                clock=clock,
             ) as bot,
         ):
             runner = asyncio.create_task(bot.start(token), name="bot")

@@ -54,6 +54,13 @@ class Poll(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*COMPONENTS)
 
+    async def server_ids(self) -> set[int]:
+        """The servers with poll data (`bot.bot.ServerData`)."""
+        return await self.desk.store.server_ids()
+
+    async def forget_server(self, guild_id: int) -> None:
+        await self.desk.store.forget_server(guild_id)
+
     # -- before acknowledging (`bot.answer.screened`): refusals the state in memory already knows --
 
     def screen_results(self, interaction: Interaction) -> bool | None:

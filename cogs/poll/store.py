@@ -205,6 +205,23 @@ class PollStore:
         rows = await self._db.fetchall("SELECT track_id, title FROM poll_tracks")
         return {str(r["track_id"]): str(r["title"]) for r in rows}
 
+    async def server_ids(self) -> set[int]:
+        """Every server with poll data (settings, rounds, ballots)."""
+        rows = await self._db.fetchall("SELECT guild_id FROM poll_guilds UNION SELECT guild_id FROM poll_ballots")
+        return {int(row[0]) for row in rows}
+
+    async def forget_server(self, guild_id: int) -> None:
+        """Delete everything of the server's poll, in one transaction (`bot.presence.RETENTION_S`); children first,
+        for the foreign keys."""
+        async with self._db.transaction() as conn:
+            for table in ("poll_ballots", "poll_tallies", "poll_rounds", "poll_guilds"):
+                await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+        for states in (self._states, self._committed):
+            if states is not None:
+                states.pop(guild_id, None)
+        for key in [key for key in self._known if key[0] == guild_id]:
+            del self._known[key]
+
     async def load(self) -> None:
         """Read every server's poll state now (at start), so that `peek` knows them all."""
         await self._loaded()

@@ -106,6 +106,18 @@ class RemindersCog(
         await self.mirror.start()
 
     @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """Discord serves the server again (after an outage, or at start once its GUILD_CREATE came): the posts
+        that waited for it go out, and its events are synced (`bot.presence`)."""
+        self.service.dispatcher.unpark(guild.id)
+        self.mirror.changed(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server, or added back to one it was removed from: its posts and events carry on."""
+        await self.on_guild_available(guild)
+
+    @commands.Cog.listener()
     async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
         """One of the bot's roles changed (a permission given back?): the mirror catches up, and lifts its block."""
         if after.is_default() or after in after.guild.me.roles:
@@ -125,6 +137,13 @@ class RemindersCog(
         await asyncio.gather(self._planning, return_exceptions=True)
         await self.service.dispatcher.stop()
         await self.mirror.stop()
+
+    async def server_ids(self) -> set[int]:
+        """The servers with reminder data (`bot.bot.ServerData`)."""
+        return await self.store.server_ids()
+
+    async def forget_server(self, guild_id: int) -> None:
+        await self.store.forget_server(guild_id)
 
     async def wait_idle(self) -> None:
         """Until nothing is due, nothing is being posted, and no server's events wait for a sync."""

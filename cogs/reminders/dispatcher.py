@@ -15,6 +15,15 @@ and are never posted again. A crash before the record leaves them pending with t
 Discord remembers a nonce for minutes only, so a post that was attempted before is first looked for in the
 channel itself, which covers a crash followed by a long outage.
 
+A post goes out only while its server is available (`bot.presence`). During a Discord outage of the server
+(`Presence.UNAVAILABLE`) its posts wait, parked, until `unpark` (the server's GUILD_CREATE): the bot's cache of
+an unavailable server is a stub without roles or channels, so nothing about the post (its ping role, its
+channel, a block) can be checked or decided then, and posting blind would go to a server Discord is failing
+for. Waiting keeps every post exactly as configured, ping included; it goes out when the server is back, late
+by the usual rules (`schedule.decide`: a countdown up to 12 hours late, the release moment saying when it came
+out) or recorded as skipped with the reason. A server the bot has left (`Presence.LEFT`) is parked for good:
+its posts are never attempted, since each attempt would be refused and spend the invalid request budget.
+
 A post is public, so it is written in its server's language (`Sender.locale`, Discord's `preferred_locale`),
 and so is a notice to its moderators: `_deliver` composes and sends inside `bot.i18n.using`. What is stored
 about a post (a skip's detail, a delivery error, a block's reason) is written in English.
@@ -36,6 +45,7 @@ from bot.catalogue import Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _, language, using
+from bot.presence import Presence
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
 from cogs.reminders.schedule import DEFAULT_GRACE_S, Action, decide, reminder_plan
 from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
@@ -103,7 +113,11 @@ class Sender(Protocol):
         ...
 
     def role_exists(self, guild_id: int, role_id: int) -> bool:
-        """False only when the server is known and has no such role (it was deleted)."""
+        """False only when the server is available and has no such role (it was deleted)."""
+        ...
+
+    def presence(self, guild_id: int) -> Presence:
+        """Whether posts may go to the server now (`bot.presence`)."""
         ...
 
 
@@ -153,6 +167,7 @@ class Dispatcher:
         # seen them still pending (a post recorded as sent just after), so they are left out of its result.
         self._reads: list[set[Key]] = []
         self._role_lock = asyncio.Lock()  # see `_drop_deleted_role`
+        self._parked: set[int] = set()  # servers whose posts wait (unavailable) or never go (left): see `_park`
 
     def wake(self) -> None:
         """Look at the schedule again now (a configuration, a release or the clock changed).
@@ -162,6 +177,21 @@ class Dispatcher:
         self._queue.clear()
         self._idle.clear()
         self._wake.set()
+
+    def unpark(self, guild_id: int) -> None:
+        """The server is available again (or the bot is back in it): its waiting posts are read again now."""
+        if guild_id in self._parked:
+            self._parked.discard(guild_id)
+            self.wake()
+
+    def _park(self, guild_id: int, presence: Presence) -> None:
+        """Leave the server's posts pending, unread, until `unpark` (see the module docstring)."""
+        if guild_id not in self._parked:
+            self._parked.add(guild_id)
+            if presence is Presence.LEFT:
+                log.info("reminders of server %s are not posted: the bot is no longer in it", guild_id)
+            else:
+                log.warning("reminders of server %s wait: Discord reports the server %s", guild_id, presence.value)
 
     @property
     def in_flight(self) -> int:
@@ -239,7 +269,7 @@ class Dispatcher:
         if not self._inflight and not self._accepted and not self._wake.is_set():
             self._idle.set()
         # Everything due is in flight: sleep until the next post that is not.
-        next_at = await self.store.next_wake(after=now)
+        next_at = await self.store.next_wake(after=now, excluding=self._parked)
         cap = now + MAX_SLEEP_S
         await self.clock.sleep_until(cap if next_at is None else min(next_at, cap), self._wake)
 
@@ -255,10 +285,10 @@ class Dispatcher:
         left: set[Key] = set()
         self._reads.append(left)
         try:
-            rows = await self.store.due(now, BATCH + busy)
+            rows = await self.store.due(now, BATCH + busy, excluding=self._parked)
         finally:
             self._reads.remove(left)
-        posts = [p for p in rows if not self._busy(p.key) and p.key not in left][:BATCH]
+        posts = [p for p in rows if not self._busy(p.key) and p.key not in left and self._acts(p.guild_id)][:BATCH]
         if not posts:
             return
         guild_ids = {p.guild_id for p in posts}
@@ -277,6 +307,13 @@ class Dispatcher:
         await self.store.mark_attempts(fresh, now)
         self._marked.update(p.key for p in fresh)
         self._queue.extend(queued)
+
+    def _acts(self, guild_id: int) -> bool:
+        """Whether posts may go to the server now; if not, it is parked."""
+        presence = self.sender.presence(guild_id)
+        if not presence.acts:
+            self._park(guild_id, presence)
+        return presence.acts
 
     async def _decide(self, post: Post, config: GuildConfig, releases: list[Release], now: int) -> Due | None:
         """The post to make now, or None once it is stored as waiting or skipped."""
@@ -320,6 +357,8 @@ class Dispatcher:
     async def _deliver_here(self, due: Due) -> None:
         post, config = due.post, due.config
         assert config.channel_id is not None, "only active servers' posts are queued"
+        if not self._acts(post.guild_id):  # it became unavailable, or the bot was removed, since it was read
+            return
         pinging = config
         if config.role_id is not None and not self.sender.role_exists(post.guild_id, config.role_id):
             await self._drop_deleted_role(config)
@@ -379,6 +418,8 @@ class Dispatcher:
 
     async def _failed(self, post: Post, error: DeliveryError) -> None:
         now = self.clock.now()
+        if error.kind is Failure.BLOCKED and not self._acts(post.guild_id):
+            return  # refused because the server went away meanwhile, not because of its configuration: it waits
         if error.kind is Failure.BLOCKED:
             await self.store.note_error(post, error.reason, now)  # stays due: it goes out once unblocked
             if await self.store.block(post.guild_id, error.reason, now):

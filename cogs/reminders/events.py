@@ -171,7 +171,7 @@ class EventMirror:
         """
         async with self._locks[guild_id]:
             guild = self.bot.get_guild(guild_id)
-            if guild is None:
+            if guild is None or guild.unavailable:  # left, or an outage: synced again once back (`bot.presence`)
                 return SyncReport()
             with using(server_language(guild)):  # the events' text and the audit log: the server's language
                 return await self._sync(guild)

@@ -16,6 +16,7 @@ import discord
 
 from bot.embeds import Card
 from bot.i18n import _, _l
+from bot.presence import Presence
 from cogs.reminders.components import post_view
 from cogs.reminders.dispatcher import DeliveryError, Failure
 from cogs.reminders.posts import ReminderMessage
@@ -44,12 +45,21 @@ class DiscordSender:
         self.bot = bot
 
     def server_name(self, guild_id: int) -> str:
-        guild = self.bot.get_guild(guild_id)
+        guild = self._available(guild_id)
         return guild.name if guild is not None else _("this server")
 
     def locale(self, guild_id: int) -> str | None:
-        guild = self.bot.get_guild(guild_id)
+        guild = self._available(guild_id)
         return str(guild.preferred_locale) if guild is not None else None
+
+    def presence(self, guild_id: int) -> Presence:
+        return self.bot.presence(guild_id)
+
+    def _available(self, guild_id: int) -> discord.Guild | None:
+        """The server as cached, unless Discord does not serve it now: an unavailable server's stub has an empty
+        name, no roles, no channels and no language (`bot.presence`), and none of that is to be believed."""
+        guild = self.bot.get_guild(guild_id)
+        return None if guild is None or guild.unavailable else guild
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
         channel = self.bot.get_partial_messageable(channel_id)
@@ -119,11 +129,11 @@ class DiscordSender:
         return None
 
     def role_exists(self, guild_id: int, role_id: int) -> bool:
-        guild = self.bot.get_guild(guild_id)
+        guild = self._available(guild_id)
         return guild is None or guild.get_role(role_id) is not None
 
     async def notify(self, guild_id: int, text: str) -> bool:
-        guild = self.bot.get_guild(guild_id)
+        guild = self._available(guild_id)
         channel = guild.system_channel if guild is not None else None
         if channel is None:
             return False

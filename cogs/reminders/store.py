@@ -115,6 +115,7 @@ _POST_FIELDS = (
     "message_id", "detail", "error", "error_at", "updated_at", "attempted_at",
 )  # fmt: skip
 _POST_COLUMNS = ", ".join(_POST_FIELDS)
+_SERVER_TABLES = ("reminder_guilds", "reminder_releases", "reminder_posts", "reminder_event_mirrors", "reminder_events")
 _IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
 # A pending post to its final state (a post no longer pending is left alone). Parameters: state, message id,
 # late, detail, error, error (again), the error's time (now), now, guild id, release id, lead.
@@ -200,6 +201,18 @@ class ReminderStore:
             int(row[0])
             for row in await self._db.read.fetchall("SELECT guild_id FROM reminder_guilds ORDER BY guild_id")
         ]
+
+    async def server_ids(self) -> set[int]:
+        """Every server with reminder data: a configuration, own releases, posts or events."""
+        rows = await self._db.read.fetchall(" UNION ".join(f"SELECT guild_id FROM {table}" for table in _SERVER_TABLES))
+        return {int(row[0]) for row in rows}
+
+    async def forget_server(self, guild_id: int) -> None:
+        """Delete everything of the server's reminders, in one transaction (`bot.presence.RETENTION_S`)."""
+        with self._configs.changing(guild_id), self._own.changing(guild_id):
+            async with self._db.transaction() as conn:
+                for table in _SERVER_TABLES:
+                    await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
 
     async def configure(self, config: GuildConfig, now: int) -> GuildConfig:
         """Store `config` whole (the caller changed fields with `dataclasses.replace`)."""
@@ -387,24 +400,25 @@ class ReminderStore:
 
     # -- the dispatcher -----------------------------------------------------------------------------------
 
-    async def due(self, now: int, limit: int) -> list[Post]:
-        """Pending posts of active servers whose time has come, earliest first."""
+    async def due(self, now: int, limit: int, *, excluding: Collection[int] = ()) -> list[Post]:
+        """Pending posts of active servers whose time has come, earliest first, leaving out `excluding`'s."""
         rows = await self._db.read.fetchall(
             f"SELECT {', '.join('p.' + c for c in _POST_FIELDS)} FROM reminder_posts AS p "
             "JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at <= ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            "AND g.blocked_reason IS NULL ORDER BY p.wake_at LIMIT ?",
-            (now, limit),
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {_IN_IDS} ORDER BY p.wake_at LIMIT ?",
+            (now, _ids(excluding), limit),
         )
         return [_post(row) for row in rows]
 
-    async def next_wake(self, *, after: int) -> int | None:
-        """When the earliest pending post of an active server later than `after` is due; None when none is."""
+    async def next_wake(self, *, after: int, excluding: Collection[int] = ()) -> int | None:
+        """When the earliest pending post of an active server (not one of `excluding`) later than `after` is due;
+        None when none is."""
         row = await self._db.read.fetchone(
             "SELECT MIN(p.wake_at) FROM reminder_posts AS p JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at > ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            "AND g.blocked_reason IS NULL",
-            (after,),
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {_IN_IDS}",
+            (after, _ids(excluding)),
         )
         return None if row is None or row[0] is None else int(row[0])
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.catalogue import Catalogue, Confidence, Release
+from bot.presence import Presence
 from cogs.reminders.dispatcher import DeliveryError
 from cogs.reminders.posts import ReminderMessage
 from cogs.reminders.service import Reminders
@@ -69,6 +70,8 @@ class FakeSender:
         self.landed: int | None = None  # what find_sent reports: a post that reached the channel unrecorded
         self.gate: asyncio.Event | None = None
         self.deleted_roles: set[int] = set()
+        self.presences: dict[int, Presence] = {}  # servers not available (default: every server is)
+        self.sent_while: list[Presence] = []  # the server's presence as each post of `sent` went out
         self.concurrent = 0
         self.max_concurrent = 0
 
@@ -89,6 +92,7 @@ class FakeSender:
             if self.failures:
                 raise self.failures.pop(0)
             self.sent.append((channel_id, message, nonce))
+            self.sent_while.append(self.presence(channel_id - CHANNEL))
             return 10_000 + len(self.sent)
         finally:
             self.concurrent -= 1
@@ -103,6 +107,9 @@ class FakeSender:
 
     def role_exists(self, guild_id: int, role_id: int) -> bool:
         return role_id not in self.deleted_roles
+
+    def presence(self, guild_id: int) -> Presence:
+        return self.presences.get(guild_id, Presence.AVAILABLE)
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -6,8 +6,12 @@ import asyncio
 import datetime as dt
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.catalogue import Catalogue
 from bot.db import Database
+from bot.presence import Presence
 from cogs.reminders.dispatcher import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, nonce_for
 from cogs.reminders.service import Reminders
@@ -299,3 +303,87 @@ async def test_a_refused_post_fails_at_once_and_endless_errors_give_up(
     assert len(sender.attempts) == 1 + MAX_ATTEMPTS and sender.sent == []
     gave_up, _ = await store.posts(GUILD, [PostState.FAILED], 5)
     assert gave_up.detail == f"gave up after {MAX_ATTEMPTS} attempts: Discord answered 502"
+
+
+# -- servers Discord does not serve, and servers the bot has left (`bot.presence`) -------------------------------
+
+
+async def test_an_unavailable_server_keeps_its_role_and_its_posts_wait_until_it_is_back(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    """An outage's stub has no roles: the role is not taken for deleted, and nothing is posted blind."""
+    sender.presences[GUILD] = Presence.UNAVAILABLE
+    sender.deleted_roles.add(ROLE)  # what the stub would say of every role
+    clock.advance(540)
+    await running.dispatcher.wait_idle()
+    assert sender.attempts == [] and sender.notices == []
+    assert (await store.config(GUILD)).role_id == ROLE
+    [waiting] = [p for p in await store.posts(GUILD, [PostState.PENDING], 10) if p.lead.key == "1m"]
+    assert waiting.attempted_at is None, "not even noted as attempted"
+    sender.presences.pop(GUILD)
+    sender.deleted_roles.clear()
+    running.dispatcher.unpark(GUILD)
+    await eventually(lambda: len(sender.sent) == 1)
+    assert sender.sent[0][1].ping_role_id == ROLE
+
+
+async def test_a_server_the_bot_has_left_gets_no_attempt_and_no_block(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    sender.presences[GUILD] = Presence.LEFT
+    clock.advance(600)
+    await running.dispatcher.wait_idle()
+    assert sender.attempts == [] and sender.notices == []
+    config = await store.config(GUILD)
+    assert config.blocked_reason is None and config.role_id == ROLE
+
+
+async def test_a_refusal_from_a_server_that_went_away_meanwhile_does_not_block_it(
+    running: Reminders, store: ReminderStore, sender: FakeSender, clock: FakeClock
+) -> None:
+    """Discord answered 403 because the bot was removed while the post was on its way: not the configuration's
+    fault, so the server is not blocked, and its moderators are not told to fix anything."""
+    sender.failures = [DeliveryError(Failure.BLOCKED, "Missing Access")]
+    sender.gate = asyncio.Event()
+    clock.advance(540)
+    await eventually(lambda: len(sender.attempts) == 1)
+    sender.presences[GUILD] = Presence.LEFT
+    sender.gate.set()
+    await running.dispatcher.wait_idle()
+    assert (await store.config(GUILD)).blocked_reason is None and sender.notices == []
+
+
+PRESENCES = st.sampled_from([Presence.AVAILABLE, Presence.UNAVAILABLE, Presence.LEFT, Presence.STARTING])
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=st.lists(st.tuples(PRESENCES, st.integers(0, 200)), min_size=1, max_size=8))
+def test_posts_go_only_to_an_available_server_and_always_with_its_role(
+    catalogue: Catalogue, steps: list[tuple[Presence, int]]
+) -> None:
+    """Whatever Discord says of the server over time, a post goes out only while it is available, pings the role,
+    and the role and the server's settings are never changed by what an unavailable or absent server looks like."""
+
+    async def run() -> None:
+        async with Database.open(":memory:") as db:
+            store, sender, clock = ReminderStore(db), FakeSender(), FakeClock(T0)
+            await configure(store)
+            reminders = make(store, catalogue, sender, clock, release_at(T0 + 600))
+            await reminders.replan_all()
+            reminders.dispatcher.start()
+            try:
+                for presence, seconds in steps:
+                    sender.presences[GUILD] = presence
+                    sender.deleted_roles = set() if presence.acts else {ROLE}  # a stub has no roles
+                    if presence.acts:
+                        reminders.dispatcher.unpark(GUILD)
+                    clock.advance(seconds)
+                    await reminders.dispatcher.wait_idle()
+            finally:
+                await reminders.dispatcher.stop()
+            assert all(while_ is Presence.AVAILABLE for while_ in sender.sent_while)
+            assert all(message.ping_role_id == ROLE for _, message, _ in sender.sent)
+            config = await store.config(GUILD)
+            assert config.role_id == ROLE and config.blocked_reason is None and sender.notices == []
+
+    asyncio.run(run())
