@@ -87,6 +87,8 @@ class RecordedRequest:
     """The injected fault kind that shaped the answer, if any."""
     response: Any = field(default=None, repr=False)
     """The JSON the emulator answered with (None for empty answers)."""
+    received: float = 0.0
+    """When it arrived, on the event loop's clock: the clock Discord's global rate limit counts on here."""
 
 
 RECORD_KEY = web.RequestKey("fakediscord_record", RecordedRequest)
@@ -259,6 +261,7 @@ class RestApi:
                 return json_response({"message": "404: Not Found", "code": 0}, 404)
             return await handler(request)
         fd = self.fd
+        received = asyncio.get_running_loop().time()
         rel = request.path[len(API) :]
         resource = request.match_info.route.resource
         route = resource.canonical[len(API) :] if resource is not None else rel
@@ -271,6 +274,7 @@ class RestApi:
             headers=dict(request.headers),
             json=body,
             files=files,
+            received=received,
         )
         request[RECORD_KEY] = rec
         fd.requests.append(rec)
@@ -291,7 +295,7 @@ class RestApi:
         global_limit = fd.global_rate_limit
         # Interaction endpoints (callback, @original, followups) are exempt from the global limit (Rate Limits doc).
         if global_limit is not None and not rec.path.startswith(UNAUTHENTICATED_PREFIXES):
-            retry_after = global_limit.hit(asyncio.get_running_loop().time())
+            retry_after = global_limit.hit(rec.received)
             if retry_after is not None:
                 fd.global_429s += 1
                 return self._global_429(retry_after)
