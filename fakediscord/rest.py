@@ -111,6 +111,12 @@ def _bucket(route: str, method: str) -> str:
     return hashlib.sha1(f"{method} {route}".encode()).hexdigest()[:16]
 
 
+def _server_error(status: int) -> web.Response:
+    """Discord's answer when it (or the proxy in front of it) fails: ``{"message": "503: Service Unavailable"}``."""
+    reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+    return json_response({"message": f"{status}: {reason.get(status, 'Server Error')}", "code": 0}, status)
+
+
 def _ratelimit_headers(route: str, method: str, *, remaining: int = 49, reset_after: float = 1.0) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": "50",
@@ -327,7 +333,7 @@ class RestApi:
             fd.internal_errors.append(f"{request.method} {rec.path}: {exc!r}")
             response = json_response({"message": f"fakediscord internal error: {exc!r}", "code": 0}, 400)
         if fault is not None and fault.kind == "commit_then_502":
-            return json_response({"message": "502: Bad Gateway", "code": 0}, 502)
+            return _server_error(fault.http_status)
         return response
 
     def _error(self, exc: errors.APIError) -> web.Response:
@@ -364,14 +370,7 @@ class RestApi:
             body = {"message": "You are being rate limited.", "retry_after": ra, "global": fault.global_, "code": 0}
             return json_response(body, 429, headers)
         if fault.kind == "5xx":
-            status = fault.status or 500
-            reason = {
-                500: "Internal Server Error",
-                502: "Bad Gateway",
-                503: "Service Unavailable",
-                504: "Gateway Timeout",
-            }.get(status, "Server Error")
-            return json_response({"message": f"{status}: {reason}", "code": 0}, status)
+            return _server_error(fault.http_status)
         if fault.kind == "403":
             return json_response({"message": fault.message or "Missing Permissions", "code": fault.code or 50013}, 403)
         code, message = 0, "404: Not Found"
@@ -720,6 +719,9 @@ class RestApi:
             raise errors.missing_permissions()
         author = world.bot_user
         nonce = body.get("nonce")
+        # Create Message, `enforce_nonce`: "If true and nonce is present, it will be checked for uniqueness in the
+        # past few minutes. If another message was created by the same author with the same nonce, that message
+        # will be returned and no new message will be created" (discord-api-docs #6647); minutes: `nonce_window`.
         if nonce is not None and body.get("enforce_nonce"):
             existing = fd.nonce_lookup(author.id, nonce)
             if existing is not None:
