@@ -68,8 +68,17 @@ class SoundtrackFinder:
         return found
 
 
-def _no_match(message: str, suggestions: list[str], hint: str) -> str:
+def _no_match(no_match: str, suggestions: list[str], hint: str) -> str:
+    """`no_match` (a translated sentence), the closest names if any, and how to pick: one message per case, so a
+    language joins and orders the sentences its own way."""
     if suggestions:
         names = ", ".join(f"**{discord.utils.escape_markdown(s)}**" for s in suggestions)
-        message += " " + _("Did you mean: {names}?", names=names)
-    return message + " " + _("Pick one from the list that appears as you type; {hint}.", hint=hint)
+        # Translators: {no_match} is a whole sentence, already translated, like "No track matches 'rivlary'."
+        return _(
+            "{no_match} Did you mean: {names}? Pick one from the list that appears as you type; {hint}.",
+            no_match=no_match,
+            names=names,
+            hint=hint,
+        )
+    # Translators: {no_match} is a whole sentence, already translated, like "No track matches 'rivlary'."
+    return _("{no_match} Pick one from the list that appears as you type; {hint}.", no_match=no_match, hint=hint)

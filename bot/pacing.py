@@ -7,8 +7,9 @@ door every REST call of the bot's client goes through, `HTTPClient.request`, wit
 
 - requests leave evenly spaced at `PACE_SHARE` of the configured rate (`DISCORD_GLOBAL_RATE`, default 50 per
   second), so a sliding one-second window never holds more than the limit even with some network jitter;
-- interaction responses and follow-ups (`/interactions/...`, `/webhooks/...`) are exempt, as Discord exempts
-  them, and must answer within 3 seconds; discord.py sends them through its webhook adapter anyway;
+- interaction responses and follow-ups are not paced, as Discord does not count them ("Interaction endpoints
+  are not bound to the bot's Global Rate Limit", Topics › Rate Limits): discord.py sends them through its
+  webhook adapter, never through `HTTPClient.request`, so a member's answer never waits behind a storm;
 - once a request is done, discord.py's rate-limit record of its route is dropped when nothing waits on it and
   it does not hold the route back (requests left, or its window passed). discord.py scans every record each
   time it meets a route it has no record of once it holds 256 (`HTTPClient._try_clear_expired_ratelimits`),
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 DISCORD_GLOBAL_RATE = 50  # requests per second (Discord's documented global limit)
 PACE_SHARE = 0.97  # the share of the limit the pacer uses: the margin (1.5 requests a second) absorbs jitter
-EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
 
 def limiter(rate: float) -> AsyncLimiter:
@@ -46,8 +46,7 @@ def install(http: HTTPClient, rate: float = DISCORD_GLOBAL_RATE) -> AsyncLimiter
 
     @functools.wraps(send)
     async def request(route: Route, **kwargs: Any) -> Any:
-        if not route.path.startswith(EXEMPT_PREFIXES):
-            await pacer.acquire()
+        await pacer.acquire()
         try:
             return await send(route, **kwargs)
         finally:

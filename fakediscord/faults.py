@@ -1,5 +1,10 @@
 """Fault injection for REST calls: rate limits, server errors, commit-then-fail, delays and 4xx answers.
 
+``commit_then_502`` carries the request out (a message is created) and then answers 502, as when Discord's
+answer is lost on its way back; with ``status`` it answers that instead, e.g. the 503 ("upstream connect error
+or disconnect/reset before headers") Discord's proxy sends under load (reported in CSSS/wall_e#664), which
+discord.py does not retry: it raises `DiscordServerError` at once, so only the bot's own retry can follow.
+
 Faults are matched in the order added against the request method and the path relative to ``/api/v10``. A path
 pattern may be a template with ``{placeholders}`` (``/channels/{id}/messages``), a plain prefix, or a compiled regex.
 """
@@ -92,7 +97,8 @@ class FaultInjector:
         """Inject ``kind`` on the next ``count`` matching requests (None = every one); paths are relative to /api/v10.
 
         ``path`` may be a template (``/channels/{channel_id}/messages``), a prefix or a regex.
-        ``retry_after``/``global_``/``scope`` shape a 429, ``status`` picks the 5xx code (default 500),
+        ``retry_after``/``global_``/``scope`` shape a 429, ``status`` picks the 5xx code (default 500; 502 for
+        ``commit_then_502``),
         ``seconds`` is the ``delay`` length, ``code``/``message`` override the JSON error of a 403/404.
         """
         if kind not in KINDS:

@@ -87,6 +87,8 @@ class RecordedRequest:
     """The injected fault kind that shaped the answer, if any."""
     response: Any = field(default=None, repr=False)
     """The JSON the emulator answered with (None for empty answers)."""
+    received: float = 0.0
+    """When it arrived, on the event loop's clock: the clock Discord's global rate limit counts on here."""
 
 
 RECORD_KEY = web.RequestKey("fakediscord_record", RecordedRequest)
@@ -107,6 +109,12 @@ def no_content() -> web.Response:
 
 def _bucket(route: str, method: str) -> str:
     return hashlib.sha1(f"{method} {route}".encode()).hexdigest()[:16]
+
+
+def _server_error(status: int) -> web.Response:
+    """Discord's answer when it (or the proxy in front of it) fails: ``{"message": "503: Service Unavailable"}``."""
+    reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+    return json_response({"message": f"{status}: {reason.get(status, 'Server Error')}", "code": 0}, status)
 
 
 def _ratelimit_headers(route: str, method: str, *, remaining: int = 49, reset_after: float = 1.0) -> dict[str, str]:
@@ -259,6 +267,7 @@ class RestApi:
                 return json_response({"message": "404: Not Found", "code": 0}, 404)
             return await handler(request)
         fd = self.fd
+        received = asyncio.get_running_loop().time()
         rel = request.path[len(API) :]
         resource = request.match_info.route.resource
         route = resource.canonical[len(API) :] if resource is not None else rel
@@ -271,6 +280,7 @@ class RestApi:
             headers=dict(request.headers),
             json=body,
             files=files,
+            received=received,
         )
         request[RECORD_KEY] = rec
         fd.requests.append(rec)
@@ -291,7 +301,7 @@ class RestApi:
         global_limit = fd.global_rate_limit
         # Interaction endpoints (callback, @original, followups) are exempt from the global limit (Rate Limits doc).
         if global_limit is not None and not rec.path.startswith(UNAUTHENTICATED_PREFIXES):
-            retry_after = global_limit.hit(asyncio.get_running_loop().time())
+            retry_after = global_limit.hit(rec.received)
             if retry_after is not None:
                 fd.global_429s += 1
                 return self._global_429(retry_after)
@@ -323,7 +333,7 @@ class RestApi:
             fd.internal_errors.append(f"{request.method} {rec.path}: {exc!r}")
             response = json_response({"message": f"fakediscord internal error: {exc!r}", "code": 0}, 400)
         if fault is not None and fault.kind == "commit_then_502":
-            return json_response({"message": "502: Bad Gateway", "code": 0}, 502)
+            return _server_error(fault.http_status)
         return response
 
     def _error(self, exc: errors.APIError) -> web.Response:
@@ -360,14 +370,7 @@ class RestApi:
             body = {"message": "You are being rate limited.", "retry_after": ra, "global": fault.global_, "code": 0}
             return json_response(body, 429, headers)
         if fault.kind == "5xx":
-            status = fault.status or 500
-            reason = {
-                500: "Internal Server Error",
-                502: "Bad Gateway",
-                503: "Service Unavailable",
-                504: "Gateway Timeout",
-            }.get(status, "Server Error")
-            return json_response({"message": f"{status}: {reason}", "code": 0}, status)
+            return _server_error(fault.http_status)
         if fault.kind == "403":
             return json_response({"message": fault.message or "Missing Permissions", "code": fault.code or 50013}, 403)
         code, message = 0, "404: Not Found"
@@ -718,6 +721,9 @@ class RestApi:
             raise errors.missing_permissions()
         author = world.bot_user
         nonce = body.get("nonce")
+        # Create Message, `enforce_nonce`: "If true and nonce is present, it will be checked for uniqueness in the
+        # past few minutes. If another message was created by the same author with the same nonce, that message
+        # will be returned and no new message will be created" (discord-api-docs #6647); minutes: `nonce_window`.
         if nonce is not None and body.get("enforce_nonce"):
             existing = fd.nonce_lookup(author.id, nonce)
             if existing is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 import discord.gateway
@@ -43,13 +43,15 @@ async def emulated_bot(
     ready_timeout: float = 10.0,
     guild_ready_timeout: float = EMULATED_GUILD_READY_S,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> AsyncIterator[HeatedRivalryBot]:
     """The bot, logged in to `fd` and ready; closed (gateway, HTTP session, database) when the block ends.
 
     `extensions` replaces the bot's feature list (the benchmarks add a trivial command to compare with);
     `ready_timeout` (seconds) is how long every shard may take to be ready (thousands of servers take longer);
     the block starts once the bot's `on_ready` has fired, `guild_ready_timeout` seconds after the last server;
-    `clock` is the bot's (default: real time), set ahead to start the bot at a later date.
+    `clock` is the bot's (default: real time), set ahead to start the bot at a later date; `environ` adds settings
+    as an operator would set them (`DISCORD_GLOBAL_RATE`...).
     """
     settings = load_settings(
         {
@@ -57,6 +59,7 @@ async def emulated_bot(
             "DATABASE_PATH": str(database_path),
             "DISCORD_API_BASE": fd.api_base,
             "DISCORD_GATEWAY_URL": fd.gateway_url,
+            **(environ or {}),
         }
     )
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY

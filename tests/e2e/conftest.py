@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,12 +48,15 @@ async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
 
 
 @asynccontextmanager
-async def fan_server(fd: FakeDiscord, database: Path, catalogue: Catalogue) -> AsyncIterator[FanServer]:
+async def fan_server(
+    fd: FakeDiscord, database: Path, catalogue: Catalogue, environ: Mapping[str, str] | None = None
+) -> AsyncIterator[FanServer]:
+    """A server with two fans and the bot, configured by `environ` on top of the emulator's endpoints."""
     guild = fd.add_guild("Heated Rivalry Fans")
     channel = guild.add_text_channel("soundtrack")
     fan = guild.add_member("Shane")
     other = guild.add_member("Ilya")
-    async with emulated_bot(fd, fake_token(), database, catalogue) as bot:
+    async with emulated_bot(fd, fake_token(), database, catalogue, environ=environ) as bot:
         yield FanServer(fd, bot, guild, fan, other, channel)
 
 

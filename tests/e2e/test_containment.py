@@ -147,18 +147,36 @@ async def test_suggestions_stored_then_502_and_refused_on_retry_are_one_warning(
 # -- item 2: a busy database is an answer, not a silence -------------------------------------------------------
 
 
+async def ballots_as_stored(server: FanServer) -> dict[int, str]:
+    """Each member's first pick as the database has it."""
+    rows = await server.bot.db.fetchall("SELECT user_id, first_pick FROM poll_ballots")
+    return {int(row["user_id"]): str(row["first_pick"]) for row in rows}
+
+
 async def test_a_database_held_by_another_process_answers_busy_and_never_applies_the_vote_later(
     server: FanServer,
 ) -> None:
-    fans = [server.fan, server.other_fan, server.guild.add_member("Rose")]
+    """On a poll already in use (its rows exist, members have voted), so the refusal comes from the ballot's own
+    write, not from creating the poll's rows; once the other program lets go and everything settled, none of
+    the votes the members were told were not saved has been written after all."""
+    changer, voter, newcomer = server.fan, server.other_fan, server.guild.add_member("Rose")
+    for fan in (changer, voter):
+        assert "Your vote in round 1: **Rivalry" in shown(await fan.run("/poll vote", track="rivalry"))
+    before = await ballots_as_stored(server)
+
     async with holding_the_write_lock(server.bot.db.path):
-        votes = await asyncio.gather(*(fan.run("/poll vote", track="rivalry") for fan in fans))
+        votes = await asyncio.gather(changer.run("/poll vote", track="melt"), newcomer.run("/poll vote", track="melt"))
         for vote in votes:
             assert not vote.loading, "every member got an answer, not an endless 'thinking…'"
             assert BUSY in shown(vote)
-        mine = shown(await server.fan.run("/poll mine"))
-        assert "haven't voted" in mine, "reading is not held up by the other program's write lock"
+        mine = shown(await changer.run("/poll mine"))
+        assert "Your vote in round 1: **Rivalry" in mine, "reading is not held up by the other program's write lock"
 
-    assert "Your vote in round 1" in shown(await fans[0].run("/poll vote", track="rivalry"))
-    row = await server.bot.db.fetchone("SELECT COUNT(*) FROM poll_ballots")
-    assert row is not None and row[0] == 1, "the votes refused as busy were never applied afterwards"
+    # A vote written now takes its turn on the bot's write connection after anything already waiting for it.
+    assert "Your vote in round 1: **Melt" in shown(await voter.run("/poll vote", track="melt"))
+    await server.bot.wait_idle()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert "Your vote in round 1: **Rivalry" in shown(await changer.run("/poll mine")), "the old vote stands"
+    assert "haven't voted" in shown(await newcomer.run("/poll mine")), "the refused first vote never landed"
+    assert await ballots_as_stored(server) == {**before, int(voter.id): "melt"}

@@ -23,6 +23,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database
+from cogs.reminders.dispatcher import RETRY_BASE_S
 from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
@@ -259,6 +260,39 @@ async def test_a_failed_post_is_retried_into_exactly_one_message(
     assert "sent: 1" in answer(await mod.run("/reminders status"))
 
 
+async def test_the_bots_own_retry_of_a_post_stored_then_lost_carries_its_nonce_into_one_message(
+    server: FanServer, mod: Member, news: Role, clock: SystemClock
+) -> None:
+    """Discord stores the post but answers 503, which discord.py does not retry: the dispatcher tries again later,
+    a new request of its own. Without Read Message History the bot cannot look for the post first, so only the
+    nonce, the same on every attempt, keeps Discord from making a second message."""
+    fd, channel, guild = server.fd, server.channel, server.guild
+    await set_up(server, mod, news, "0")
+    channel.set_member_permissions(guild.bot_member, perms.VIEW_CHANNEL | perms.SEND_MESSAGES | perms.EMBED_LINKS)
+    release = release_slot(clock.now())
+    await add_release(mod, release)
+    fd.faults.add("POST", f"/channels/{channel.id}/messages", kind="commit_then_502", status=503)
+
+    def attempts() -> list[Any]:
+        return [r for r in fd.requests_to("POST") if r.path == f"/channels/{channel.id}/messages"]
+
+    clock.jump_to(release.timestamp() - 0.2)
+    await eventually(lambda: len(attempts()) == 1)
+    await server.bot.wait_idle()
+    assert [a.status for a in attempts()] == [503] and len(reminder_posts(fd, channel)) == 1, "stored, answer lost"
+    assert "Discord answered 503" in answer(await mod.run("/reminders status")), "the post waits to be retried"
+
+    later = RETRY_BASE_S + 1  # the dispatcher's first retry; Discord remembers the nonce for minutes
+    fd.clock.advance(later)
+    clock.jump_to(release.timestamp() + later)
+    await eventually(lambda: len(attempts()) == 2)
+    await server.bot.wait_idle()
+    assert len(reminder_posts(fd, channel)) == 1, "Discord returned the stored post instead of making another"
+    first, retry = attempts()
+    assert retry.json["nonce"] == first.json["nonce"] and retry.json["enforce_nonce"] is True
+    assert "sent: 1" in answer(await mod.run("/reminders status"))
+
+
 async def test_lost_permission_blocks_the_server_and_tells_moderators(
     server: FanServer, mod: Member, news: Role, clock: SystemClock
 ) -> None:
@@ -376,6 +410,38 @@ async def test_sigkill_between_and_during_posts_loses_and_duplicates_nothing(
     assert len(posts) == 2, "no loss, no duplicate"
     assert [p.mentioned_role_ids for p in posts] == [[role.id], [role.id]]
     assert posted() == posted_before, "the restarted bot found its post in the channel instead of posting again"
+
+
+@pytest.mark.slow
+async def test_a_post_stored_before_a_sigkill_is_not_made_twice_by_the_next_process(
+    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
+) -> None:
+    """The crash path of the nonce: Discord stored the post, its answer was lost and the bot was killed while
+    discord.py waited to retry. Without Read Message History the restarted bot cannot look for it, so the
+    nonce it sends, the same as the killed process sent, is all that keeps the post single."""
+    guild = fd.add_guild("Heated Rivalry Fans")
+    channel = guild.add_text_channel("releases")
+    channel.set_member_permissions(guild.bot_member, perms.VIEW_CHANNEL | perms.SEND_MESSAGES | perms.EMBED_LINKS)
+    role = guild.add_role("Release news", mentionable=True)
+    path = tmp_path / "overlay.toml"
+    path.write_text(overlay(dt.datetime.fromtimestamp(int(time.time()) + 8, dt.UTC)), "utf-8")
+    await seed(tmp_path / "bot.sqlite3", [(guild, channel, role)], "0")
+    start = launcher(path)
+    fd.faults.add("POST", MESSAGES, kind="commit_then_502", count=None)
+
+    def attempts() -> list[Any]:
+        return [r for r in fd.requests_to("POST") if MESSAGES.match(r.path)]
+
+    first = await start()
+    await eventually(lambda: len(attempts()) == 1, timeout=30)
+    await kill(first)  # discord.py waits a second before its own retry: killed before it, or during it
+    fd.faults.clear()
+    before = len(attempts())
+    await start()
+    await eventually(lambda: len(attempts()) > before, timeout=20)
+    await settled(tmp_path / "bot.sqlite3")
+    assert len(reminder_posts(fd, channel)) == 1, "no duplicate"
+    assert attempts()[-1].json["nonce"] == attempts()[0].json["nonce"], "the restarted bot sent the same nonce"
 
 
 @pytest.mark.slow
