@@ -73,6 +73,11 @@ class Step(StrEnum):
     FORGET = "forget"  # the row has nothing left to do on Discord (a start already past)
 
 
+# Cancellations first, each freeing one of Discord's 100 places for upcoming events; creates last, so Discord's
+# limit (which refuses only creates) never stops an edit or a cancellation queued behind it.
+_ORDER = {Step.FORGET: 0, Step.CANCEL: 0, Step.EDIT: 1, Step.CREATE: 2}
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     step: Step
@@ -121,7 +126,8 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
     - a row `gone` (removed by a moderator) is never recreated nor edited, and forgotten with its release;
     - an event whose release already started is left to Discord (it runs and ends by itself);
     - a row whose create was interrupted (`creating`) is created again, or cancelled, and `events.py` looks
-      for the event by name and start first.
+      for the event by name and start first;
+    - cancellations come first and creates last (`_ORDER`).
     """
     actions: list[Action] = []
     stored = {row.release_id: row for row in rows}
@@ -145,7 +151,7 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
             continue
         done = row.state is EventState.GONE or (row.state is EventState.LIVE and row.shape.start_at <= now)
         actions.append(Action(Step.FORGET if done else Step.CANCEL, release_id, None, row))
-    return actions
+    return sorted(actions, key=lambda action: _ORDER[action.step])
 
 
 def turn_off(rows: Iterable[MirroredEvent], now: int) -> list[Action]:

@@ -98,6 +98,11 @@ def test_steps_respect_discords_rules_and_moderators(
             assert action.shape is not None and action.shape.start_at >= NOW + START_MARGIN_S, "Discord: future"
     for action in turn_off(stored, NOW):
         assert action.step is Step.FORGET or by_id[action.release_id].shape.start_at > NOW
+    order = [action.step for action in actions]
+    creates = [n for n, step in enumerate(order) if step is Step.CREATE]
+    assert all(n > m for n in creates for m, step in enumerate(order) if step is not Step.CREATE), (
+        "creates last: Discord's limit of 100 events refuses only them, and each cancellation frees a place first"
+    )
 
 
 @given(title=names, link=st.one_of(st.none(), st.text(max_size=600)), text=st.one_of(st.none(), names))
