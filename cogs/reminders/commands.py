@@ -112,6 +112,12 @@ class RemindersCog(
             self.mirror.changed(after.guild.id)
 
     @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        """The server's language changed: the words of its events that the bot wrote follow ("Online", "Source:")."""
+        if before.preferred_locale != after.preferred_locale:
+            self.mirror.changed(after.id)
+
+    @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         await self.mirror.closed(event, removed=True)
 

@@ -11,6 +11,8 @@ this one stopped. A block lifts by itself: a server's events are synced again wh
 cancelled or is deleted (a place frees under Discord's limit), when one of the bot's roles changes, and, in case
 the bot heard of none of it, every `BLOCKED_RETRY_S` while it stays blocked.
 
+What the bot sends never undoes a moderator's own edits to its events: see `mirror.edit`.
+
 The events are public: their text (`mirror.shape_of`) and the audit log's reasons are written in the server's
 language. Why a sync stopped (`SyncReport.blocked`, `.fault`) is marked: stored in English, and told to the
 moderator who asked in their own language.
@@ -28,11 +30,23 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
+from discord.utils import MISSING
 
 from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _, _l, server_language, using
 from cogs.reminders.event_store import EventStore
-from cogs.reminders.mirror import Action, EventShape, EventState, MirroredEvent, Step, steps, turn_off, wanted
+from cogs.reminders.mirror import (
+    Action,
+    EventShape,
+    EventState,
+    Field,
+    MirroredEvent,
+    Step,
+    edit,
+    steps,
+    turn_off,
+    wanted,
+)
 from cogs.reminders.schedule import PlanError
 
 if TYPE_CHECKING:
@@ -325,17 +339,23 @@ class EventMirror:
     ) -> None:
         assert row.event_id is not None
         event = await self._event(guild, row.event_id)
-        if event is None or event.status is not discord.EventStatus.scheduled:
+        if event is None or event.status is discord.EventStatus.cancelled:
             await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
             report.gone.append(row.release_id)
             return
-        if row.shape != shape or row.state is not EventState.LIVE:
+        if event.status is not discord.EventStatus.scheduled:  # a moderator started it early: Discord runs it now
+            return
+        fields, sent = edit(row.shape, shape, _seen(event))
+        if fields:
             try:
                 event = await event.edit(
-                    name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
-                    entity_type=discord.EntityType.external, location=shape.location,
-                    description=shape.description, reason=_(REASON),
-                )  # fmt: skip
+                    name=shape.name if Field.NAME in fields else MISSING,
+                    start_time=_utc(shape.start_at) if Field.TIME in fields else MISSING,
+                    end_time=_utc(shape.end_at) if Field.TIME in fields else MISSING,
+                    location=shape.location if Field.LOCATION in fields else MISSING,
+                    description=shape.description if Field.DESCRIPTION in fields else MISSING,
+                    reason=_(REASON),
+                )
             except discord.NotFound:  # deleted by hand between the look and the edit
                 await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
                 report.gone.append(row.release_id)
@@ -345,7 +365,8 @@ class EventMirror:
                 report.gone.append(row.release_id)
                 return
             report.edited += row.state is EventState.LIVE
-        await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, shape, EventState.LIVE), now)
+        if sent != row.shape or row.state is not EventState.LIVE:
+            await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, sent, EventState.LIVE), now)
 
     async def _event(self, guild: discord.Guild, event_id: int) -> discord.ScheduledEvent | None:
         """The event as Discord has it now, or None if it was deleted."""
@@ -392,6 +413,17 @@ def _adopt(action: Action, candidates: list[discord.ScheduledEvent]) -> Action:
             found = MirroredEvent(action.row.guild_id, action.release_id, event.id, wanted_shape, EventState.CREATING)
             return Action(action.step, action.release_id, action.shape, found)
     return Action(action.step, action.release_id, action.shape, None)
+
+
+def _seen(event: discord.ScheduledEvent) -> EventShape:
+    """The event as Discord shows it now, in the mirror's terms (what the bot never leaves empty reads empty)."""
+    return EventShape(
+        name=event.name,
+        start_at=int(event.start_time.timestamp()),
+        end_at=int(event.end_time.timestamp()) if event.end_time is not None else 0,
+        location=event.location or "",
+        description=event.description or "",
+    )
 
 
 def _utc(epoch: int) -> dt.datetime:
