@@ -21,7 +21,8 @@ kinds 429 / 5xx / commit_then_502 / delay / 403 / 404. Gateway controls: ``fd.ga
 emulator's time (token expiry, nonce window).
 
 Also served with Discord's rules: scheduled events (``guild.scheduled_events``; moderators act by hand with
-``guild.add_scheduled_event`` / ``edit_scheduled_event`` / ``delete_scheduled_event``), member role add/remove
+``guild.add_scheduled_event`` / ``edit_scheduled_event`` / ``delete_scheduled_event``; external events start and end
+on time with ``guild.run_event_automation()``; at most 100 scheduled or active, else 30038), member role add/remove
 (``member.roles``; the bot may only grant roles below its own, ``add_role(..., position=0)`` puts one there;
 ``guild.audit_log`` keeps ``X-Audit-Log-Reason``), locales (``add_member(..., locale="fr")``,
 ``add_guild(..., preferred_locale="fr")``, ``*_localizations`` checked on command registration, members may type

@@ -64,7 +64,9 @@ log = logging.getLogger(__name__)
 
 API = "/api/v10"
 MAX_OPEN_EVENTS = 100
-"""A guild can have at most 100 events with SCHEDULED or ACTIVE status."""
+"""Discord docs, Create Guild Scheduled Event: "A guild can have a maximum of 100 events with SCHEDULED or ACTIVE
+status at any time"; beyond, JSON error code 30038 "Maximum number of uncompleted guild scheduled events reached (100)"
+(Opcodes and Status Codes). A completed, cancelled or deleted event frees its place."""
 UNAUTHENTICATED_PREFIXES = ("/interactions/", "/webhooks/")
 
 

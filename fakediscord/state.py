@@ -711,13 +711,72 @@ class Guild:
         self.world.dispatch("GUILD_SCHEDULED_EVENT_CREATE", dict(event))
         return event
 
-    def edit_scheduled_event(self, event: ScheduledEvent | str, **changes: Any) -> ScheduledEvent:
-        """A moderator edits an event by hand, e.g. ``status=2`` to start it; dispatches the UPDATE event.
+    def edit_scheduled_event(
+        self, event: ScheduledEvent | str, *, by: GuildMember | Member | None = None, **changes: Any
+    ) -> ScheduledEvent:
+        """A member edits an event by hand in Discord's client (``by``, default: the owner), e.g. ``status=2`` to
+        start it, ``name=...`` or ``entity_metadata={"location": ...}``; dispatches the UPDATE event and records
+        it in the audit log under them.
 
         Keys are the event's JSON fields; datetimes are accepted for the two time fields. Discord's status rules
-        apply (scheduled -> active/canceled, active -> completed), so ``ValueError`` for impossible changes.
+        apply (scheduled -> active/canceled, active -> completed), so ``ValueError`` for impossible changes, and its
+        permission table (``PermissionError``, see `_hand`).
         """
         stored = self._stored_event(event)
+        who = self._hand(stored, by)
+        before = {key: stored.get(key) for key in changes}
+        self._set_event(stored, changes)
+        audited = tuple({"key": key, "old_value": before[key], "new_value": stored.get(key)} for key in changes)
+        self.audit_log.append(AuditLogEntry(GUILD_SCHEDULED_EVENT_UPDATE, who.id, stored.id, None, audited))
+        return stored
+
+    def delete_scheduled_event(
+        self, event: ScheduledEvent | str, *, by: GuildMember | Member | None = None
+    ) -> ScheduledEvent:
+        """A member deletes an event by hand (``by``, default: the owner; Discord's permission table applies): it is
+        gone, GUILD_SCHEDULED_EVENT_DELETE is dispatched and the audit log records them."""
+        stored = self._stored_event(event)
+        who = self._hand(stored, by)
+        del self.scheduled_events[stored.id]
+        self.audit_log.append(AuditLogEntry(GUILD_SCHEDULED_EVENT_DELETE, who.id, stored.id))
+        self.world.dispatch("GUILD_SCHEDULED_EVENT_DELETE", dict(stored))
+        return stored
+
+    def _hand(self, event: ScheduledEvent, by: GuildMember | Member | None) -> GuildMember:
+        """Who acts on ``event`` by hand, if Discord lets them (Guild Scheduled Event › Permissions Requirements:
+        "If the event was created by the current user, either CREATE_EVENTS or MANAGE_EVENTS. Otherwise,
+        MANAGE_EVENTS", in the event's channel, or guild-wide for an external event)."""
+        who = self.members[self.owner_id] if by is None else getattr(by, "record", by)
+        assert isinstance(who, GuildMember)
+        channel = self.channels.get(event.channel_id) if event.channel_id is not None else None
+        have = channel.permissions_for(who) if channel is not None else self.base_permissions(who)
+        if not have & (perms.MANAGE_EVENTS | (perms.CREATE_EVENTS if event.creator_id == who.id else 0)):
+            raise PermissionError(f"{who.user.username} may not change the event {event.name!r}")
+        return who
+
+    def run_event_automation(self) -> list[ScheduledEvent]:
+        """What Discord does to external events by itself as time passes, up to the emulator clock's now; returns the
+        events changed. Tests call it after ``fd.clock.advance``; each change dispatches GUILD_SCHEDULED_EVENT_UPDATE.
+
+        Discord docs, Guild Scheduled Event › Status Update Automation: "An event with 'entity_type': EXTERNAL at
+        its scheduled_start_time will automatically have status set to ACTIVE" and "... at its scheduled_end_time
+        will automatically have status set to COMPLETED". Once COMPLETED it no longer counts towards the 100 events
+        with SCHEDULED or ACTIVE status a guild may have (Create Guild Scheduled Event; JSON error code 30038).
+        """
+        now = self.world.clock.now()
+        changed: dict[str, ScheduledEvent] = {}
+        for event in list(self.scheduled_events.values()):
+            if event.entity_type != EVENT_EXTERNAL:
+                continue
+            if event.status == EVENT_SCHEDULED and event.start_time <= now:
+                changed[event.id] = self._set_event(event, {"status": EVENT_ACTIVE})
+            end = event.end_time
+            if event.status == EVENT_ACTIVE and end is not None and end <= now:
+                changed[event.id] = self._set_event(event, {"status": EVENT_COMPLETED})
+        return list(changed.values())
+
+    def _set_event(self, stored: ScheduledEvent, changes: JSON) -> ScheduledEvent:
+        """Apply ``changes`` under Discord's status rules and dispatch GUILD_SCHEDULED_EVENT_UPDATE."""
         status = changes.get("status")
         if status is not None and int(status) not in EVENT_TRANSITIONS[stored.status]:
             raise ValueError(f"Discord does not allow changing a {stored.status_name} event's status to {status}")
@@ -726,13 +785,6 @@ class Guild:
                 changes[key] = iso_utc(changes[key])
         stored.update(changes)
         self.world.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", dict(stored))
-        return stored
-
-    def delete_scheduled_event(self, event: ScheduledEvent | str) -> ScheduledEvent:
-        """A moderator deletes an event by hand: it is gone and GUILD_SCHEDULED_EVENT_DELETE is dispatched."""
-        stored = self._stored_event(event)
-        del self.scheduled_events[stored.id]
-        self.world.dispatch("GUILD_SCHEDULED_EVENT_DELETE", dict(stored))
         return stored
 
     def new_scheduled_event(self, creator: User, fields: JSON) -> ScheduledEvent:

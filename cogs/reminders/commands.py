@@ -124,13 +124,21 @@ class RemindersCog(
             self.mirror.changed(after.guild.id)
 
     @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        """The server's language changed: the words of its events that the bot wrote follow ("Online", "Source:")."""
+        if before.preferred_locale != after.preferred_locale:
+            self.mirror.changed(after.id)
+
+    @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
-        await self.mirror.removed_by_hand(event)
+        await self.mirror.closed(event, removed=True)
 
     @commands.Cog.listener()
     async def on_scheduled_event_update(self, before: discord.ScheduledEvent, after: discord.ScheduledEvent) -> None:
-        if after.status is discord.EventStatus.cancelled:
-            await self.mirror.removed_by_hand(after)
+        """Cancelled (by anyone: the bot's own cancellations are told apart by the store) or ended."""
+        ended = (discord.EventStatus.completed, discord.EventStatus.cancelled)
+        if after.status in ended and before.status not in ended:
+            await self.mirror.closed(after, removed=after.status is discord.EventStatus.cancelled)
 
     async def cog_unload(self) -> None:
         self._planning.cancel()

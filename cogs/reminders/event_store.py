@@ -105,7 +105,13 @@ class EventStore:
 
     async def removed_by_hand(self, guild_id: int, event_id: int, now: int) -> str | None:
         """A live event was deleted or cancelled by someone else: mark it `gone`. Returns its release id, or None
-        when the bot has no live event of that id (its own cancellation, or an event it never made)."""
+        when the bot has no live event of that id (its own cancellation, or an event it never made: then nothing
+        is written, so a moderator's own event never waits for the write lock)."""
+        live = await self._db.read.fetchone(
+            "SELECT 1 FROM reminder_events WHERE guild_id = ? AND event_id = ? AND state = 'live'", (guild_id, event_id)
+        )
+        if live is None:
+            return None
         async with (
             self._db.transaction() as conn,
             conn.execute(

@@ -4,9 +4,14 @@ A server's events are synced when the mirror is turned on, after every change to
 moved or removed, a time zone changed: `Reminders.replanned`), and once at start for every server that has
 the mirror on (a catalogue date may have moved while the bot was down). Syncs of one server never overlap.
 
-Faults stay where they started: Discord refusing the mirror (a permission taken away) blocks the mirror of
-that server, never its reminders, and `/reminders status` says why; a network fault or a 5xx is a warning,
-and the next sync (at the next change, or the retry `RETRY_S` later) carries on where this one stopped.
+Faults stay where they started: Discord refusing the mirror (a permission taken away, its limit of 100 upcoming
+events reached) blocks the mirror of that server, never its reminders, and `/reminders status` says why; a network
+fault or a 5xx is a warning, and the next sync (at the next change, or the retry `RETRY_S` later) carries on where
+this one stopped. A block lifts by itself: a server's events are synced again whenever any of its events ends, is
+cancelled or is deleted (a place frees under Discord's limit), when one of the bot's roles changes, and, in case
+the bot heard of none of it, every `BLOCKED_RETRY_S` while it stays blocked.
+
+What the bot sends never undoes a moderator's own edits to its events: see `mirror.edit`.
 
 The events are public: their text (`mirror.shape_of`) and the audit log's reasons are written in the server's
 language. Why a sync stopped (`SyncReport.blocked`, `.fault`) is marked: stored in English, and told to the
@@ -25,10 +30,23 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
+from discord.utils import MISSING
 
+from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _, _l, server_language, using
 from cogs.reminders.event_store import EventStore
-from cogs.reminders.mirror import Action, EventShape, EventState, MirroredEvent, Step, steps, turn_off, wanted
+from cogs.reminders.mirror import (
+    Action,
+    EventShape,
+    EventState,
+    Field,
+    MirroredEvent,
+    Step,
+    edit,
+    steps,
+    turn_off,
+    wanted,
+)
 from cogs.reminders.schedule import PlanError
 
 if TYPE_CHECKING:
@@ -38,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_S = 300.0  # after a network fault or a 5xx, the server's mirror is synced again this much later
+BLOCKED_RETRY_S = 1800.0  # and while Discord refuses it, this often: the cause may go without a gateway event
 BATCH = 200  # servers whose mirror setting is read at once by the background worker
 REASON = N_("Release mirrored by /reminders events")  # the audit log's, in the server's language
 DOUBLE_REASON = N_("A copy of an event made twice after a Discord error")
@@ -88,8 +107,9 @@ class EventMirror:
         self._idle = asyncio.Event()
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
-        self._retries: set[asyncio.TimerHandle] = set()
+        self._retries: dict[int, asyncio.TimerHandle] = {}  # the next sync each waiting server has coming
         self.retry_s = RETRY_S
+        self.blocked_retry_s = BLOCKED_RETRY_S
         self._handling = 0  # gateway events about the bot's events being recorded now
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -111,7 +131,7 @@ class EventMirror:
         self._worker = asyncio.create_task(self._run(), name="reminders-events")
 
     async def stop(self) -> None:
-        for handle in self._retries:
+        for handle in self._retries.values():
             handle.cancel()
         if self._worker is not None:
             self._worker.cancel()
@@ -120,10 +140,13 @@ class EventMirror:
     async def wait_idle(self) -> None:
         """Until no server waits for a sync (a retry scheduled for later does not count) and every gateway event
         the bot has received about its events is recorded (its listener tasks start at the next loop turn)."""
-        await asyncio.sleep(0)
-        if self._worker is not None:
-            await self._idle.wait()
-        await self._quiet.wait()
+        while True:
+            await asyncio.sleep(0)
+            if self._worker is not None:
+                await self._idle.wait()
+            await self._quiet.wait()  # a gateway event recorded meanwhile may have asked for a sync: look again
+            if self._worker is None or self._idle.is_set():
+                return
 
     async def _run(self) -> None:
         while True:
@@ -146,21 +169,30 @@ class EventMirror:
                 self._idle.set()
 
     async def _sync_contained(self, guild_id: int) -> None:
-        """A sync whose failure stays with its server: a bug is logged (a fault is retried by `sync` itself)."""
+        """A sync whose failure stays with its server: a bug is logged (a fault is retried by `sync` itself, and
+        a database another program holds, by this)."""
         try:
             await self.sync(guild_id)
+        except DatabaseBusy:
+            log.warning("events of server %s: the database is busy; trying again later", guild_id)
+            self._retry_later(guild_id, self.retry_s)
         except Exception:
             log.exception("the events of server %s could not be synced", guild_id)
 
-    def _retry_later(self, guild_id: int) -> None:
+    def _retry_later(self, guild_id: int, delay: float) -> None:
+        """Sync the server again `delay` from now, unless a sync is already due for it sooner."""
         loop = asyncio.get_running_loop()
+        waiting = self._retries.get(guild_id)
+        if waiting is not None:
+            if waiting.when() <= loop.time() + delay:
+                return
+            waiting.cancel()
 
         def fire() -> None:
-            self._retries.discard(handle)
+            del self._retries[guild_id]
             self.changed(guild_id)
 
-        handle = loop.call_later(self.retry_s, fire)
-        self._retries.add(handle)
+        self._retries[guild_id] = loop.call_later(delay, fire)
 
     # -- one server ---------------------------------------------------------------------------------------------
 
@@ -181,7 +213,8 @@ class EventMirror:
         report = SyncReport()
         now = self.service.clock.now()
         rows = await self.store.events(guild_id)
-        if not (await self.store.mirror(guild_id)).enabled:
+        mirror = await self.store.mirror(guild_id)
+        if not mirror.enabled:
             actions = turn_off(rows, now)
         else:
             config = await self.service.store.config(guild_id)
@@ -195,11 +228,14 @@ class EventMirror:
         if missing and any(a.step is not Step.FORGET for a in actions):
             report.blocked = permission_reason()
             await self.store.set_block(guild_id, report.blocked.render(ENGLISH), now)
-            return report
-        await self._act(guild, actions, report, now)
+        else:
+            await self._act(guild, actions, report, now)
+        # What the moderator was told finishes by itself: a fault soon, a block once its cause goes.
         if report.fault is not None:
-            self._retry_later(guild_id)  # what the moderator was promised: it finishes by itself
-        elif report.blocked is None:
+            self._retry_later(guild_id, self.retry_s)
+        elif report.blocked is not None:
+            self._retry_later(guild_id, self.blocked_retry_s)
+        elif mirror.blocked_reason is not None:
             await self.store.set_block(guild_id, None, now)
         return report
 
@@ -303,17 +339,23 @@ class EventMirror:
     ) -> None:
         assert row.event_id is not None
         event = await self._event(guild, row.event_id)
-        if event is None or event.status is not discord.EventStatus.scheduled:
+        if event is None or event.status is discord.EventStatus.cancelled:
             await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
             report.gone.append(row.release_id)
             return
-        if row.shape != shape or row.state is not EventState.LIVE:
+        if event.status is not discord.EventStatus.scheduled:  # a moderator started it early: Discord runs it now
+            return
+        fields, sent = edit(row.shape, shape, _seen(event))
+        if fields:
             try:
                 event = await event.edit(
-                    name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
-                    entity_type=discord.EntityType.external, location=shape.location,
-                    description=shape.description, reason=_(REASON),
-                )  # fmt: skip
+                    name=shape.name if Field.NAME in fields else MISSING,
+                    start_time=_utc(shape.start_at) if Field.TIME in fields else MISSING,
+                    end_time=_utc(shape.end_at) if Field.TIME in fields else MISSING,
+                    location=shape.location if Field.LOCATION in fields else MISSING,
+                    description=shape.description if Field.DESCRIPTION in fields else MISSING,
+                    reason=_(REASON),
+                )
             except discord.NotFound:  # deleted by hand between the look and the edit
                 await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
                 report.gone.append(row.release_id)
@@ -323,7 +365,8 @@ class EventMirror:
                 report.gone.append(row.release_id)
                 return
             report.edited += row.state is EventState.LIVE
-        await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, shape, EventState.LIVE), now)
+        if sent != row.shape or row.state is not EventState.LIVE:
+            await self.store.store(MirroredEvent(guild.id, row.release_id, event.id, sent, EventState.LIVE), now)
 
     async def _event(self, guild: discord.Guild, event_id: int) -> discord.ScheduledEvent | None:
         """The event as Discord has it now, or None if it was deleted."""
@@ -334,22 +377,29 @@ class EventMirror:
 
     # -- what moderators do by hand -------------------------------------------------------------------------------
 
-    async def removed_by_hand(self, event: discord.ScheduledEvent) -> None:
-        """An event was deleted or cancelled by someone: if it is one of the bot's live ones, never recreate it."""
-        if event.guild_id is None:
+    async def closed(self, event: discord.ScheduledEvent, *, removed: bool) -> None:
+        """An event of a server ended, or was cancelled or deleted (`removed`), by anyone: one of Discord's 100
+        places for upcoming events is free, so the server is synced (a mirror waiting for a place catches up; one
+        with nothing to do reads its rows and stops). A removed event that is one of the bot's live ones is never
+        made again."""
+        guild_id = event.guild_id
+        if guild_id is None:
             return
         self._handling += 1
         self._quiet.clear()
+        release_id = None
         try:
-            release_id = await self.store.removed_by_hand(event.guild_id, event.id, self.service.clock.now())
+            if removed:
+                release_id = await self.store.removed_by_hand(guild_id, event.id, self.service.clock.now())
+        except DatabaseBusy:  # a live row is never made again; the next edit or cancellation of it finds it gone
+            log.warning("event %s of server %s was removed while the database was busy", event.id, guild_id)
         finally:
             self._handling -= 1
+            self.changed(guild_id)
             if not self._handling:
                 self._quiet.set()
         if release_id is not None:
-            log.info(
-                "event %s of server %s (%s) was removed by hand: not recreated", event.id, event.guild_id, release_id
-            )
+            log.info("event %s of server %s (%s) was removed by hand: not recreated", event.id, guild_id, release_id)
 
 
 def _adopt(action: Action, candidates: list[discord.ScheduledEvent]) -> Action:
@@ -363,6 +413,17 @@ def _adopt(action: Action, candidates: list[discord.ScheduledEvent]) -> Action:
             found = MirroredEvent(action.row.guild_id, action.release_id, event.id, wanted_shape, EventState.CREATING)
             return Action(action.step, action.release_id, action.shape, found)
     return Action(action.step, action.release_id, action.shape, None)
+
+
+def _seen(event: discord.ScheduledEvent) -> EventShape:
+    """The event as Discord shows it now, in the mirror's terms (what the bot never leaves empty reads empty)."""
+    return EventShape(
+        name=event.name,
+        start_at=int(event.start_time.timestamp()),
+        end_at=int(event.end_time.timestamp()) if event.end_time is not None else 0,
+        location=event.location or "",
+        description=event.description or "",
+    )
 
 
 def _utc(epoch: int) -> dt.datetime:

@@ -3,7 +3,11 @@
 `/reminders events on` mirrors every dated release a server is reminded of (the catalogue's and its own)
 as an *external* Guild Scheduled Event, so fans can click "Interested" and Discord itself notifies them.
 `wanted` says what each event should show; `steps` compares that with what the bot last sent (the
-`reminder_events` rows) and lists the calls to make. `events.py` makes them.
+`reminder_events` rows) and lists the calls to make. `events.py` makes them, and `edit` picks what an edit sends.
+
+A moderator may rename the bot's event or put their stream link in its location: a field changed by hand belongs
+to them. An edit sends only what the release itself changed since the bot last wrote the event, compared with what
+the bot last sent (not with what it would send today), and never a field Discord no longer shows as the bot left it.
 
 Discord's rules (Guild Scheduled Event object, "Create Guild Scheduled Event"): an external event needs
 `entity_metadata.location` (1–100 characters) and `scheduled_end_time`; the name is 1–100 characters, the
@@ -15,7 +19,7 @@ which `events.py` sets to the server's; its name is the release's title, never t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -73,6 +77,21 @@ class Step(StrEnum):
     FORGET = "forget"  # the row has nothing left to do on Discord (a start already past)
 
 
+# Cancellations first, each freeing one of Discord's 100 places for upcoming events; creates last, so Discord's
+# limit (which refuses only creates) never stops an edit or a cancellation queued behind it.
+_ORDER = {Step.FORGET: 0, Step.CANCEL: 0, Step.EDIT: 1, Step.CREATE: 2}
+
+
+class Field(StrEnum):
+    """What a moderator can change by hand on an event. The time is one field: a start from the release and an end
+    from the moderator could end the event before it starts."""
+
+    NAME = "name"
+    TIME = "time"
+    LOCATION = "location"
+    DESCRIPTION = "description"
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     step: Step
@@ -121,7 +140,8 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
     - a row `gone` (removed by a moderator) is never recreated nor edited, and forgotten with its release;
     - an event whose release already started is left to Discord (it runs and ends by itself);
     - a row whose create was interrupted (`creating`) is created again, or cancelled, and `events.py` looks
-      for the event by name and start first.
+      for the event by name and start first;
+    - cancellations come first and creates last (`_ORDER`).
     """
     actions: list[Action] = []
     stored = {row.release_id: row for row in rows}
@@ -145,7 +165,38 @@ def steps(want: Mapping[str, EventShape], rows: Iterable[MirroredEvent], now: in
             continue
         done = row.state is EventState.GONE or (row.state is EventState.LIVE and row.shape.start_at <= now)
         actions.append(Action(Step.FORGET if done else Step.CANCEL, release_id, None, row))
-    return actions
+    return sorted(actions, key=lambda action: _ORDER[action.step])
+
+
+def edit(sent: EventShape, want: EventShape, seen: EventShape) -> tuple[frozenset[Field], EventShape]:
+    """What an edit of the bot's event sends, and what the bot has then last sent (the row to store).
+
+    `sent` is what the bot last sent, `want` what the release asks for now, `seen` what Discord shows now. A field
+    is sent when the release changed it since the bot last wrote it (`want` differs from `sent`) and Discord still
+    shows what the bot wrote (`seen` equals `sent`); one Discord shows otherwise was changed by hand and is the
+    moderator's: never sent, and its last-sent value is kept, so it stays theirs until they put the bot's back.
+    A server's new language changes the words of the bot's own fields ("Online", "Source:") and nothing else.
+    """
+    fields = frozenset(
+        f
+        for f in Field
+        if field_value(want, f) != field_value(sent, f) and field_value(seen, f) == field_value(sent, f)
+    )
+    return fields, taking(sent, want, fields)
+
+
+def field_value(shape: EventShape, field: Field) -> object:
+    return (shape.start_at, shape.end_at) if field is Field.TIME else getattr(shape, field.value)
+
+
+def taking(shape: EventShape, source: EventShape, fields: Collection[Field]) -> EventShape:
+    """`shape` with `fields` taken from `source`."""
+    when = source if Field.TIME in fields else shape
+    return EventShape(
+        (source if Field.NAME in fields else shape).name, when.start_at, when.end_at,
+        (source if Field.LOCATION in fields else shape).location,
+        (source if Field.DESCRIPTION in fields else shape).description,
+    )  # fmt: skip
 
 
 def turn_off(rows: Iterable[MirroredEvent], now: int) -> list[Action]:

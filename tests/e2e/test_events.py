@@ -18,10 +18,12 @@ from bot.clock import SystemClock
 from fakediscord import FakeDiscord, Member, Role, ScheduledEvent
 from fakediscord import permissions as perms
 from tests.e2e.conftest import FanServer, Start, kill, stop
+from tests.e2e.test_locale_break import change_language
 from tests.e2e.test_reminders import add_release, answer, eventually, release_slot, set_up
 
 SETTLE = 0.05
 CANCELLED = "canceled"
+EVENT = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
 NO_EVENTS = perms.DEFAULT_BOT & ~perms.CREATE_EVENTS & ~perms.MANAGE_EVENTS
 
 
@@ -135,6 +137,51 @@ async def test_an_event_deleted_by_hand_is_not_made_again(server: FanServer, mod
     )
     assert "2 created" in answer(await mod.run("/reminders events", mode="on")), "on again brings them back"
     assert len(events_of(server)) == 2
+
+
+async def test_a_moderators_own_name_and_stream_link_survive_a_new_language_and_a_moved_release(
+    fd: FakeDiscord, server: FanServer, mod: Member
+) -> None:
+    """Moderators rename the bot's event and put their stream link in its location. A language switch followed
+    by an unrelated change, and then the release moving, must not write them back: the bot sends only what the
+    release changed since it last wrote the event, never a field changed by hand (issue 19; the same bug was
+    reported in derekantrican/GAS-ICS-Sync #126 and sws2apps/organized-app #4443)."""
+    await set_up(server, mod, None, "1d")
+    party = release_slot(server.bot.clock.now(), 60 * 24 * 2)
+    answer(await mod.run("/reminders add-release", title="Listening party", date=f"{party:%Y-%m-%d}",
+                         time=f"{party:%H:%M}", description="Track by track, together."))  # fmt: skip
+    answer(await mod.run("/reminders events", mode="on"))
+    (event,) = events_of(server)
+    assert (event.location, event.start_time) == ("Online", party)
+    stream = "https://twitch.tv/hr_fans"
+    server.guild.edit_scheduled_event(event, by=mod, name="Listening party + cast Q&A",
+                                      entity_metadata={"location": stream})  # fmt: skip
+    await fd.gateway.sync()
+    edits = len(fd.requests_to("PATCH", EVENT))
+
+    await change_language(fd, server.guild, "fr")  # Server Settings → Server Primary Language
+    await add_release(mod, release_slot(server.bot.clock.now(), 60 * 24 * 5), "Season 2 premiere")  # unrelated
+    await idle(server)
+    kept, premiere = events_of(server)
+    assert (kept.id, kept.name, kept.location) == (event.id, "Listening party + cast Q&A", stream)
+    assert "Ajoutée par les modérateurs" in (kept.description or ""), "the bot's own words follow the language"
+    assert premiere.name == "Season 2 premiere" and "Ajoutée par" in (premiere.description or "")
+
+    answer(await mod.run("/reminders timezone", zone="America/Toronto"))  # the release moves 4 or 5 hours later
+    await idle(server)
+    moved = server.guild.scheduled_events[event.id]
+    assert (moved.name, moved.location) == ("Listening party + cast Q&A", stream), "the moderator's, still"
+    assert moved.start_time - party in (dt.timedelta(hours=4), dt.timedelta(hours=5))
+    assert moved.end_time == moved.start_time + dt.timedelta(hours=1)
+    sent = [r.json for r in fd.requests_to("PATCH", EVENT)[edits:] if r.path.endswith(event.id)]
+    assert sent and not [body for body in sent if {"name", "entity_metadata"} & set(body)], sent
+    assert "scheduled_start_time" in sent[-1] and "description" not in sent[-1], "a move sends only the time"
+
+    server.guild.edit_scheduled_event(event, by=mod, status=2)  # they start it early, to warm up the chat
+    answer(await mod.run("/reminders timezone", zone="Europe/London"))
+    await idle(server)
+    assert server.guild.scheduled_events[event.id].status_name == "active", "left running"
+    assert "Deleted by hand" not in answer(await mod.run("/reminders status")), "started early is not deleted"
 
 
 async def test_reminder_posts_link_to_the_event(server: FanServer, mod: Member, clock: SystemClock) -> None:

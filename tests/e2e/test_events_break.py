@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
 
 from bot.clock import SystemClock
+from bot.db import database
 from fakediscord import FakeDiscord, Member, Reply, Role, ScheduledEvent
 from fakediscord import permissions as perms
-from tests.e2e.conftest import FanServer
+from tests.e2e.conftest import FanServer, holding_the_write_lock
 from tests.e2e.test_reminders import add_release, answer, eventually, release_slot, set_up, text_of
 
 SETTLE = 0.05
@@ -338,6 +340,107 @@ async def test_a_server_with_100_open_events_is_told_about_discords_limit(server
     assert "100" in said, "the moderator is told Discord allows 100 upcoming events per server"
     status = await told(await mod.run("/reminders status"))
     assert "100" in status.split("Discord events")[1].split("Next posts")[0]
+
+
+LIMIT = "as many upcoming events as Discord allows (100)"
+
+
+def bots(server: FanServer) -> list[str]:
+    """The names of the bot's upcoming events, soonest first."""
+    mine = [e for e in scheduled(server) if e.creator_id == server.fd.bot_user_id]
+    return [e.name for e in sorted(mine, key=lambda e: e.start_time)]
+
+
+async def at_the_limit(server: FanServer, mod: Member) -> list[ScheduledEvent]:
+    """Three releases of the server's own and the catalogue's book to mirror, in a server whose moderators already
+    have 100 upcoming events (Discord's limit): the mirror is turned on, and told it waits. Returns their events,
+    the first a watch party that starts in half an hour and lasts an hour."""
+    await set_up(server, mod, None, "1d")
+    now = server.bot.clock.now()
+    for n, title in enumerate(("Listening party", "Season 2 premiere", "Cast Q&A")):
+        await add_release(mod, release_slot(now, 60 * 24 * (2 + n)), title)
+    soon, later = server.fd.clock.now() + dt.timedelta(minutes=30), server.fd.clock.now() + dt.timedelta(days=30)
+    theirs = [server.guild.add_scheduled_event("Watch party", soon, end=soon + dt.timedelta(hours=1), location="VC")]
+    theirs += [
+        server.guild.add_scheduled_event(f"Game night {n}", later + dt.timedelta(hours=n),
+                                         end=later + dt.timedelta(hours=n + 1), location="Online")
+        for n in range(99)
+    ]  # fmt: skip
+    said = await told(await mod.run("/reminders events", mode="on"))
+    assert LIMIT in said and "end or delete some, and the mirror catches up" in said
+    assert LIMIT in events_field(await mod.run("/reminders status"))
+    assert bots(server) == []
+    return theirs
+
+
+async def test_the_mirror_catches_up_by_itself_when_places_free_under_discords_limit(
+    fd: FakeDiscord, server: FanServer, mod: Member
+) -> None:
+    """Issue 19, kind 3: the moderator was told "end or delete some, and the mirror catches up". Any event of the
+    server that ends, is cancelled or is deleted frees a place, and every waiting event is made, with no command."""
+    party, first, second, third, *_ = await at_the_limit(server, mod)
+    server.guild.delete_scheduled_event(first, by=mod)
+    server.guild.edit_scheduled_event(second, by=mod, status=4)  # cancelled
+    server.guild.edit_scheduled_event(third, by=mod, status=2)  # started early…
+    server.guild.edit_scheduled_event(third, by=mod, status=3)  # …and ended
+    fd.clock.advance(2 * 3600)
+    assert server.guild.run_event_automation() == [party], "Discord ends the watch party at its end time"
+    await fd.gateway.sync()
+    await idle(server)
+    assert bots(server) == ["Listening party", "Season 2 premiere", "Cast Q&A", BOOK], "all four, not 2 of 4"
+    assert len(scheduled(server)) == 100
+    status = events_field(await mod.run("/reminders status"))
+    assert "On: 4 events." in status and LIMIT not in status and "Waiting" not in status
+
+
+async def test_a_mirror_waiting_under_discords_limit_tries_again_even_if_it_hears_nothing(
+    fd: FakeDiscord, server: FanServer, mod: Member
+) -> None:
+    """Places may free without a gateway event reaching the bot (it was reconnecting): it tries again by itself
+    every `BLOCKED_RETRY_S`, here shortened."""
+    cog: Any = server.bot.get_cog("RemindersCog")
+    cog.mirror.blocked_retry_s = 0.2  # half an hour, shortened
+    theirs = await at_the_limit(server, mod)
+    for event in theirs[:4]:
+        del server.guild.scheduled_events[event.id]  # deleted while the bot's session was down: no DELETE reaches it
+    await eventually(lambda: len(bots(server)) == 4)
+    await idle(server)
+    assert LIMIT not in events_field(await mod.run("/reminders status"))
+
+
+async def test_a_refusal_that_goes_away_lifts_by_itself(fd: FakeDiscord, server: FanServer, mod: Member) -> None:
+    """ "`/reminders status` shows this until it is fixed": Discord refused (403) and then accepts again, with no
+    gateway event saying so; the mirror tries again by itself and the warning goes."""
+    cog: Any = server.bot.get_cog("RemindersCog")
+    cog.mirror.blocked_retry_s = 0.2
+    await two_releases(server, mod)
+    fd.faults.add("POST", CREATE, kind="403", count=None)
+    said = await told(await mod.run("/reminders events", mode="on"))
+    assert "`/reminders status` shows this until it is fixed" in said
+    fd.faults.clear()
+    await eventually(lambda: len(events_of(server)) == 2)
+    await idle(server)
+    status = events_field(await mod.run("/reminders status"))
+    assert "On: 3 events." in status and "Discord refused" not in status
+
+
+async def test_a_busy_database_while_catching_up_is_tried_again_by_itself(
+    fd: FakeDiscord, server: FanServer, mod: Member, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A place frees while another program (a backup tool) holds the database: the catch-up cannot record what it
+    is about to create, so it waits and tries again by itself, as a warning, not a bug that drops the server."""
+    cog: Any = server.bot.get_cog("RemindersCog")
+    cog.mirror.retry_s = 0.2  # five minutes, shortened
+    theirs = await at_the_limit(server, mod)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)  # background work waits 5 s for the lock, shortened
+    async with holding_the_write_lock(server.bot.db.path):
+        server.guild.delete_scheduled_event(theirs[1], by=mod)
+        await fd.gateway.sync()
+        await idle(server)
+        assert bots(server) == []
+    await eventually(lambda: len(bots(server)) == 1)
+    assert "the database is busy" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a busy database is no bug"
 
 
 async def test_a_5xx_promise_to_finish_by_itself_is_kept(fd: FakeDiscord, server: FanServer, mod: Member) -> None:

@@ -241,6 +241,28 @@ async def test_a_moderator_deletes_an_event_by_hand(env: Env) -> None:
         await guild.fetch_scheduled_event(int(event.id))
 
 
+async def test_members_edit_events_by_hand_as_discords_permission_table_lets_them(env: Env) -> None:
+    fan = env.guild.add_member("Shane")
+    mod = env.guild.add_member("Ilya", manage_guild=True)
+    guild = await _bot_guild(env)
+    ours = await _external(env, guild)
+    stored = env.guild.scheduled_events[str(ours.id)]
+    with pytest.raises(PermissionError):  # neither MANAGE_EVENTS nor the event's creator
+        env.guild.edit_scheduled_event(stored, by=fan, name="Mine now")
+    with pytest.raises(PermissionError):
+        env.guild.delete_scheduled_event(stored, by=fan)
+    stream = "https://twitch.tv/hr_fans"
+    env.guild.edit_scheduled_event(
+        stored, by=mod, name="Release party + cast Q&A", entity_metadata={"location": stream}
+    )
+    await env.fd.gateway.sync()
+    heard = guild.get_scheduled_event(ours.id)
+    assert heard is not None and (heard.name, heard.location) == ("Release party + cast Q&A", stream)
+    (entry,) = [a for a in env.guild.audit_log if a.user_id == mod.id]
+    assert entry.action_type == 101 and [c["key"] for c in entry.changes] == ["name", "entity_metadata"]
+    assert entry.changes[0]["old_value"] == "Release party"
+
+
 async def test_at_most_100_open_events(env: Env) -> None:
     for i in range(100):
         env.guild.add_scheduled_event(f"e{i}", _later(env.fd, 1), end=_later(env.fd, 2), location="x")
@@ -250,6 +272,29 @@ async def test_at_most_100_open_events(env: Env) -> None:
     assert info.value.code == 30038
     env.guild.edit_scheduled_event(next(iter(env.guild.scheduled_events)), status=4)
     await _external(env, guild)
+
+
+async def test_external_events_start_and_end_on_time_and_an_ended_one_frees_its_place(env: Env) -> None:
+    """Discord's status automation: an external event goes ACTIVE at its start and COMPLETED at its end, each time
+    with a GUILD_SCHEDULED_EVENT_UPDATE; a completed event no longer counts towards the 100 (30038)."""
+    fd = env.fd
+    for i in range(99):
+        env.guild.add_scheduled_event(f"e{i}", _later(fd, 48), end=_later(fd, 49), location="x")
+    party = env.guild.add_scheduled_event("Watch party", _later(fd, 1), end=_later(fd, 2), location="Online")
+    guild = await _bot_guild(env)
+    with pytest.raises(discord.HTTPException) as info:
+        await _external(env, guild)
+    assert info.value.code == 30038
+    assert env.guild.run_event_automation() == []
+    fd.clock.advance(90 * 60)
+    assert [(e.name, e.status_name) for e in env.guild.run_event_automation()] == [("Watch party", "active")]
+    fd.clock.advance(60 * 60)
+    assert [(e.name, e.status_name) for e in env.guild.run_event_automation()] == [("Watch party", "completed")]
+    await fd.gateway.sync()
+    heard = guild.get_scheduled_event(int(party.id))
+    assert heard is not None and heard.status is discord.EventStatus.completed, "the bot heard it end"
+    await _external(env, guild)  # its place is free
+    assert [u for u in dispatched(fd) if u == "GUILD_SCHEDULED_EVENT_UPDATE"] == ["GUILD_SCHEDULED_EVENT_UPDATE"] * 2
 
 
 async def test_events_reach_the_bot_only_with_the_intent(fd: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.catalogue import Confidence, Release, Source
+from bot.i18n import language, using
 from cogs.reminders.mirror import (
     DESCRIPTION_LIMIT,
     LOCATION_LIMIT,
@@ -16,10 +18,14 @@ from cogs.reminders.mirror import (
     START_MARGIN_S,
     EventShape,
     EventState,
+    Field,
     MirroredEvent,
     Step,
+    edit,
+    field_value,
     shape_of,
     steps,
+    taking,
     turn_off,
     wanted,
 )
@@ -98,6 +104,11 @@ def test_steps_respect_discords_rules_and_moderators(
             assert action.shape is not None and action.shape.start_at >= NOW + START_MARGIN_S, "Discord: future"
     for action in turn_off(stored, NOW):
         assert action.step is Step.FORGET or by_id[action.release_id].shape.start_at > NOW
+    order = [action.step for action in actions]
+    creates = [n for n, step in enumerate(order) if step is Step.CREATE]
+    assert all(n > m for n in creates for m, step in enumerate(order) if step is not Step.CREATE), (
+        "creates last: Discord's limit of 100 events refuses only them, and each cancellation frees a place first"
+    )
 
 
 @given(title=names, link=st.one_of(st.none(), st.text(max_size=600)), text=st.one_of(st.none(), names))
@@ -105,3 +116,68 @@ def test_every_shape_fits_discords_limits(title: str, link: str | None, text: st
     made = shape_of(release(title=title, link=link, description=text), NOW)
     assert 1 <= len(made.name) <= NAME_LIMIT and 1 <= len(made.location) <= LOCATION_LIMIT
     assert len(made.description) <= DESCRIPTION_LIMIT
+
+
+# -- a moderator's own edits to the bot's events ---------------------------------------------------------------------
+
+
+def changed(shape: EventShape, field: Field, who: str, n: int) -> EventShape:
+    """`shape` with `field` set by the release (`who == "release"`) or by a moderator's hand; the two never pick
+    the same value, as a moderator's stream link is never what the release would say."""
+    if field is Field.TIME and who == "release":
+        start = NOW + 86400 * (n + 1)
+        return replace(shape, start_at=start, end_at=start + 3600)
+    if field is Field.TIME:  # by hand: a later start, or a longer party
+        if n % 2:
+            return replace(shape, end_at=shape.end_at + 60 * (n + 1))
+        return replace(shape, start_at=shape.start_at + 1 + n)
+    text = f"{who} {field.value} {n}"
+    return taking(shape, EventShape(text, 0, 0, text, text), {field})
+
+
+def test_a_release_moving_sends_only_the_time_and_a_language_switch_leaves_the_moderators_location() -> None:
+    party = release(link=None, sources=(Source("milan", "Milan Records", "https://milan.example"),))
+    sent = shape_of(party, NOW + 86400)
+    theirs = replace(sent, name="Listening party + cast Q&A", location="https://twitch.tv/hr_fans")
+    fields, stored = edit(sent, shape_of(party, NOW + 2 * 86400), theirs)
+    assert fields == {Field.TIME} and (stored.name, stored.location) == (sent.name, sent.location)
+    with using(language("fr")):
+        french = shape_of(party, NOW + 86400)
+    assert french.location == "En ligne" and french.description.startswith("Source\u00a0: Milan")
+    fields, stored = edit(sent, french, theirs)
+    assert fields == {Field.DESCRIPTION}, "the words the bot wrote follow the language; the moderator's stay"
+    assert stored == replace(sent, description=french.description)
+    untouched = replace(sent, name="Listening party + cast Q&A")
+    assert edit(sent, french, untouched)[0] == {Field.LOCATION, Field.DESCRIPTION}, "an untouched 'Online' follows"
+
+
+ops = st.lists(
+    st.tuples(st.sampled_from(["hand", "release", "sync"]), st.sampled_from(list(Field)), st.integers(0, 3)),
+    max_size=40,
+)
+
+
+@given(ops=ops)
+def test_a_field_changed_by_hand_is_never_sent_and_the_bots_own_fields_follow_the_release(
+    ops: list[tuple[str, Field, int]],
+) -> None:
+    """Discord, the bot's row and the release as a moderator and the catalogue change them in any order: the bot
+    never sends a field a moderator changed, and every other field shows the release after each sync."""
+    want = sent = on_discord = EventShape("Listening party", NOW + 86400, NOW + 86400 + 3600, "Online", "Source: x")
+    by_hand: set[Field] = set()
+    for who, field, n in [*ops, ("sync", Field.NAME, 0)]:
+        if who == "hand":
+            on_discord = changed(on_discord, field, who, n)
+            by_hand.add(field)
+        elif who == "release":
+            want = changed(want, field, who, n)
+        else:
+            fields, sent = edit(sent, want, on_discord)
+            assert not fields & by_hand, "a field changed by hand belongs to the moderator"
+            on_discord = taking(on_discord, want, fields)
+            for field_ in set(Field) - by_hand:
+                assert field_value(on_discord, field_) == field_value(want, field_) == field_value(sent, field_)
+            for field_ in by_hand:
+                assert field_value(on_discord, field_) != field_value(sent, field_), (
+                    "the row keeps telling theirs apart"
+                )
