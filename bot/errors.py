@@ -111,16 +111,51 @@ def describe_options(interaction: discord.Interaction[Any]) -> str:
     return f"/{command} {options}"
 
 
-def discord_fault(error: Exception) -> bool:
-    """Whether `error` is Discord or the network failing, after discord.py's own retries: a 5xx, a lost
-    connection or timeout, or an interaction Discord no longer knows (10062, it expired on the way). A
-    WARNING for the operator, not a bug; `stored_then_refused` is the case where the answer did arrive.
+UNKNOWN_CHANNEL = 10003  # Discord's JSON error codes ("Unknown channel", ...)
+UNKNOWN_MEMBER = 10007
+UNKNOWN_MESSAGE = 10008
+UNKNOWN_ROLE = 10011
+RATE_LIMITED = N_("Discord asked me to slow down just now, so that was not done. Please try again in a minute.")
+GONE = {
+    UNKNOWN_MEMBER: N_(
+        "Discord no longer knows you as a member of this server (did you just leave it?), so nothing was changed."
+    ),
+    UNKNOWN_ROLE: N_("That role was deleted a moment ago, so nothing was changed. A moderator can choose another."),
+    UNKNOWN_CHANNEL: N_("That channel was deleted or hidden from me a moment ago, so nothing was posted there."),
+    UNKNOWN_MESSAGE: N_("That message was deleted a moment ago, so there was nothing left to change."),
+}
+
+
+def fault_message(error: Exception) -> str | None:
+    """The message id (`N_`) for what a member is told when `error` is an expected fault of Discord's, after
+    discord.py's own retries; None when it is not one (a bug, or a refusal the caller explains).
+
+    The one place that says which of Discord's answers are expected rather than bugs, so the operator sees a
+    WARNING, not an ERROR with a traceback:
+    - Discord or the network failing: a 5xx, a lost connection or a timeout, or an interaction Discord no longer
+      knows (10062: it expired on the way);
+    - a 429 that outlasted discord.py's retries, e.g. a sub-limit shared with others (discord-api-docs #2190),
+      or a `discord.RateLimited` over `max_ratelimit_timeout`;
+    - something that went away on Discord's side between the click and the call (Unknown Member: a fan who left
+      the server mid-click; Unknown Role, Channel, Message: deleted meanwhile; JSON error codes 10003-10011).
+    `stored_then_refused` is the case where the answer did arrive.
     """
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, discord.RateLimited):
+        return RATE_LIMITED
     if isinstance(error, discord.HTTPException):
-        return isinstance(error, discord.DiscordServerError) or error.code == UNKNOWN_INTERACTION
-    return isinstance(error, aiohttp.ClientError | TimeoutError)
+        if isinstance(error, discord.DiscordServerError) or error.code == UNKNOWN_INTERACTION:
+            return DISCORD_FAULT
+        if error.status == 429:
+            return RATE_LIMITED
+        return GONE.get(error.code) if error.status == 404 else None
+    return DISCORD_FAULT if isinstance(error, aiohttp.ClientError | TimeoutError) else None
+
+
+def discord_fault(error: Exception) -> bool:
+    """Whether `error` is an expected fault of Discord's (`fault_message`): a WARNING for the operator, not a bug."""
+    return fault_message(error) is not None
 
 
 def stored_then_refused(error: Exception) -> bool:
@@ -193,11 +228,12 @@ async def _answer_failure(interaction: discord.Interaction[Any], error: Exceptio
     if stored_then_refused(error):
         await after_stored_response(interaction, where)
         return
-    if discord_fault(error):
+    fault = fault_message(error)
+    if fault is not None:
         log.warning(
             "interaction %s in %s (guild %s): Discord failed: %s", interaction.id, where, interaction.guild_id, error
         )
-        await send_ephemeral(interaction, _(DISCORD_FAULT))
+        await send_ephemeral(interaction, _(fault))
         return
     message = describe_failure(error)
     if message is None:

@@ -664,6 +664,12 @@ class Guild:
         self.world.dispatch("GUILD_MEMBER_ADD", data)
         return self.world.member_client(record)
 
+    def remove_member(self, member: Member) -> None:
+        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE goes out (to bots with the members intent), and a
+        later call about them answers 404 10007 Unknown Member."""
+        self.members.pop(member.id, None)
+        self.world.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": self.id, "user": member.record.user.to_json()})
+
     @property
     def owner(self) -> Member:
         """Test client for the guild owner (has every permission)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.context import guild_of
-from bot.errors import UserError
+from bot.errors import UNKNOWN_ROLE, UserError
 from bot.i18n import N_, _, server_language, using
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ NO_ROLE = N_(
     "then this button (or `/releases notify`) gives it to you."
 )
 ROLE_DELETED = N_("The reminder role was deleted. A moderator can choose another with `/reminders role`.")
-UNKNOWN_ROLE = 10011  # Discord's error code: "Unknown role"
 AUDIT_ON = N_("Asked for release pings (/releases notify)")
 AUDIT_OFF = N_("Asked to stop release pings (/releases notify)")
 

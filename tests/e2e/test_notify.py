@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from bot.demo.harness import emulated_bot, fake_token
 from fakediscord import FakeDiscord, Member, Message, Role
 from fakediscord import permissions as perms
 from tests.e2e.conftest import FanServer, fan_server
-from tests.e2e.test_reminders import add_release, answer, release_slot, set_up
+from tests.e2e.test_reminders import add_release, answer, eventually, release_slot, set_up
 
 SETTLE = 0.05
 ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
@@ -115,3 +117,39 @@ async def test_the_button_on_a_reminder_post_works_after_a_restart(
     async with emulated_bot(fd, fake_token(), database, catalogue):
         said = answer(await server.fan.click(post, "Notify me"))
         assert f"you no longer have {news.mention}" in said and server.fan.roles == []
+
+
+# -- Discord's expected faults: a warning for the operator, a real sentence for the member (bot.errors) -----------
+
+
+def logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == level and r.name.startswith(("bot", "cogs"))]
+
+
+async def test_a_fan_who_left_the_server_mid_click_is_told_so_and_the_log_has_a_warning(
+    server: FanServer, mod: Member, news: Role, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fan clicks Notify me and leaves the server before Discord takes the role change: Discord answers 404
+    10007 Unknown Member. That is an expected fault, not a bug of the bot's."""
+    await set_up(server, mod, news)
+    upcoming = await server.fan.run("/releases upcoming")
+    server.fd.faults.add("PUT", ROLE_ROUTE, kind="delay", seconds=0.3)
+    clicked = asyncio.create_task(server.other_fan.click(upcoming, "Notify me"))
+    await eventually(lambda: any(r.route == ROLE_ROUTE for r in server.fd.requests))
+    server.guild.remove_member(server.other_fan)
+    said = answer(await clicked)
+    assert "Discord no longer knows you as a member of this server" in said
+    assert [r.status for r in server.fd.requests_to(route=ROLE_ROUTE)] == [404]
+    assert logged(caplog, logging.ERROR) == [] and any("Unknown Member" in m for m in logged(caplog, logging.WARNING))
+
+
+async def test_a_429_that_outlasts_discord_py_retries_is_a_sentence_and_a_warning(
+    server: FanServer, mod: Member, news: Role, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sub-limit shared with other bots (discord-api-docs #2190) keeps answering 429 past discord.py's retries."""
+    await set_up(server, mod, news)
+    server.fd.faults.add("PUT", ROLE_ROUTE, kind="429", retry_after=0.01, scope="shared", count=None)
+    said = answer(await server.fan.run("/releases notify"))
+    assert "Discord asked me to slow down just now, so that was not done." in said
+    assert server.fan.roles == []
+    assert logged(caplog, logging.ERROR) == [] and logged(caplog, logging.WARNING)
