@@ -49,6 +49,14 @@ class Fans:
     def as_server(self, bot: HeatedRivalryBot) -> FanServer:
         return FanServer(self.fd, bot, self.guild, self.mod, self.mod, self.channel)
 
+    async def release_soon(self, bot: HeatedRivalryBot) -> int:
+        """Reminders set up (the channel, the ping role, 1 minute before and at release) for a release 5 minutes
+        ahead; its moment (UTC epoch seconds)."""
+        await set_up(self.as_server(bot), self.mod, self.news, "1m, 0")
+        release = release_slot(bot.clock.now(), 5)
+        await add_release(self.mod, release)
+        return int(release.timestamp())
+
 
 @asynccontextmanager
 async def started(
@@ -66,10 +74,7 @@ async def test_an_outage_at_start_up_keeps_the_ping_role_and_the_post_waits_for_
 ) -> None:
     fans = Fans(fd, tmp_path / "bot.sqlite3")
     async with started(fd, fans.database, catalogue) as bot:
-        await set_up(fans.as_server(bot), fans.mod, fans.news, "1m, 0")
-        release = release_slot(bot.clock.now(), 5)
-        await add_release(fans.mod, release)
-    epoch = int(release.timestamp())
+        epoch = await fans.release_soon(bot)
 
     fans.guild.outage()  # the bot starts while Discord has an outage of the server
     async with started(fd, fans.database, catalogue) as bot:
@@ -123,13 +128,9 @@ async def test_a_server_that_removed_the_bot_while_it_was_down_gets_no_request(
     database = tmp_path / "bot.sqlite3"
     kept, gone = Fans(fd, database), Fans(fd, database, "Rivalry Gone")
     async with started(fd, database, catalogue) as bot:
-        for fans in (kept, gone):
-            await set_up(fans.as_server(bot), fans.mod, fans.news, "1m, 0")
-        release = release_slot(bot.clock.now(), 5)
-        for fans in (kept, gone):
-            await add_release(fans.mod, release)
+        epoch = await kept.release_soon(bot)
+        assert await gone.release_soon(bot) == epoch
         await gone.mod.run("/poll vote", track="Rivalry")
-    epoch = int(release.timestamp())
 
     gone.guild.remove_bot()
     async with started(fd, database, catalogue) as bot:
@@ -169,13 +170,11 @@ async def test_a_server_that_removes_the_running_bot_is_no_longer_posted_to(
 ) -> None:
     fans = Fans(fd, tmp_path / "bot.sqlite3")
     async with started(fd, fans.database, catalogue) as bot:
-        await set_up(fans.as_server(bot), fans.mod, fans.news, "1m, 0")
-        release = release_slot(bot.clock.now(), 5)
-        await add_release(fans.mod, release)
+        epoch = await fans.release_soon(bot)
         fans.guild.remove_bot()
         await eventually(lambda: not bot.presence(int(fans.guild.id)).acts)
         assert isinstance(bot.clock, SystemClock)
-        bot.clock.jump_to(int(release.timestamp()) + 1)
+        bot.clock.jump_to(epoch + 1)
         await bot.wait_idle()
         assert [r for r in fd.requests if fans.channel.id in r.path] == []
     assert errors_now(caplog) == []
