@@ -35,6 +35,7 @@ from bot.clock import SystemClock
 from bot.db import Database
 from bot.demo.harness import fake_token
 from bot.endpoints import apply_endpoints
+from bot.presence import Presence
 from bot.settings import Settings, load_settings
 from cogs.reminders.posts import ReminderMessage, compose
 from cogs.reminders.sender import allowed_mentions, to_embed
@@ -181,12 +182,20 @@ def _point_at(fd: FakeDiscord, database: Path | None = None) -> Settings:
     return settings
 
 
+class StormBot(HeatedRivalryBot):
+    """The bot as the storm measures it: logged in over REST only, every server taken as available (the gateway,
+    which would say so, is the start-up benchmark's subject, not this one's)."""
+
+    def presence(self, guild_id: int) -> Presence:
+        return Presence.AVAILABLE
+
+
 @contextlib.asynccontextmanager
 async def _bot_session(
     settings: Settings, db: Database, catalogue: Catalogue, clock: SystemClock
 ) -> AsyncIterator[HeatedRivalryBot]:
     """The bot logged in over REST with its features loaded (start-up replanning included), not connected."""
-    async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, clock=clock, sync_on_start=False) as bot:
+    async with StormBot(settings=settings, db=db, catalogue=catalogue, clock=clock, sync_on_start=False) as bot:
         await bot.login(fake_token())  # runs setup_hook: the features load
         yield bot
 
