@@ -10,7 +10,7 @@ control characters and unpaired surrogates, and values at and past its declared 
 - no public message notifies anyone: this server configured no role, so nobody may be pinged.
 
 `HR_OPTION_EXAMPLES` sets how many hypothesis examples run (each one types into every option); 10 by default.
-The slow test types every `HOSTILE` entry into every option (about a minute).
+The slow test types every `HOSTILE` entry into every option (about a minute, in `SLICES` parts).
 """
 
 from __future__ import annotations
@@ -140,12 +140,18 @@ async def test_every_string_option_at_and_past_its_bounds(server: FanServer, cap
             await typed_into(mod, option, text, server, caplog)
 
 
+SLICES = 6  # the slow test's share of `HOSTILE` per run, so that parallel workers share it out
+
+
 @pytest.mark.slow
-async def test_every_hostile_text_in_every_string_option(server: FanServer, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("part", range(SLICES))
+async def test_every_hostile_text_in_every_string_option(
+    server: FanServer, caplog: pytest.LogCaptureFixture, part: int
+) -> None:
     """The whole catalogue of hostile text, each entry in each option: what random examples may miss."""
     mod = server.guild.add_member("Mod", manage_guild=True)
     for option in string_options(server.bot.tree):
-        for text in HOSTILE:
+        for text in HOSTILE[part::SLICES]:
             text = text.ljust(option.min_length, "\u200b")[: option.max_length]
             await typed_into(mod, option, text, server, caplog)
 

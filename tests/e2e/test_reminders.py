@@ -151,6 +151,7 @@ async def test_both_posts_go_out_on_time_and_ping_exactly_the_role(
     assert second.embeds[0]["description"].startswith(f"Out now: <t:{epoch}:F>")
     assert second.mentioned_role_ids == [news.id]
 
+    await server.bot.wait_idle()  # a post is recorded as sent a moment after Discord accepted it
     status = answer(await mod.run("/reminders status"))
     assert "**On**: posting in" in status and "sent: 2" in status
 
