@@ -665,8 +665,9 @@ class Guild:
         return self.world.member_client(record)
 
     def remove_member(self, member: Member) -> None:
-        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE goes out (to bots with the members intent), and a
-        later call about them answers 404 10007 Unknown Member."""
+        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE goes out, to bots with the GUILD_MEMBERS intent only
+        (Gateway, "Guild Member Remove"), and a later call about them answers 404 10007 "Unknown member" (Opcodes
+        and Status Codes, "JSON Error Codes")."""
         self.members.pop(member.id, None)
         self.world.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": self.id, "user": member.record.user.to_json()})
 
