@@ -9,7 +9,7 @@ every reminder went out exactly once, `integrity_check` is ok, no interaction we
 fault or a kill, and the bot logged no ERROR.
 
 CI runs a short campaign (`HR_CAMPAIGN_ROUNDS`, default 13: every fault once, and the three kills); a longer one, with its counts printed:
-`HR_CAMPAIGN_ROUNDS=60 python -m pytest -p no:xdist tests/e2e/test_campaign.py -s -m slow`.
+`HR_CAMPAIGN_ROUNDS=60 python -m pytest -n0 tests/e2e/test_campaign.py -s -m slow`.
 """
 
 from __future__ import annotations
