@@ -23,6 +23,7 @@ import discord
 from discord.ext import commands
 
 from bot import pacing
+from bot.callbacks import CallbackAttempts
 from bot.catalogue import Catalogue
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -116,7 +117,9 @@ class HeatedRivalryBot(commands.AutoShardedBot):
     ) -> None:
         """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
         (discord.py's default, 2; the local emulator sends them all at once, so its runs use less)."""
+        callbacks = CallbackAttempts()  # tells a retry of ours from another process's answer (`bot.callbacks`)
         super().__init__(
+            http_trace=callbacks.trace,
             command_prefix=commands.when_mentioned,
             help_command=None,
             tree_cls=BotTree,
