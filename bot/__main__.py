@@ -42,7 +42,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     backup = sub.add_parser("backup", help="write a consistent copy of the database to PATH")
     backup.add_argument("path", type=Path)
     sub.add_parser("demo", help="run the bot against a local emulated Discord and print a fan-server session")
-    overlays.add_arguments(sub.add_parser("catalogue", help="check an overlay alone, or import one from MusicBrainz"))
+    overlays.add_arguments(sub.add_parser("catalogue", help="check overlays, or import one from MusicBrainz"))
     args = parser.parse_args(argv)
     args.command = args.command or "run"
     return args
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return catalogue_command(args, settings)
         if args.command in ("run", "sync"):
             settings.require_token()
-        catalogue = load_catalogue(settings.catalogue_path)
+        catalogue = load_catalogue(*settings.catalogue_paths)
         return asyncio.run(_dispatch(args, settings, catalogue))
     except (SettingsError, CatalogueError, MigrationError, DatabaseFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -90,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def catalogue_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`catalogue check|import`: what the overlay changes, or one line saying what is wrong (exit 2; 1 for the
+    """`catalogue check|import`: what the overlays change, or one line saying what is wrong (exit 2; 1 for the
     network)."""
     try:
-        lines = asyncio.run(overlays.run(args, settings.catalogue_path))
+        lines = asyncio.run(overlays.run(args, settings.catalogue_paths))
     except MusicBrainzError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -144,6 +144,8 @@ async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, 
 async def check(settings: Settings, catalogue: Catalogue, db: Database) -> int:
     print(f"settings: ok ({settings!r})")
     print(f"catalogue: ok, {catalogue.coverage} ({' + '.join(catalogue.files)})")
+    for conflict in catalogue.conflicts:
+        print(f"  conflict: {conflict}")
     print(f"database: ok, {db.path} at schema version {await db.schema_version()}, quick_check ok")
     # The features load as at a start (replanning every server's reminders) but nothing connects.
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:

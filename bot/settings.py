@@ -34,7 +34,7 @@ class SettingsError(Exception):
 class Settings:
     token: str | None
     database_path: Path
-    catalogue_path: Path | None
+    catalogue_paths: tuple[Path, ...]  # CATALOGUE_PATH: overlays laid over the bundled catalogue in this order
     dev_guild_id: int | None
     log_level: str
     api_base: str
@@ -57,9 +57,9 @@ class Settings:
     def __repr__(self) -> str:  # never let the token reach a log line or a traceback
         token = "set" if self.token else "not set"
         return (
-            f"Settings(token={token}, database_path={self.database_path!s}, catalogue_path={self.catalogue_path!s}, "
-            f"dev_guild_id={self.dev_guild_id}, log_level={self.log_level}, api_base={self.api_base}, "
-            f"gateway_url={self.gateway_url})"
+            f"Settings(token={token}, database_path={self.database_path!s}, "
+            f"catalogue_paths={[str(p) for p in self.catalogue_paths]}, dev_guild_id={self.dev_guild_id}, "
+            f"log_level={self.log_level}, api_base={self.api_base}, gateway_url={self.gateway_url})"
         )
 
 
@@ -84,7 +84,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: str 
     return Settings(
         token=_token(env.get("DISCORD_TOKEN", "")),
         database_path=_database_path(env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
-        catalogue_path=_catalogue_path(env.get("CATALOGUE_PATH", "")),
+        catalogue_paths=_catalogue_paths(env.get("CATALOGUE_PATH", "")),
         dev_guild_id=_dev_guild_id(env.get("DEV_GUILD_ID", "")),
         log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
         api_base=_url("DISCORD_API_BASE", env.get("DISCORD_API_BASE") or DEFAULT_API_BASE, ("http", "https")),
@@ -126,9 +126,12 @@ def _database_path(raw: str) -> Path:
     return path
 
 
-def _catalogue_path(raw: str) -> Path | None:
-    if not raw:
-        return None
+def _catalogue_paths(raw: str) -> tuple[Path, ...]:
+    """One overlay file or several separated by `os.pathsep` (`:`; `;` on Windows), in the order they apply."""
+    return tuple(_catalogue_path(part.strip()) for part in raw.split(os.pathsep) if part.strip())
+
+
+def _catalogue_path(raw: str) -> Path:
     path = Path(raw).expanduser()
     if not path.is_file():
         raise SettingsError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.token is None
     assert settings.database_path == Path("data/bot.sqlite3")
     assert settings.api_base == DEFAULT_API_BASE
-    assert settings.catalogue_path is None and settings.dev_guild_id is None
+    assert settings.catalogue_paths == () and settings.dev_guild_id is None
     assert settings.log_level == "INFO"
 
 
@@ -130,3 +131,17 @@ def test_global_rate_defaults_to_discords_limit_and_refuses_a_bad_value(tmp_path
             SettingsError, match=rf"DISCORD_GLOBAL_RATE='{value}' is not a rate: give requests per second"
         ):
             load_settings({"DATABASE_PATH": database, "DISCORD_GLOBAL_RATE": value})
+
+
+def test_several_overlays_in_catalogue_path(tmp_path: Path) -> None:
+    first, second = tmp_path / "mine.toml", tmp_path / "musicbrainz.toml"
+    first.write_text("", "utf-8")
+    second.write_text("", "utf-8")
+    settings = load_settings(
+        {"CATALOGUE_PATH": f"{first}{os.pathsep}{second}{os.pathsep}", "DATABASE_PATH": str(tmp_path / "d.sqlite3")}
+    )
+    assert settings.catalogue_paths == (first, second)
+    message = settings_error(
+        {"CATALOGUE_PATH": f"{first}{os.pathsep}{tmp_path / 'gone.toml'}", "DATABASE_PATH": str(tmp_path / "d.sqlite3")}
+    )
+    assert message.startswith(f"CATALOGUE_PATH={tmp_path / 'gone.toml'}: no such file")
