@@ -1,17 +1,24 @@
-"""Operating the bot as a service (issue 20): a second copy on the same token is named. Real processes and the
-emulator."""
+"""Operating the bot as a service (issue 20): a second copy on the same token is named, and `restore` puts a backup
+back. Real processes and the emulator."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from bot.catalogue import Catalogue
+from bot.db import instance_lock, load_migrations
 from bot.demo.harness import emulated_bot, fake_token
 from fakediscord import FakeDiscord
+from tests.bot.test_cli import database_as_run_makes_it, run_bot
 from tests.e2e.conftest import said
 
 SECOND_COPY = "A second copy of the bot is running with the same token"
@@ -62,3 +69,81 @@ async def test_a_second_process_on_the_same_token_is_named_in_one_warning(
         logged = await warnings_naming(caplog, SECOND_COPY, 3)
         assert len(logged) == 3 and f"(an error message, guild {guild.id}) first" in logged[2].getMessage()
         assert all(record.levelno == logging.WARNING for record in logged)
+
+
+# -- item 8: restore -----------------------------------------------------------------------------------------
+
+
+def marker(database: Path) -> str | None:
+    with closing(sqlite3.connect(database)) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'marker'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_marker(database: Path, value: str) -> None:
+    with closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value, updated_at) VALUES ('marker', ?, 0)", (value,))
+
+
+# A program that writes to the database and dies before closing it: its last write is only in the -wal file.
+_CRASH_AFTER_WRITING = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("INSERT OR REPLACE INTO meta (key, value, updated_at) VALUES ('marker', 'after the backup', 0)")
+os._exit(0)
+"""
+
+
+@pytest.mark.slow
+def test_restore_puts_the_backup_back_and_keeps_the_database_it_replaces(tmp_path: Path) -> None:
+    database = database_as_run_makes_it(tmp_path / "data" / "bot.sqlite3")
+    set_marker(database, "in the backup")
+    backup = run_bot(tmp_path, "backup", "backups/monday.sqlite3")
+    assert backup.returncode == 0, backup.stderr
+    subprocess.run([sys.executable, "-c", _CRASH_AFTER_WRITING, str(database)], check=True)
+    wal = database.with_name("bot.sqlite3-wal")
+    assert wal.stat().st_size > 0, "the last write is in the journal only"
+
+    result = run_bot(tmp_path, "restore", "backups/monday.sqlite3")
+    assert result.returncode == 0, result.stderr
+    [kept] = sorted(database.parent.glob("bot.sqlite3.replaced-*[0-9Z]"))
+    assert result.stdout.splitlines() == [
+        f"restored {tmp_path / 'backups' / 'monday.sqlite3'} to {database} ({database.stat().st_size:,} bytes, "
+        f"schema version {len(load_migrations())}, quick_check ok)",
+        f"the database it replaced is kept as {kept}, with its last writes in {kept}-wal",
+        "start the bot again; a backup from an older version is migrated as it starts",
+    ]
+    assert not wal.exists() and not database.with_name("bot.sqlite3-shm").exists(), "no stale journal is replayed"
+    assert marker(database) == "in the backup"
+    assert marker(kept) == "after the backup", "the replaced database is whole, its last writes included"
+    assert (database.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o600, 0o600)
+
+
+@pytest.mark.slow
+def test_restore_refuses_while_the_bot_runs_and_a_backup_it_cannot_trust(tmp_path: Path) -> None:
+    database = database_as_run_makes_it(tmp_path / "data" / "bot.sqlite3")
+    set_marker(database, "live")
+    assert run_bot(tmp_path, "backup", "good.sqlite3").returncode == 0
+    (tmp_path / "notes.txt").write_text("not a database\n" * 100)
+    newer = tmp_path / "newer.sqlite3"
+    assert run_bot(tmp_path, "backup", "newer.sqlite3").returncode == 0
+    with closing(sqlite3.connect(newer)) as conn:
+        conn.execute(f"PRAGMA user_version = {len(load_migrations()) + 1}")
+    before = database.read_bytes()
+    with instance_lock(database):  # as the running bot holds it
+        running = run_bot(tmp_path, "restore", "good.sqlite3")
+    assert running.returncode == 2
+    assert running.stderr.startswith(f"error: the bot is running on DATABASE_PATH {database} (pid {os.getpid()}, ")
+    assert "stop it first (e.g. systemctl stop heated-rivalry-bot), then restore; nothing was changed" in running.stderr
+    for name, refusal in [
+        ("gone.sqlite3", f"the backup {tmp_path / 'gone.sqlite3'} does not exist: nothing to restore"),
+        ("notes.txt", f"the backup {tmp_path / 'notes.txt'} is damaged (file is not a database): nothing was restored"),
+        ("newer.sqlite3", f"the backup {newer} was made by a newer version of the bot (schema "),
+        ("data/bot.sqlite3", f"{database} is the live database itself"),
+    ]:
+        result = run_bot(tmp_path, "restore", name)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"error: {refusal}"), result.stderr
+    assert database.read_bytes() == before and marker(database) == "live"
+    assert sorted(p.name for p in database.parent.iterdir()) == ["bot.sqlite3", "bot.sqlite3.lock"]
