@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -33,6 +33,7 @@ from bot.db import (
     backup_file,
     instance_lock,
     load_migrations,
+    lock_holder,
     restore_file,
 )
 from bot.endpoints import apply_endpoints
@@ -47,6 +48,10 @@ log = logging.getLogger("bot")
 CONFIG_ERROR = 2
 REPORTS = ("check", "backup", "restore", "sync", "catalogue")  # they print a report; their log shows problems only
 SERVICE = "heated-rivalry-bot"  # the systemd unit (deploy/), named in the steps the messages suggest
+RELOAD = (
+    f"`systemctl reload {SERVICE}` (a service), `docker compose -f deploy/compose.yaml kill -s HUP bot` (Docker) or "
+    "`kill -HUP <its pid>` as its user"
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -70,7 +75,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
     command("run", "connect to Discord and serve (the default)")
     command("check", "validate settings, catalogue and database without connecting")
-    sync = command("sync", "sync slash commands now, even if unchanged")
+    sync = command("sync", "sync slash commands now, even if unchanged (the running bot is asked to)")
     sync.add_argument("--guild", type=int, help="sync to this one server id (instant) instead of globally")
     backup = command("backup", "write a consistent copy of the database to PATH")
     backup.add_argument("path", type=Path)
@@ -177,6 +182,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Cat
             return await check(settings, catalogue, db)
     if args.command == "sync":
         return await sync(settings, catalogue, guild_id=args.guild)
+    if hasattr(signal, "SIGHUP"):  # until `run` answers it: `sync` beside a bot still starting must not end it
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with instance_lock(settings.database_path):  # held until the process ends: one bot per database
         async with Database.open(settings.database_path) as db:
             log.info("database: %s (DATABASE_PATH from %s)", db.path, settings.origin("DATABASE_PATH"))
@@ -201,25 +208,35 @@ def no_database(settings: Settings, command: str) -> str:
 
 
 async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
-    """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database."""
+    """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database.
+
+    SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`).
+    """
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:
         closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
 
         def stop() -> None:
             closing.append(asyncio.create_task(bot.close()))
 
+        handlers: dict[int, Callable[[], None]] = {signal.SIGINT: stop, signal.SIGTERM: stop}
+        if hasattr(signal, "SIGHUP"):
+            handlers[signal.SIGHUP] = bot.sync_on_request
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig, handler in handlers.items():
             with contextlib.suppress(NotImplementedError):  # Windows has no loop signal handlers
-                loop.add_signal_handler(sig, stop)
+                loop.add_signal_handler(sig, handler)
         await bot.start(settings.require_token())
 
 
 async def sync(settings: Settings, catalogue: Catalogue, *, guild_id: int | None) -> int:
-    with instance_lock(settings.database_path):  # one bot per database
-        async with Database.open(settings.database_path) as db:
-            apply_endpoints(settings)
-            return await force_sync(settings, catalogue, db, guild_id=guild_id or settings.dev_guild_id)
+    """Sync now; when the bot runs on this database, ask it to (SIGHUP), as it serves the commands it would sync."""
+    try:
+        with instance_lock(settings.database_path):
+            async with Database.open(settings.database_path) as db:
+                apply_endpoints(settings)
+                return await force_sync(settings, catalogue, db, guild_id=guild_id or settings.dev_guild_id)
+    except AlreadyRunning as running:
+        return ask_the_running_bot_to_sync(settings, running, guild_id)
 
 
 async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, guild_id: int | None) -> int:
@@ -228,6 +245,31 @@ async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, 
         await sync_commands(bot, guild_id=guild_id, force=True)
     where = f"to server {guild_id}" if guild_id else "globally"
     print(f"slash commands synced {where} (database {db.path})")
+    return 0
+
+
+def ask_the_running_bot_to_sync(settings: Settings, running: AlreadyRunning, guild_id: int | None) -> int:
+    """Signal the bot that holds the database's lock (SIGHUP), or say exactly how to ask it."""
+    where = f"to server {settings.dev_guild_id}" if settings.dev_guild_id else "globally"
+    bot = f"the bot is running on DATABASE_PATH {running.database} ({running.holder})"
+    if guild_id is not None and guild_id != settings.dev_guild_id:
+        raise DatabaseFileError(
+            f"{bot} and syncs {where}, as its settings say: to sync to server {guild_id} once, stop it first; or set "
+            f"DEV_GUILD_ID={guild_id} in its settings and restart it"
+        )
+    pid = lock_holder(running.database)
+    try:
+        if pid is None:
+            raise ProcessLookupError
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, AttributeError):  # cannot see or signal it (another user, container), or no SIGHUP (Windows)
+        raise DatabaseFileError(
+            f"{bot} and this command cannot signal it: ask it to sync with {RELOAD}; or stop it and run sync again"
+        ) from None
+    print(
+        f"asked the running bot (pid {pid}, database {running.database}) to sync its slash commands {where}; "
+        "its log says when Discord has them"
+    )
     return 0
 
 

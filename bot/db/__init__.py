@@ -7,6 +7,7 @@ from bot.db.files import (
     Restored,
     backup_file,
     instance_lock,
+    lock_holder,
     restore_file,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "instance_lock",
     "interactive",
     "load_migrations",
+    "lock_holder",
     "restore_file",
 ]

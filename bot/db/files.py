@@ -115,6 +115,27 @@ def damaged(database: Path, what: str) -> DatabaseFileError:
     return DatabaseFileError(f"DATABASE_PATH {database.absolute()} is damaged ({what}): to restore it, {RESTORE_HINT}")
 
 
+def lock_holder(database: Path) -> int | None:
+    """The pid of the process holding `database`'s instance lock, as the kernel tells it (Linux's /proc/locks lists
+    every flock with its holder's pid in this process's view and the file's device and inode), or None when it
+    cannot be told: not Linux, no lock, or a holder this process cannot see (another pid namespace shows 0).
+
+    The kernel's word, not the pid written in the lock file, which is the holder's own view (a container's pid 1).
+    """
+    lock = sidecars(database.absolute())[2]
+    try:
+        found = lock.stat()
+        table = Path("/proc/locks").read_text("ascii", "replace")
+    except OSError:
+        return None
+    identity = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()  # "1: FLOCK  ADVISORY  WRITE 5770 fe:00:2195489 0 EOF"; a waiter has "->" second
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == identity and fields[4].isdigit():
+            return int(fields[4]) or None
+    return None
+
+
 @contextlib.contextmanager
 def instance_lock(database: Path) -> Iterator[None]:
     """Hold an exclusive OS lock on `<database>.lock` for the block: one running bot per database.

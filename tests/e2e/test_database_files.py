@@ -64,14 +64,13 @@ async def test_a_second_bot_on_the_same_database_refuses_naming_the_first(
         "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         "DISCORD_API_BASE": fd.api_base, "DISCORD_GATEWAY_URL": fd.gateway_url,
     }  # fmt: skip
-    for command in ((), ("sync",)):
-        second = await asyncio.to_thread(run_bot, tmp_path, *command, **env)
-        assert second.returncode == 2
-        [line] = errors(second.stderr)
-        assert line.startswith(
-            f"error: another copy of the bot is already running on DATABASE_PATH {tmp_path / 'bot.sqlite3'} "
-            f"(pid {first.pid}, started 20"
-        ), line
+    second = await asyncio.to_thread(run_bot, tmp_path, **env)
+    assert second.returncode == 2
+    [line] = errors(second.stderr)
+    assert line.startswith(
+        f"error: another copy of the bot is already running on DATABASE_PATH {tmp_path / 'bot.sqlite3'} "
+        f"(pid {first.pid}, started 20"
+    ), line
     assert fd.gateway.identify_count == identified, "the second copy never connected"
     await kill(first)  # the OS releases the lock of a killed process: the next start is not refused
     code, log = await stop(await start())

@@ -1,5 +1,5 @@
-"""Operating the bot as a service (issue 20): a second copy on the same token is named, and `restore` puts a backup
-back. Real processes and the emulator."""
+"""Operating the bot as a service (issue 20): a second copy on the same token is named, `sync` reaches the running
+bot, and `restore` puts a backup back. Real processes and the emulator."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bot.db import instance_lock, load_migrations
 from bot.demo.harness import emulated_bot, fake_token
 from fakediscord import FakeDiscord
 from tests.bot.test_cli import database_as_run_makes_it, run_bot
-from tests.e2e.conftest import said
+from tests.e2e.conftest import Start, said, stop
 
 SECOND_COPY = "A second copy of the bot is running with the same token"
 
@@ -69,6 +70,43 @@ async def test_a_second_process_on_the_same_token_is_named_in_one_warning(
         logged = await warnings_naming(caplog, SECOND_COPY, 3)
         assert len(logged) == 3 and f"(an error message, guild {guild.id}) first" in logged[2].getMessage()
         assert all(record.levelno == logging.WARNING for record in logged)
+
+
+# -- item 3: sync while the bot runs -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_sync_beside_the_running_bot_asks_it_to_sync(
+    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start], full_overlay: Path
+) -> None:
+    """The running bot holds the database's lock; `python -m bot sync` signals it (SIGHUP, as `systemctl reload`
+    does) and the running bot syncs the commands it serves."""
+    fd.add_guild("Heated Rivalry Fans")
+    running = await launcher(full_overlay)()
+
+    def puts() -> list[object]:
+        return [r for r in fd.requests if r.method == "PUT" and r.path.endswith("/commands")]
+
+    assert len(puts()) == 1, "synced once at the first start"
+    env = {
+        "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "DISCORD_API_BASE": fd.api_base, "DISCORD_GATEWAY_URL": fd.gateway_url,
+    }  # fmt: skip
+    result = await asyncio.to_thread(run_bot, tmp_path, "sync", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"asked the running bot (pid {running.pid}, database {tmp_path / 'bot.sqlite3'}) to sync its slash commands "
+        "globally; its log says when Discord has them\n"
+    )
+    await fd.gateway.wait_for(lambda: len(puts()) == 2, timeout=20)
+    elsewhere = await asyncio.to_thread(run_bot, tmp_path, "sync", "--guild", "987654321098765432", **env)
+    assert elsewhere.returncode == 2
+    assert "syncs globally, as its settings say: to sync to server 987654321098765432 once, stop it first" in (
+        elsewhere.stderr
+    )
+    code, log = await stop(running)
+    assert code == 0, log
+    assert log.count("synced ") == 2 and "Traceback" not in log, "at its start, and when asked"
 
 
 # -- item 8: restore -----------------------------------------------------------------------------------------
