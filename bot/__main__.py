@@ -36,7 +36,7 @@ from bot.db import (
     lock_holder,
     restore_file,
 )
-from bot.endpoints import apply_endpoints
+from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
 from bot.musicbrainz import MusicBrainzError
 from bot.settings import Settings, SettingsError, configure_logging, exposed_settings_file, load_settings
@@ -210,12 +210,15 @@ def no_database(settings: Settings, command: str) -> str:
 async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
     """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database.
 
-    SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`).
+    Discord is waited for at start (`until_reachable`), so a network that comes up after the bot never stops the
+    service; SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`).
     """
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:
+        reachable = asyncio.create_task(until_reachable(settings.api_base))
         closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
 
         def stop() -> None:
+            reachable.cancel()
             closing.append(asyncio.create_task(bot.close()))
 
         handlers: dict[int, Callable[[], None]] = {signal.SIGINT: stop, signal.SIGTERM: stop}
@@ -225,6 +228,13 @@ async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
         for sig, handler in handlers.items():
             with contextlib.suppress(NotImplementedError):  # Windows has no loop signal handlers
                 loop.add_signal_handler(sig, handler)
+        try:
+            await reachable
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            return  # stopped while waiting for Discord
         await bot.start(settings.require_token())
 
 

@@ -1,10 +1,11 @@
 """`python -m bot` as an operator of a service runs it: one settings file for every command, a database that is
-never created by accident, a readable `check`, a private settings file, backups never overwritten by accident."""
+never created by accident, a readable `check`, a private settings file, and a start that waits for the network."""
 
 from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -205,3 +206,33 @@ def test_backup_over_an_existing_file_needs_force(tmp_path: Path) -> None:
     forced = run_bot(tmp_path, "backup", "backups/bot.sqlite3", "--force")
     assert forced.returncode == 0, forced.stderr
     assert earlier.read_bytes().startswith(b"SQLite format 3\0")
+
+
+# -- a start with no network waits for it ----------------------------------------------------------------------
+
+
+def test_a_start_without_network_waits_with_warnings_and_stops_cleanly(tmp_path: Path) -> None:
+    """Nothing listens at DISCORD_API_BASE: the bot says so and waits (it used to exit 1, which a restart policy
+    gives up on after a few quick tries); SIGTERM ends the wait with a clean exit."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env = {**clean, "DISCORD_TOKEN": make_token(), "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10"}
+    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        while line and "cannot reach Discord" not in line:
+            line = process.stderr.readline()
+        assert "WARNING" in line and f"cannot reach Discord at http://127.0.0.1:{port}/api/v10" in line, line
+        assert line.rstrip().endswith("trying again in 5 s (check the network, or DISCORD_API_BASE if you set it)")
+        process.send_signal(signal.SIGTERM)
+        rest = process.stderr.read()
+        assert process.wait(timeout=30) == 0, rest
+        assert "Traceback" not in rest and "error:" not in rest
+    finally:
+        process.kill()
+        process.wait()

@@ -1,11 +1,12 @@
 """Operating the bot as a service (issue 20): a second copy on the same token is named, `sync` reaches the running
-bot, and `restore` puts a backup back. Real processes and the emulator."""
+bot, `restore` puts a backup back, and a start without network waits for it. Real processes and the emulator."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -185,3 +186,47 @@ def test_restore_refuses_while_the_bot_runs_and_a_backup_it_cannot_trust(tmp_pat
         assert result.stderr.startswith(f"error: {refusal}"), result.stderr
     assert database.read_bytes() == before and marker(database) == "live"
     assert sorted(p.name for p in database.parent.iterdir()) == ["bot.sqlite3", "bot.sqlite3.lock"]
+
+
+# -- a start with no network (supports the restart policy of item 7) ---------------------------------------------
+
+
+@pytest.mark.slow
+async def test_a_bot_started_before_the_network_serves_once_discord_is_reachable(
+    tmp_path: Path, full_overlay: Path
+) -> None:
+    """Nothing answers at the configured address when the bot starts (a machine or a container whose network comes
+    up later): it warns and waits instead of exiting, and serves as soon as Discord is there."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_", "DEV_"))},
+        "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10", "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/",
+        "CATALOGUE_PATH": str(full_overlay),
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stderr is not None
+        started = [await asyncio.wait_for(process.stderr.readline(), 30)]
+        while b"cannot reach Discord" not in started[-1]:
+            started.append(await asyncio.wait_for(process.stderr.readline(), 30))
+        assert b"WARNING" in started[-1] and b"trying again in 5 s" in started[-1]
+        assert f"database: {tmp_path / 'bot.sqlite3'} (DATABASE_PATH from the environment)" in str(started)
+        async with FakeDiscord(token=fake_token(), port=port) as fd:
+            guild = fd.add_guild("Heated Rivalry Fans")
+            channel = guild.add_text_channel("soundtrack")
+            await fd.gateway.wait_for(lambda: fd.gateway.identify_count > 0, timeout=60)
+            await fd.wait_until_ready()
+            reply = await guild.add_member("Shane").run("/soundtrack about", channel=channel)
+            assert "Peter Peter" in str(said(reply).embeds)
+            code, log = await stop(process)
+        assert code == 0, log
+        assert "Traceback" not in log and "ERROR" not in log
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
