@@ -1,6 +1,8 @@
-"""`python -m bot [run|check|sync|backup|demo|catalogue]`: the operator's entry points.
+"""`python -m bot [--env-file PATH] [run|check|sync|backup|restore|demo|catalogue]`: the operator's entry points.
 
-Every configuration problem ends as one line on stderr naming what to fix, with exit status 2.
+Every configuration problem ends as one line on stderr naming what to fix, with exit status 2. Every command reads
+the same settings (`--env-file`: `bot.settings`) and names the database it uses; only `run` ever creates one, so a
+command pointed at the wrong folder says where it looked instead of starting an empty database there.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -20,44 +24,96 @@ from discord.ext import commands
 from bot import overlays
 from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
-from bot.db import Database, DatabaseBusy, DatabaseFileError, MigrationError, backup_file, instance_lock
-from bot.endpoints import apply_endpoints
+from bot.db import (
+    AlreadyRunning,
+    Database,
+    DatabaseBusy,
+    DatabaseFileError,
+    MigrationError,
+    backup_file,
+    instance_lock,
+    load_migrations,
+    lock_holder,
+    restore_file,
+)
+from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
 from bot.musicbrainz import MusicBrainzError
-from bot.settings import Settings, SettingsError, configure_logging, load_settings
+from bot.settings import Settings, SettingsError, configure_logging, exposed_settings_file, load_settings
 from bot.sync import sync_commands
 from bot.version import bot_version
 
+log = logging.getLogger("bot")
+
 CONFIG_ERROR = 2
+REPORTS = ("check", "backup", "restore", "sync", "catalogue")  # they print a report; their log shows problems only
+SERVICE = "heated-rivalry-bot"  # the systemd unit (deploy/), named in the steps the messages suggest
+RELOAD = (
+    f"`systemctl reload {SERVICE}` (a service), `docker compose -f deploy/compose.yaml kill -s HUP bot` (Docker) or "
+    "`kill -HUP <its pid>` as its user"
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="The Heated Rivalry fan-server bot.")
+    settings_file = argparse.ArgumentParser(add_help=False)  # `--env-file` before or after the command
+    settings_file.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="read the settings from this file (the one the bot runs with) instead of ./.env; it wins over the "
+        "environment",
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="The Heated Rivalry fan-server bot.", parents=[settings_file]
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {bot_version()}")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="connect to Discord and serve (the default)")
-    sub.add_parser("check", help="validate settings, catalogue and database without connecting")
-    sync = sub.add_parser("sync", help="sync slash commands now, even if unchanged")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, parents=[settings_file])
+
+    command("run", "connect to Discord and serve (the default)")
+    command("check", "validate settings, catalogue and database without connecting")
+    sync = command("sync", "sync slash commands now, even if unchanged (the running bot is asked to)")
     sync.add_argument("--guild", type=int, help="sync to this one server id (instant) instead of globally")
-    backup = sub.add_parser("backup", help="write a consistent copy of the database to PATH")
+    backup = command("backup", "write a consistent copy of the database to PATH")
     backup.add_argument("path", type=Path)
-    sub.add_parser("demo", help="run the bot against a local emulated Discord and print a fan-server session")
-    overlays.add_arguments(sub.add_parser("catalogue", help="check an overlay alone, or import one from MusicBrainz"))
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = command("restore", "replace the database with the backup PATH (stop the bot first)")
+    restore.add_argument("path", type=Path)
+    command("demo", "run the bot against a local emulated Discord and print a fan-server session")
+    overlays.add_arguments(command("catalogue", "check overlays, or import one from MusicBrainz"))
     args = parser.parse_args(argv)
     args.command = args.command or "run"
+    args.env_file = getattr(args, "env_file", None)
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        settings = load_settings()
-        configure_logging(settings)
+        code = _main(args)
+        sys.stdout.flush()  # a reader that went away shows here rather than as a traceback at exit
+    except BrokenPipeError:  # `python -m bot demo | head`: the reader has what it wanted (Python docs, signal)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _main(args: argparse.Namespace) -> int:
+    settings: Settings | None = None
+    try:
+        settings = load_settings(env_file=args.env_file, demo=args.command == "demo")
+        configure_logging(settings, quiet=args.command in REPORTS)
+        exposed = exposed_settings_file(settings)
+        if exposed is not None:
+            log.warning(exposed)
         if args.command == "catalogue":  # before loading the catalogue: it is how a broken overlay is diagnosed
             return catalogue_command(args, settings)
         if args.command in ("run", "sync"):
             settings.require_token()
-        catalogue = load_catalogue(settings.catalogue_path)
+        catalogue = load_catalogue(*settings.catalogue_paths)
         return asyncio.run(_dispatch(args, settings, catalogue))
     except (SettingsError, CatalogueError, MigrationError, DatabaseFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -65,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatabaseBusy, commands.ExtensionFailed) as exc:
         if not isinstance(exc, DatabaseBusy) and not isinstance(exc.original, DatabaseBusy):
             raise
+        assert settings is not None
         print(
             f"error: DATABASE_PATH {settings.database_path.absolute()} stayed locked by another program while the "
             "bot started: close it (a backup tool, an sqlite3 shell), then start again",
@@ -79,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return CONFIG_ERROR
     except aiohttp.ClientConnectionError as exc:
+        assert settings is not None
         print(
             f"error: cannot reach Discord at {settings.api_base} ({exc}); check the network, or "
             "DISCORD_API_BASE / DISCORD_GATEWAY_URL if you set them.",
@@ -90,10 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def catalogue_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`catalogue check|import`: what the overlay changes, or one line saying what is wrong (exit 2; 1 for the
+    """`catalogue check|import`: what the overlays change, or one line saying what is wrong (exit 2; 1 for the
     network)."""
     try:
-        lines = asyncio.run(overlays.run(args, settings.catalogue_path))
+        lines = asyncio.run(overlays.run(args, settings.catalogue_paths))
     except MusicBrainzError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -107,58 +165,180 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Cat
 
         await run_demo(catalogue, sys.stdout)
         return 0
+    if args.command == "restore":
+        return restore(settings, args.path)
+    if args.command != "run" and not settings.database_path.exists():
+        if args.command == "check":
+            return await check(settings, catalogue, None)
+        raise DatabaseFileError(no_database(settings, args.command))
     if args.command == "backup":  # reads the live file as it is: never creates, migrates or locks it
-        source, destination, size = await asyncio.to_thread(backup_file, settings.database_path, args.path)
+        source, destination, size = await asyncio.to_thread(
+            backup_file, settings.database_path, args.path, force=args.force
+        )
         print(f"backed up {source} to {destination} ({size:,} bytes, quick_check ok)")
         return 0
     if args.command == "check":  # may run beside the bot: it only replans what the bot would plan
         async with Database.open(settings.database_path) as db:
             return await check(settings, catalogue, db)
+    if args.command == "sync":
+        return await sync(settings, catalogue, guild_id=args.guild)
+    if hasattr(signal, "SIGHUP"):  # until `run` answers it: `sync` beside a bot still starting must not end it
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with instance_lock(settings.database_path):  # held until the process ends: one bot per database
         async with Database.open(settings.database_path) as db:
+            log.info("database: %s (DATABASE_PATH from %s)", db.path, settings.origin("DATABASE_PATH"))
             apply_endpoints(settings)
-            if args.command == "sync":
-                return await force_sync(settings, catalogue, db, guild_id=args.guild or settings.dev_guild_id)
             await run(settings, catalogue, db)
             return 0
 
 
+def no_database(settings: Settings, command: str) -> str:
+    """Where a command looked for the database and found none, and how to point it at the bot's."""
+    path = settings.database_path
+    relative = (
+        ""
+        if path.is_absolute()
+        else f"; DATABASE_PATH={path} is relative, so it is looked for in the folder this command runs in ({Path.cwd()})"
+    )
+    return (
+        f"no database at {path.absolute()} (DATABASE_PATH from {settings.origin('DATABASE_PATH')}){relative}: "
+        f"`{command}` never creates one. To act on the bot's own database, give this command the settings file the "
+        f"bot runs with: python -m bot --env-file PATH {command}"
+    )
+
+
 async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
-    """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database."""
+    """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database.
+
+    Discord is waited for at start (`until_reachable`), so a network that comes up after the bot never stops the
+    service; SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`).
+    """
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:
+        reachable = asyncio.create_task(until_reachable(settings.api_base))
+        closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
+
+        def stop() -> None:
+            reachable.cancel()
+            closing.append(asyncio.create_task(bot.close()))
+
+        handlers: dict[int, Callable[[], None]] = {signal.SIGINT: stop, signal.SIGTERM: stop}
+        if hasattr(signal, "SIGHUP"):
+            handlers[signal.SIGHUP] = bot.sync_on_request
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig, handler in handlers.items():
             with contextlib.suppress(NotImplementedError):  # Windows has no loop signal handlers
-                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+                loop.add_signal_handler(sig, handler)
+        try:
+            await reachable
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            return  # stopped while waiting for Discord
         await bot.start(settings.require_token())
+
+
+async def sync(settings: Settings, catalogue: Catalogue, *, guild_id: int | None) -> int:
+    """Sync now; when the bot runs on this database, ask it to (SIGHUP), as it serves the commands it would sync."""
+    try:
+        with instance_lock(settings.database_path):
+            async with Database.open(settings.database_path) as db:
+                apply_endpoints(settings)
+                return await force_sync(settings, catalogue, db, guild_id=guild_id or settings.dev_guild_id)
+    except AlreadyRunning as running:
+        return ask_the_running_bot_to_sync(settings, running, guild_id)
 
 
 async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, guild_id: int | None) -> int:
     async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:
         await bot.login(settings.require_token())  # runs setup_hook: extensions load, tree fills
         await sync_commands(bot, guild_id=guild_id, force=True)
-    print("slash commands synced " + (f"to server {guild_id}" if guild_id else "globally"))
+    where = f"to server {guild_id}" if guild_id else "globally"
+    print(f"slash commands synced {where} (database {db.path})")
     return 0
 
 
-async def check(settings: Settings, catalogue: Catalogue, db: Database) -> int:
-    print(f"settings: ok ({settings!r})")
+def ask_the_running_bot_to_sync(settings: Settings, running: AlreadyRunning, guild_id: int | None) -> int:
+    """Signal the bot that holds the database's lock (SIGHUP), or say exactly how to ask it."""
+    where = f"to server {settings.dev_guild_id}" if settings.dev_guild_id else "globally"
+    bot = f"the bot is running on DATABASE_PATH {running.database} ({running.holder})"
+    if guild_id is not None and guild_id != settings.dev_guild_id:
+        raise DatabaseFileError(
+            f"{bot} and syncs {where}, as its settings say: to sync to server {guild_id} once, stop it first; or set "
+            f"DEV_GUILD_ID={guild_id} in its settings and restart it"
+        )
+    pid = lock_holder(running.database)
+    try:
+        if pid is None:
+            raise ProcessLookupError
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, AttributeError):  # cannot see or signal it (another user, container), or no SIGHUP (Windows)
+        raise DatabaseFileError(
+            f"{bot} and this command cannot signal it: ask it to sync with {RELOAD}; or stop it and run sync again"
+        ) from None
+    print(
+        f"asked the running bot (pid {pid}, database {running.database}) to sync its slash commands {where}; "
+        "its log says when Discord has them"
+    )
+    return 0
+
+
+def restore(settings: Settings, backup: Path) -> int:
+    """Replace the database with `backup` while holding its lock, so no bot runs on it meanwhile."""
+    database = settings.database_path
+    try:
+        with instance_lock(database):
+            done = restore_file(backup, database, newest_schema=len(load_migrations()))
+    except AlreadyRunning as running:
+        raise DatabaseFileError(
+            f"the bot is running on DATABASE_PATH {running.database} ({running.holder}): stop it first "
+            f"(e.g. systemctl stop {SERVICE}), then restore; nothing was changed"
+        ) from None
+    print(
+        f"restored {done.backup} to {done.database} ({done.size:,} bytes, schema version {done.schema_version}, "
+        "quick_check ok)"
+    )
+    if done.kept is None:
+        print(f"there was no database there before (DATABASE_PATH from {settings.origin('DATABASE_PATH')})")
+    else:
+        journal = f", with its last writes in {done.kept_journal}" if done.kept_journal else ""
+        print(f"the database it replaced is kept as {done.kept}{journal}")
+    print("start the bot again; a backup from an older version is migrated as it starts")
+    return 0
+
+
+async def check(settings: Settings, catalogue: Catalogue, db: Database | None) -> int:
+    """What `python -m bot check` prints: the settings, the catalogue, the database and what the features plan."""
+    print(f"settings: ok, from {settings.env_file or 'the environment (no .env here)'}")
+    for line in settings.describe():
+        print(f"  {line}")
     print(f"catalogue: ok, {catalogue.coverage} ({' + '.join(catalogue.files)})")
-    print(f"database: ok, {db.path} at schema version {await db.schema_version()}, quick_check ok")
-    # The features load as at a start (replanning every server's reminders) but nothing connects.
-    async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:
-        await bot.load_features()
-        report = await bot.reports()
-    for line in report.lines:
-        print(line)
-    for problem in report.problems:
+    for conflict in catalogue.conflicts:
+        print(f"  conflict: {conflict}")
+    problems: list[str] = []
+    if db is None:
+        print(
+            f"database: none at {settings.database_path.absolute()} yet: the bot creates it when it first starts. If "
+            "the bot already runs elsewhere (a service), give this command its settings file: python -m bot "
+            "--env-file PATH check"
+        )
+    else:
+        print(f"database: ok, {db.path} at schema version {await db.schema_version()}, quick_check ok")
+        # The features load as at a start (replanning every server's reminders) but nothing connects.
+        async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:
+            await bot.load_features()
+            report = await bot.reports()
+        for line in report.lines:
+            print(line)
+        problems = report.problems
+    for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     application_id = settings.application_id
     if application_id is None:
         print("invite URL: set DISCORD_TOKEN to see it (the application id is read from the token)")
     else:
         print(f"invite URL: {invite_url(application_id)}")
-    return 1 if report.problems else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

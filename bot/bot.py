@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import aiohttp
 import discord
 from discord.ext import commands
 
 from bot import pacing
+from bot.callbacks import CallbackAttempts
 from bot.catalogue import Catalogue
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -116,7 +118,9 @@ class HeatedRivalryBot(commands.AutoShardedBot):
     ) -> None:
         """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
         (discord.py's default, 2; the local emulator sends them all at once, so its runs use less)."""
+        callbacks = CallbackAttempts()  # tells a retry of ours from another process's answer (`bot.callbacks`)
         super().__init__(
+            http_trace=callbacks.trace,
             command_prefix=commands.when_mentioned,
             help_command=None,
             tree_cls=BotTree,
@@ -142,6 +146,8 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self._kept_up = asyncio.Event()  # the upkeep's first round (at start) is done
         quiet_discord_faults()  # discord.py's ERROR for a fault of Discord's becomes a warning
         self._components: set[type[discord.ui.DynamicItem[Any]]] = set()
+        self._set_up = False  # setup_hook is done: the features are loaded and the application id is known
+        self._sync_request: asyncio.Task[None] | None = None
 
     def presence(self, guild_id: int) -> Presence:
         """Whether the bot may act on the server now, or must wait for it, or has left it (`bot.presence`)."""
@@ -217,6 +223,28 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         await self.load_features()
         if self.sync_on_start:
             await sync_commands(self, guild_id=self.settings.dev_guild_id)
+        self._set_up = True
+
+    def sync_on_request(self) -> None:
+        """Sync the slash commands this process serves, now, even if unchanged: on SIGHUP (`systemctl reload`, or
+        `python -m bot sync` beside the running bot), to DEV_GUILD_ID or globally as at start.
+
+        The running bot syncs its own command tree, so what Discord shows is what it answers, even when the code on
+        disk was updated and the bot not restarted yet.
+        """
+        if not self._set_up:
+            log.warning("asked to sync slash commands before connecting; they are synced at start when they changed")
+            return
+        if self._sync_request is not None and not self._sync_request.done():
+            log.info("asked to sync slash commands while a sync is under way; that one goes on")
+            return
+        self._sync_request = asyncio.create_task(self._sync_now(), name="sync-on-request")
+
+    async def _sync_now(self) -> None:
+        try:
+            await sync_commands(self, guild_id=self.settings.dev_guild_id, force=True)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("could not sync slash commands on request: %s; ask again", error)
 
     async def on_ready(self) -> None:
         # on_ready fires again after every reconnect; it never syncs, and the upkeep starts once.
@@ -276,6 +304,9 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             )
 
     async def close(self) -> None:
+        if self._sync_request is not None:
+            self._sync_request.cancel()
+            await asyncio.gather(self._sync_request, return_exceptions=True)
         if self._upkeep is not None:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)

@@ -305,6 +305,7 @@ class Catalogue:
     listen: tuple[ListenLink, ...]
     sources: Mapping[str, Source]
     files: tuple[str, ...] = field(default=())
+    conflicts: tuple[str, ...] = field(default=())  # where a later overlay replaced a value an earlier one gave
 
     @property
     def digital_release(self) -> Fact[dt.date]:
@@ -351,13 +352,13 @@ class Catalogue:
 # --- loading -----------------------------------------------------------------------------------------------
 
 
-def load_catalogue(overlay: Path | None = None) -> Catalogue:
-    """The bundled catalogue, with the operator's overlay laid over it when one is given.
+def load_catalogue(*overlays: Path) -> Catalogue:
+    """The bundled catalogue, with the operator's overlays laid over it in order (a later file wins).
 
     Raises `CatalogueError` naming the file and key of the first problem.
     """
     files = [(BUNDLED_NAME, resources.files("bot.data").joinpath(BUNDLED_NAME).read_text("utf-8"))]
-    if overlay is not None:
+    for overlay in overlays:
         try:
             files.append((str(overlay), overlay.read_text("utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
@@ -455,14 +456,24 @@ def _merge(layers: list[_Layer]) -> dict[str, Any]:
     """Lay each file over the previous: records match by id, and a field given later replaces the earlier one.
 
     Shorthand facts are expanded per layer first, so a plain value always takes the sources of the entry
-    it was written in, never those of an entry from another file.
+    it was written in, never those of an entry from another file. Where an overlay replaces a value an earlier
+    overlay gave (not the bundled one: replacing that is what overlays are for), the later file wins and the
+    conflict is listed in `_conflicts`, naming the file, the entry and the key.
     """
     merged: dict[str, Any] = {"album": {}, "sources": {}, **{s: {} for s in _LIST_SECTIONS}}
+    source_files: dict[str, str] = {}
+    given = _Given()
     for number, layer in enumerate(layers):
         album = dict(layer.data.get("album", {}))
+        if number > 0:
+            given.note(layer.file, "album", album)
         _expand_shorthand("album", album, layer.defaults)
         merged["album"].update(album)
-        merged["sources"].update(layer.data.get("sources", {}))
+        for source_id, source in layer.data.get("sources", {}).items():
+            if number > 0:
+                given.note(layer.file, f"sources.{source_id}", {"": source})
+            merged["sources"][source_id] = source
+            source_files[source_id] = layer.file
         for section, key_name in _LIST_SECTIONS.items():
             for entry in layer.data.get(section, []):
                 existing = merged[section].get(entry[key_name])
@@ -470,12 +481,44 @@ def _merge(layers: list[_Layer]) -> dict[str, Any]:
                     _check_not_an_edition(entry, merged["editions"])
                 if number > 0 and not existing:
                     _check_new(section, key_name, entry, merged[section])
+                if number > 0:
+                    given.note(layer.file, f"{section}[{key_name}={entry[key_name]}]", entry)
                 # A new record takes the file's default provenance; an amended one keeps its own, and only
                 # the facts this file states get this file's sources.
                 expanded = dict(entry) if existing else {**layer.defaults, **entry}
                 _expand_shorthand(section, expanded, layer.defaults)
                 merged[section][entry[key_name]] = {**existing, **expanded} if existing else expanded
+    merged["_source_files"] = source_files
+    merged["_conflicts"] = tuple(given.conflicts)
     return merged
+
+
+class _Given:
+    """What each overlay file gave, key by key, to name the conflicts between overlays."""
+
+    _PROVENANCE = frozenset({"sources", "confidence", "note"})  # how a value is sourced, not the value
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], tuple[str, object]] = {}
+        self.conflicts: list[str] = []
+
+    def note(self, file: str, where: str, entry: Mapping[str, Any]) -> None:
+        for key, raw in entry.items():
+            if key.startswith("_") or key in self._PROVENANCE:
+                continue
+            value = raw.get("value") if isinstance(raw, dict) and "value" in raw else raw
+            earlier = self._values.get((where, key))
+            if earlier is not None and earlier[0] != file and earlier[1] != value:
+                name = f"{where}.{key}" if key else where
+                self.conflicts.append(
+                    f"{file}: {name} = {_shown(value)} wins over {_shown(earlier[1])} from {earlier[0]}"
+                )
+            self._values[(where, key)] = (file, value)
+
+
+def _shown(value: object) -> str:
+    """A TOML value as the operator wrote it: dates bare, strings quoted."""
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def _check_not_an_edition(entry: dict[str, Any], editions: Mapping[Any, Any]) -> None:
@@ -525,7 +568,7 @@ def _expand_shorthand(section: str, entry: dict[str, Any], defaults: dict[str, A
 
 
 def _build(data: dict[str, Any], files: tuple[str, ...]) -> Catalogue:
-    sources = _build_sources(data["sources"], files[-1] if len(files) > 1 else files[0])
+    sources = _build_sources(data["sources"], data["_source_files"])
     reader = _Reader(sources)
     album = reader.album(data["album"])
     total = album.track_count.value
@@ -542,15 +585,17 @@ def _build(data: dict[str, Any], files: tuple[str, ...]) -> Catalogue:
         listen=tuple(reader.listen(e) for e in data["listen"].values()),
         sources=sources,
         files=files,
+        conflicts=data["_conflicts"],
     )
     _cross_check(catalogue, data)
     return catalogue
 
 
-def _build_sources(raw: Mapping[str, Any], file: str) -> dict[str, Source]:
+def _build_sources(raw: Mapping[str, Any], files: Mapping[str, str]) -> dict[str, Source]:
+    """Every source, checked; `files` names the file each one was last given in."""
     sources = {}
     for source_id, entry in raw.items():
-        where = f"{file}: sources.{source_id}"
+        where = f"{files[source_id]}: sources.{source_id}"
         if not isinstance(entry, dict):
             raise CatalogueError(f'{where}: expected {{ name = "...", url = "https://..." }}')
         name, url = entry.get("name"), entry.get("url")

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.answer import Ack, acknowledge, reply, stored_acknowledgement
+from bot.callbacks import callback_interaction, was_retry
 from bot.db import interactive
 from bot.i18n import N_, Text, _, member_language, ngettext, text, using
 from bot.markup import quote
@@ -63,7 +64,10 @@ async def send_ephemeral(interaction: discord.Interaction[Any], message: str | T
         else:
             await reply(interaction, content, ephemeral=True)
     except discord.HTTPException as error:  # Discord or the network failing: a fault, not a bug
-        log.warning("could not send an error message for interaction %s: %s", interaction.id, error)
+        if answered_elsewhere(error):
+            log.warning(second_process(interaction.id, f"an error message, guild {interaction.guild_id}"))
+        else:
+            log.warning("could not send an error message for interaction %s: %s", interaction.id, error)
 
 
 def describe_failure(error: Exception) -> str | None:
@@ -158,15 +162,38 @@ def discord_fault(error: Exception) -> bool:
     return fault_message(error) is not None
 
 
+def _already_acknowledged(error: Exception) -> discord.HTTPException | None:
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return error if isinstance(error, discord.HTTPException) and error.code == ALREADY_ACKNOWLEDGED else None
+
+
 def stored_then_refused(error: Exception) -> bool:
     """Whether `error` is Discord refusing a retried first response as already acknowledged (400 40060).
 
     It happens when Discord stored the first response but answered 5xx (or the answer was lost), and
     discord.py retried: a network fault, not a bug. What Discord stored is what the member sees.
     """
-    if isinstance(error, app_commands.CommandInvokeError):
-        error = error.original
-    return isinstance(error, discord.HTTPException) and error.code == ALREADY_ACKNOWLEDGED
+    refused = _already_acknowledged(error)
+    return refused is not None and was_retry(refused.response)
+
+
+def answered_elsewhere(error: Exception) -> bool:
+    """Whether `error` is Discord refusing this process's first and only attempt at an interaction's first response
+    as already acknowledged (400 40060): another process answered it (`bot.callbacks`), a second copy of the bot
+    running with the same token. The member has that copy's answer; this one says nothing more.
+    """
+    refused = _already_acknowledged(error)
+    return refused is not None and not was_retry(refused.response)
+
+
+def second_process(interaction_id: int | str, where: str) -> str:
+    """The one WARNING for an interaction another process answered (`answered_elsewhere`)."""
+    return (
+        f"another process answered interaction {interaction_id} ({where}) first: Discord refused this process's only "
+        "response as already acknowledged (40060). A second copy of the bot is running with the same token, and what "
+        "members do lands in whichever copy answers, each with its own database; stop the other copy"
+    )
 
 
 class DiscordFaultsAreWarnings(logging.Filter):
@@ -174,16 +201,30 @@ class DiscordFaultsAreWarnings(logging.Filter):
 
     discord.py sends an autocomplete's choices itself and logs a failure there ("Ignoring exception in
     autocomplete", with a traceback) where the bot cannot catch it. When the exception is `discord_fault` or
-    `stored_then_refused`, the operator's log shows a warning instead; anything else stays an ERROR.
+    `stored_then_refused`, the operator's log shows a warning instead, and `answered_elsewhere` names the second
+    process; anything else stays an ERROR.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, Exception) and (discord_fault(error) or stored_then_refused(error)):
-            record.msg, record.args = f"{record.getMessage()}: Discord failed: {error}", None
-            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
-            record.exc_info, record.exc_text = None, None
+        if not isinstance(error, Exception):
+            return True
+        if answered_elsewhere(error):
+            message = second_process(_interaction_of(error), "its autocomplete suggestions")
+        elif discord_fault(error) or stored_then_refused(error):
+            message = f"{record.getMessage()}: Discord failed: {error}"
+        else:
+            return True
+        record.msg, record.args = message, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.exc_info, record.exc_text = None, None
         return True
+
+
+def _interaction_of(error: Exception) -> str:
+    """The interaction id in the callback URL of a refused first response."""
+    refused = _already_acknowledged(error)
+    return (callback_interaction(refused.response) if refused is not None else None) or "?"
 
 
 def quiet_discord_faults() -> None:
@@ -225,6 +266,9 @@ async def answer_failure(interaction: discord.Interaction[Any], error: Exception
 
 
 async def _answer_failure(interaction: discord.Interaction[Any], error: Exception, where: str) -> None:
+    if answered_elsewhere(error):
+        log.warning(second_process(interaction.id, f"{where}, guild {interaction.guild_id}"))
+        return
     if stored_then_refused(error):
         await after_stored_response(interaction, where)
         return

@@ -154,6 +154,14 @@ def user_agent(contact: str | None = None) -> str:
     return f"{DISTRIBUTION}/{version} ( {contact or found or 'Heated Rivalry fan-server Discord bot'} )"
 
 
+def save_by_hand(url: str, mbid: str) -> str:
+    """How to import without this machine reaching MusicBrainz: the exact address to save the answer from."""
+    return (
+        f"open {url} in a browser (on any machine), save the page as release.json, and run: python -m bot catalogue "
+        f"import musicbrainz {mbid} --from-file release.json"
+    )
+
+
 async def fetch_release(
     mbid: str,
     *,
@@ -192,13 +200,11 @@ async def fetch_release(
             content_type = response.content_type
     except TimeoutError:
         raise MusicBrainzError(
-            f"MusicBrainz ({host}) did not answer within {timeout_s:g} s; try again later, "
-            "or save the release JSON in a browser and use --from-file"
+            f"MusicBrainz ({host}) did not answer within {timeout_s:g} s; try again later, or {save_by_hand(url, mbid)}"
         ) from None
     except aiohttp.ClientConnectionError as exc:
         raise MusicBrainzError(
-            f"cannot reach MusicBrainz at {host} ({exc}); check the network connection, "
-            "or save the release JSON in a browser and use --from-file"
+            f"cannot reach MusicBrainz at {host} ({exc}); check the network connection, or {save_by_hand(url, mbid)}"
         ) from None
     except aiohttp.ClientError as exc:
         raise MusicBrainzError(f"the request to MusicBrainz at {host} failed ({exc})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,17 @@ from bot.musicbrainz import (
 DEFAULT_IMPORT_PATH = Path("musicbrainz-overlay.toml")
 
 
-def describe_overlay(path: Path) -> list[str]:
-    """What laying `path` over the bundled catalogue changes, one line each; `CatalogueError` if it does not load.
+def describe_overlay(*paths: Path) -> list[str]:
+    """What laying `paths` over the bundled catalogue, in order, changes, one line each, and where a later file
+    replaced a value an earlier one gave; `CatalogueError` if they do not load.
 
     The reminders of a newly dated release are planned at the bot's next start (`python -m bot check` lists
     them then), so they are announced here, not computed: their times depend on each server's settings.
     """
     bundled = load_catalogue()
-    combined = load_catalogue(path)
-    lines = [f"{path}: ok, {combined.coverage} (bundled: {bundled.coverage})"]
+    combined = load_catalogue(*paths)
+    lines = [f"{' + '.join(str(p) for p in paths)}: ok, {combined.coverage} (bundled: {bundled.coverage})"]
+    lines += [f"conflict: {conflict}" for conflict in combined.conflicts]
     lines += _track_changes(bundled, combined)
     lines += _release_changes(bundled, combined)
     if len(lines) == 1:
@@ -129,7 +132,8 @@ async def import_musicbrainz(
         *overlay.summary(),
         f"wrote {written.resolve()}",
         *describe_overlay(written),
-        f"next: set CATALOGUE_PATH={written.resolve()} in .env and restart the bot",
+        f"next: add {written.resolve()} to CATALOGUE_PATH in the bot's settings (after your own overlay, separated "
+        f"by '{os.pathsep}', if you have one: a later file wins) and restart the bot",
     ]
 
 
@@ -143,8 +147,10 @@ def _saved_answer(path: Path) -> Any:
 def add_arguments(catalogue: Any) -> None:
     """The `catalogue` subcommands on an argparse sub-parser (kept here, beside what they run)."""
     actions = catalogue.add_subparsers(dest="action", required=True)
-    check = actions.add_parser("check", help="validate an overlay alone and say what it would change")
-    check.add_argument("file", nargs="?", type=Path, help="the overlay (default: CATALOGUE_PATH)")
+    check = actions.add_parser("check", help="validate overlays and say what they would change")
+    check.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE", help="overlays, applied in this order (default: CATALOGUE_PATH)"
+    )
     importer = actions.add_parser("import", help="write an overlay from another catalogue")
     importer.add_argument("origin", choices=("musicbrainz",))
     importer.add_argument("release", help="a MusicBrainz release id or its musicbrainz.org URL")
@@ -156,13 +162,13 @@ def add_arguments(catalogue: Any) -> None:
     )
 
 
-async def run(args: Any, configured: Path | None) -> Sequence[str]:
-    """Run a parsed `catalogue` command; `configured` is CATALOGUE_PATH. Returns the lines to print."""
+async def run(args: Any, configured: Sequence[Path]) -> Sequence[str]:
+    """Run a parsed `catalogue` command; `configured` is CATALOGUE_PATH's files. Returns the lines to print."""
     if args.action == "check":
-        path = args.file or configured
-        if path is None:
+        paths = args.files or configured
+        if not paths:
             raise CatalogueError("name the overlay to check, or set CATALOGUE_PATH")
-        return describe_overlay(path)
+        return describe_overlay(*paths)
     return await import_musicbrainz(
         args.release, from_file=args.from_file, output=args.output, force=args.force, contact=args.contact
     )

@@ -15,10 +15,12 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import shutil
 import sqlite3
 import stat
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,18 @@ RESTORE_HINT = "stop the bot, copy your latest backup over it and delete its -wa
 
 class DatabaseFileError(Exception):
     """The database file, its lock or a backup cannot be used as asked; the message is one line saying why."""
+
+
+class AlreadyRunning(DatabaseFileError):
+    """Another process holds the database's instance lock; `holder` is what it wrote there (its pid and start)."""
+
+    def __init__(self, database: Path, holder: str) -> None:
+        super().__init__(
+            f"another copy of the bot is already running on DATABASE_PATH {database} ({holder}): "
+            "stop it first, or give this one its own DATABASE_PATH"
+        )
+        self.database = database
+        self.holder = holder
 
 
 def sidecars(database: Path) -> tuple[Path, Path, Path]:
@@ -92,7 +106,7 @@ def prepare_database_file(database: Path) -> Path:
             mode = stat.S_IMODE(path.stat().st_mode)
             if mode & 0o077:
                 path.chmod(mode & 0o700)
-                log.info("%s was readable by other users (%o); it is now private (%o)", path, mode, mode & 0o700)
+                log.warning("%s was readable by other users (%o); it is now private (%o)", path, mode, mode & 0o700)
     return database
 
 
@@ -101,12 +115,33 @@ def damaged(database: Path, what: str) -> DatabaseFileError:
     return DatabaseFileError(f"DATABASE_PATH {database.absolute()} is damaged ({what}): to restore it, {RESTORE_HINT}")
 
 
+def lock_holder(database: Path) -> int | None:
+    """The pid of the process holding `database`'s instance lock, as the kernel tells it (Linux's /proc/locks lists
+    every flock with its holder's pid in this process's view and the file's device and inode), or None when it
+    cannot be told: not Linux, no lock, or a holder this process cannot see (another pid namespace shows 0).
+
+    The kernel's word, not the pid written in the lock file, which is the holder's own view (a container's pid 1).
+    """
+    lock = sidecars(database.absolute())[2]
+    try:
+        found = lock.stat()
+        table = Path("/proc/locks").read_text("ascii", "replace")
+    except OSError:
+        return None
+    identity = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()  # "1: FLOCK  ADVISORY  WRITE 5770 fe:00:2195489 0 EOF"; a waiter has "->" second
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == identity and fields[4].isdigit():
+            return int(fields[4]) or None
+    return None
+
+
 @contextlib.contextmanager
 def instance_lock(database: Path) -> Iterator[None]:
     """Hold an exclusive OS lock on `<database>.lock` for the block: one running bot per database.
 
     The lock belongs to the open file, so the OS releases it when the process ends in any way, SIGKILL
-    included; the file keeps the holder's pid for the refusal message. Raises `DatabaseFileError` naming
+    included; the file keeps the holder's pid for the refusal message. Raises `AlreadyRunning` naming
     the running process when another one holds it. Where `fcntl` is missing (Windows) it is not enforced,
     with a warning.
     """
@@ -127,10 +162,7 @@ def instance_lock(database: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "a process that has not said its pid"
-            raise DatabaseFileError(
-                f"another copy of the bot is already running on DATABASE_PATH {database.absolute()} ({holder}): "
-                "stop it first, or give this one its own DATABASE_PATH"
-            ) from None
+            raise AlreadyRunning(database.absolute(), holder) from None
         started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
@@ -152,32 +184,45 @@ def quick_check(conn: sqlite3.Connection) -> list[str]:
     return findings([str(row[0]) for row in conn.execute(QUICK_CHECK).fetchall()])
 
 
-def backup_file(source: Path, destination: Path) -> tuple[Path, Path, int]:
+def backup_file(source: Path, destination: Path, *, force: bool = False) -> tuple[Path, Path, int]:
     """Copy the database `source` to `destination` with SQLite's online backup, safe while the bot writes.
 
     The copy is written to a private temporary file next to `destination`, checked with `quick_check`, and
     only then renamed over `destination`, so a failed backup never leaves a file that looks like one.
     Returns `(source, destination, size in bytes)` with absolute paths. Raises `DatabaseFileError` when the
-    source is missing or empty, the destination is the live database (or one of its files) or a folder,
-    the destination cannot be written, or the copy fails its check.
+    source is missing or empty, the destination is the live database (or one of its files) or a folder, exists
+    already (unless `force`), cannot be written, or the copy fails its check.
     """
     source, destination = source.absolute(), destination.absolute()
     if not source.is_file() or source.stat().st_size == 0:
         state = "is empty (0 bytes)" if source.is_file() else "does not exist"
         raise DatabaseFileError(
-            f"the database {source} {state}: nothing to back up. Run this from the bot's folder, or set "
-            "DATABASE_PATH to the database the bot uses"
+            f"the database {source} {state}: nothing to back up. Run this from the bot's folder, or give it the "
+            "bot's settings file (python -m bot --env-file PATH backup …)"
         )
-    live = {source.resolve(), *(p.resolve() for p in sidecars(source))}
-    if destination.resolve() in live or (destination.exists() and destination.samefile(source)):
-        raise DatabaseFileError(f"{destination} is the live database itself: give the backup another file name")
-    if destination.is_dir():
-        raise DatabaseFileError(f"{destination} is a folder: give the backup a file name inside it")
+    _not_the_live_database(destination, source, "the backup")
+    if destination.exists() and not force:
+        raise DatabaseFileError(f"{destination} exists already: give the backup another name, or --force to replace it")
+    size = _verified_copy(source, destination)
+    return source, destination, size
+
+
+def _not_the_live_database(path: Path, database: Path, what: str) -> None:
+    live = {database.resolve(), *(p.resolve() for p in sidecars(database))}
+    if path.resolve() in live or (path.exists() and database.exists() and path.samefile(database)):
+        raise DatabaseFileError(f"{path} is the live database itself: give {what} another file name")
+    if path.is_dir():
+        raise DatabaseFileError(f"{path} is a folder: give {what} a file name inside it")
+
+
+def _verified_copy(source: Path, destination: Path) -> int:
+    """Copy the database `source` to `destination` (SQLite's backup API, through a private temporary file checked with
+    `quick_check`, then renamed into place); the copy's size in bytes. Raises `DatabaseFileError`."""
     private_folder(destination.parent)
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     try:
         with contextlib.suppress(FileNotFoundError):
-            partial.unlink()  # left by an earlier backup with the same pid that was killed
+            partial.unlink()  # left by an earlier copy with the same pid that was killed
         _create_private(partial)
         with (
             contextlib.closing(sqlite3.connect(f"{source.as_uri()}?mode=rw", uri=True)) as live_conn,
@@ -200,4 +245,109 @@ def backup_file(source: Path, destination: Path) -> tuple[Path, Path, int]:
     finally:
         with contextlib.suppress(OSError):  # renamed already, or never made
             partial.unlink()
-    return source, destination, size
+    return size
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What `restore_file` did: every path absolute."""
+
+    backup: Path
+    database: Path
+    size: int
+    schema_version: int
+    kept: Path | None  # the database it replaced, renamed beside it; None when there was none
+    kept_journal: Path | None  # that database's -wal, kept beside it under the matching name, if it had one
+
+
+def restore_file(backup: Path, database: Path, *, newest_schema: int) -> Restored:
+    """Replace `database` with a checked copy of `backup`; the caller holds `instance_lock`, so no bot runs on it.
+
+    The backup is copied with SQLite's backup API to a private file beside the database and checked
+    (`quick_check`, and a schema version this bot knows: at most `newest_schema`) before anything else is touched.
+    Then the database it replaces is kept beside it as `<name>.replaced-<UTC time>` (its `-wal`, which may hold its
+    last writes, as `<that name>-wal`, so SQLite still reads them together), the stale `-wal` and `-shm` are
+    removed (SQLite would otherwise replay the old journal into the restored file), and the copy takes its place.
+    The live name always holds a database: the old one is linked to its new name before the copy replaces it.
+    Raises `DatabaseFileError` with one line saying why nothing was done.
+    """
+    backup, database = backup.absolute(), database.absolute()
+    if not backup.is_file() or backup.stat().st_size == 0:
+        state = "is empty (0 bytes)" if backup.is_file() else "does not exist"
+        raise DatabaseFileError(f"the backup {backup} {state}: nothing to restore")
+    _not_the_live_database(backup, database, "the backup")
+    private_folder(database.parent)
+    incoming = database.with_name(f".{database.name}.restoring-{os.getpid()}")
+    try:
+        size, version = _checked_copy(backup, incoming)
+        if version < 1:
+            raise DatabaseFileError(
+                f"the backup {backup} is not a database of this bot (it has no schema version): choose a file "
+                "`python -m bot backup` wrote"
+            )
+        if version > newest_schema:
+            raise DatabaseFileError(
+                f"the backup {backup} was made by a newer version of the bot (schema {version}; this one knows up to "
+                f"{newest_schema}): upgrade the bot first, or restore a backup made by this version"
+            )
+        wal, shm, _ = sidecars(database)
+        kept = _keep(database) if database.exists() else None
+        kept_journal = None
+        if kept is not None and wal.exists():
+            kept_journal = kept.with_name(kept.name + "-wal")
+            _link_or_move(wal, kept_journal)
+        for stale in (wal, shm):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        os.replace(incoming, database)
+    except OSError as error:
+        raise DatabaseFileError(f"cannot restore into {database}: {error.strerror or error}") from error
+    finally:
+        for leftover in (incoming, *sidecars(incoming)[:2]):
+            with contextlib.suppress(OSError):  # in place already, or refused
+                leftover.unlink()
+    return Restored(backup, database, size, version, kept, kept_journal)
+
+
+def _checked_copy(backup: Path, incoming: Path) -> tuple[int, int]:
+    """Copy the backup file as it is (with its `-wal`, if it has one) to the new private file `incoming`, and check
+    the copy; its size and schema version. The backup is only read, so it may sit on a read-only medium.
+    Raises `DatabaseFileError` when the copy is not a sound SQLite database."""
+    for source, target in zip((backup, sidecars(backup)[0]), (incoming, sidecars(incoming)[0]), strict=True):
+        if source.exists():
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()  # left by an earlier restore with the same pid that was killed
+            _create_private(target)
+            shutil.copyfile(source, target)
+    try:
+        with contextlib.closing(sqlite3.connect(incoming)) as conn:  # closing folds the copied -wal in
+            problems = quick_check(conn)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as error:
+        problems, version = [str(error)], 0
+    if problems:
+        raise DatabaseFileError(
+            f"the backup {backup} is damaged ({'; '.join(problems)}): nothing was restored; choose another backup"
+        )
+    return incoming.stat().st_size, version
+
+
+def _keep(database: Path) -> Path:
+    """Give the current database a second name beside it, `<name>.replaced-<UTC time>`; that name."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(1, 100):
+        kept = database.with_name(f"{database.name}.replaced-{stamp}" + (f"-{attempt}" if attempt > 1 else ""))
+        if not kept.exists():
+            _link_or_move(database, kept)
+            return kept
+    raise DatabaseFileError(f"too many {database.name}.replaced-{stamp}* files beside {database}: move some away")
+
+
+def _link_or_move(path: Path, new: Path) -> None:
+    """`new` names the file `path` names: a hard link, so `path` still exists meanwhile; moved where links fail."""
+    try:
+        os.link(path, new)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        os.rename(path, new)

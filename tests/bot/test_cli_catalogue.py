@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from bot.version import bot_version
@@ -36,3 +37,23 @@ def test_import_then_check_from_a_saved_answer(tmp_path: Path) -> None:
     assert checked.returncode == 0 and "ok, 34 of 34 tracks listed" in checked.stdout
     again = run_bot(tmp_path, "catalogue", "import", "musicbrainz", mbid, "--from-file", str(SAVED), "-o", "mb.toml")
     assert again.returncode == 1 and "already exists; pass --force" in again.stderr
+
+
+def test_several_overlays_in_catalogue_path_and_their_conflicts(tmp_path: Path) -> None:
+    """CATALOGUE_PATH names several files (os.pathsep between them): both checks name where a later file wins."""
+    vinyl = (
+        '[overlay]\nsources = ["milan"]\n[sources]\nmilan = {{ name = "Milan Records", url = '
+        '"https://www.milanrecords.com/" }}\n[[editions]]\nid = "vinyl"\nrelease_date = {date}\n'
+    )
+    (tmp_path / "mine.toml").write_text(vinyl.format(date="2027-02-12"), "utf-8")
+    (tmp_path / "later.toml").write_text(vinyl.format(date="2027-03-05"), "utf-8")
+    conflict = "conflict: later.toml: editions[id=vinyl].release_date = 2027-03-05 wins over 2027-02-12 from mine.toml"
+    both = f"mine.toml{os.pathsep}later.toml"
+    checked = run_bot(tmp_path, "check", CATALOGUE_PATH=both)
+    assert checked.returncode == 0, checked.stderr
+    assert "catalogue: ok, 9 of 34 tracks listed (catalogue.toml + mine.toml + later.toml)" in checked.stdout
+    assert f"  {conflict}\n" in checked.stdout
+    alone = run_bot(tmp_path, "catalogue", "check", CATALOGUE_PATH=both)
+    assert alone.returncode == 0, alone.stderr
+    assert f"{conflict}\n" in alone.stdout
+    assert "release dated: Heated Rivalry soundtrack on vinyl on Fri 5 March 2027" in alone.stdout

@@ -258,8 +258,13 @@ async def test_fetch_release_without_network_is_a_clear_error() -> None:
     with socket.socket() as probe:  # a loopback port with nobody listening: connection refused
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(MusicBrainzError, match=f"cannot reach MusicBrainz at 127.0.0.1:{port}.*--from-file"):
+    with pytest.raises(MusicBrainzError, match=f"cannot reach MusicBrainz at 127.0.0.1:{port}") as caught:
         await fetch_release(MBID, base=f"http://127.0.0.1:{port}/ws/2")
+    assert str(caught.value).endswith(
+        f"or open http://127.0.0.1:{port}/ws/2/release/{MBID}?inc=recordings+isrcs&fmt=json in a browser (on any "
+        f"machine), save the page as release.json, and run: python -m bot catalogue import musicbrainz {MBID} "
+        "--from-file release.json"
+    ), "offline, the operator is told which address to save the answer from"
 
 
 async def test_fetch_release_times_out_clearly() -> None:

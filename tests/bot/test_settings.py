@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.token is None
     assert settings.database_path == Path("data/bot.sqlite3")
     assert settings.api_base == DEFAULT_API_BASE
-    assert settings.catalogue_path is None and settings.dev_guild_id is None
+    assert settings.catalogue_paths == () and settings.dev_guild_id is None
     assert settings.log_level == "INFO"
 
 
@@ -130,3 +131,44 @@ def test_global_rate_defaults_to_discords_limit_and_refuses_a_bad_value(tmp_path
             SettingsError, match=rf"DISCORD_GLOBAL_RATE='{value}' is not a rate: give requests per second"
         ):
             load_settings({"DATABASE_PATH": database, "DISCORD_GLOBAL_RATE": value})
+
+
+def test_a_named_env_file_wins_over_the_environment_and_dot_env_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--env-file` is read as systemd reads EnvironmentFile= (it overrides Environment=, systemd.exec(5)), so a
+    command given the service's file acts on the service's settings; `./.env` only fills in what the environment
+    does not set (python-dotenv's rule), so one run can be changed from the shell."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "from-the-shell.sqlite3"))
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.delenv("DEV_GUILD_ID", raising=False)
+    content = f"DATABASE_PATH={tmp_path / 'from-the-file.sqlite3'}\nDEV_GUILD_ID=987654321098765432\n"
+    named = tmp_path / "service.env"
+    named.write_text(content, "utf-8")
+    (tmp_path / ".env").write_text(content, "utf-8")
+
+    service = load_settings(env_file=named)
+    assert service.database_path == tmp_path / "from-the-file.sqlite3"
+    assert service.origin("DATABASE_PATH") == str(named) and service.env_file == named
+    assert service.log_level == "DEBUG" and service.origin("LOG_LEVEL") == "the environment"
+
+    local = load_settings()
+    assert local.database_path == tmp_path / "from-the-shell.sqlite3"
+    assert local.origin("DATABASE_PATH") == "the environment" and local.env_file == tmp_path / ".env"
+    assert local.dev_guild_id == 987654321098765432, "what the environment does not set comes from .env"
+    assert "DEV_GUILD_ID" not in os.environ, "reading a settings file leaves the process environment alone"
+
+
+def test_several_overlays_in_catalogue_path(tmp_path: Path) -> None:
+    first, second = tmp_path / "mine.toml", tmp_path / "musicbrainz.toml"
+    first.write_text("", "utf-8")
+    second.write_text("", "utf-8")
+    settings = load_settings(
+        {"CATALOGUE_PATH": f"{first}{os.pathsep}{second}{os.pathsep}", "DATABASE_PATH": str(tmp_path / "d.sqlite3")}
+    )
+    assert settings.catalogue_paths == (first, second)
+    message = settings_error(
+        {"CATALOGUE_PATH": f"{first}{os.pathsep}{tmp_path / 'gone.toml'}", "DATABASE_PATH": str(tmp_path / "d.sqlite3")}
+    )
+    assert message.startswith(f"CATALOGUE_PATH={tmp_path / 'gone.toml'}: no such file")

@@ -18,7 +18,7 @@ import pytest
 
 from bot.demo.harness import fake_token
 from fakediscord import FakeDiscord
-from tests.bot.test_cli import run_bot
+from tests.bot.test_cli import database_as_run_makes_it, run_bot
 from tests.e2e.conftest import Start, kill, stop
 
 pytestmark = pytest.mark.slow
@@ -43,10 +43,8 @@ def usual_umask() -> Iterator[None]:
 
 
 def made_database(folder: Path) -> Path:
-    """A database as the bot leaves it after `check`, with one row an operator would miss."""
-    result = run_bot(folder, "check", DATABASE_PATH="data/bot.sqlite3")
-    assert result.returncode == 0, result.stderr
-    database = folder / "data" / "bot.sqlite3"
+    """A database as the bot leaves it after its first start, with one row an operator would miss."""
+    database = database_as_run_makes_it(folder / "data" / "bot.sqlite3")
     with closing(sqlite3.connect(database)) as conn, conn:
         conn.execute("INSERT INTO meta (key, value, updated_at) VALUES ('marker', 'kept', 0)")
     return database
@@ -66,14 +64,13 @@ async def test_a_second_bot_on_the_same_database_refuses_naming_the_first(
         "DISCORD_TOKEN": fake_token(), "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
         "DISCORD_API_BASE": fd.api_base, "DISCORD_GATEWAY_URL": fd.gateway_url,
     }  # fmt: skip
-    for command in ((), ("sync",)):
-        second = await asyncio.to_thread(run_bot, tmp_path, *command, **env)
-        assert second.returncode == 2
-        [line] = errors(second.stderr)
-        assert line.startswith(
-            f"error: another copy of the bot is already running on DATABASE_PATH {tmp_path / 'bot.sqlite3'} "
-            f"(pid {first.pid}, started 20"
-        ), line
+    second = await asyncio.to_thread(run_bot, tmp_path, **env)
+    assert second.returncode == 2
+    [line] = errors(second.stderr)
+    assert line.startswith(
+        f"error: another copy of the bot is already running on DATABASE_PATH {tmp_path / 'bot.sqlite3'} "
+        f"(pid {first.pid}, started 20"
+    ), line
     assert fd.gateway.identify_count == identified, "the second copy never connected"
     await kill(first)  # the OS releases the lock of a killed process: the next start is not refused
     code, log = await stop(await start())
@@ -120,14 +117,15 @@ def test_a_damaged_or_emptied_database_is_one_line_and_exit_2(
     assert database.read_bytes() == harmed, "nothing was written over it"
 
 
-def test_check_runs_quick_check_and_a_deleted_file_starts_afresh(tmp_path: Path) -> None:
+def test_check_runs_quick_check_and_never_creates_a_database(tmp_path: Path) -> None:
     database = made_database(tmp_path)
     database.write_bytes(b"")
     assert run_bot(tmp_path, "check", DATABASE_PATH="data/bot.sqlite3").returncode == 2
-    database.unlink()  # the operator asks for a fresh start
+    database.unlink()  # the operator asks for a fresh start: the bot's next start makes it, not check
     result = run_bot(tmp_path, "check", DATABASE_PATH="data/bot.sqlite3")
     assert result.returncode == 0, result.stderr
-    assert f"database: ok, {database} at schema version" in result.stdout and "quick_check ok" in result.stdout
+    assert f"database: none at {database} yet: the bot creates it when it first starts" in result.stdout
+    assert not database.exists()
 
 
 # -- item 5: private files ------------------------------------------------------------------------------
@@ -149,8 +147,7 @@ async def test_the_database_its_journal_and_backups_are_private(
     code, log = await stop(running)
     assert code == 0, log
 
-    fresh = run_bot(tmp_path, "check", DATABASE_PATH="new/data/bot.sqlite3")
-    assert fresh.returncode == 0, fresh.stderr
+    await asyncio.to_thread(database_as_run_makes_it, tmp_path / "new" / "data" / "bot.sqlite3")
     assert (mode(tmp_path / "new"), mode(tmp_path / "new" / "data")) == (0o700, 0o700)
     assert mode(tmp_path / "new" / "data" / "bot.sqlite3") == 0o600
 
@@ -172,8 +169,10 @@ def test_backup_refuses_a_missing_source_and_creates_nothing(tmp_path: Path) -> 
     result = run_bot(elsewhere, "backup", "copy.sqlite3")  # DATABASE_PATH defaults to data/bot.sqlite3
     assert result.returncode == 2
     assert errors(result.stderr) == [
-        f"error: the database {elsewhere / 'data' / 'bot.sqlite3'} does not exist: nothing to back up. Run this "
-        "from the bot's folder, or set DATABASE_PATH to the database the bot uses"
+        f"error: no database at {elsewhere / 'data' / 'bot.sqlite3'} (DATABASE_PATH from the default); "
+        f"DATABASE_PATH=data/bot.sqlite3 is relative, so it is looked for in the folder this command runs in "
+        f"({elsewhere}): `backup` never creates one. To act on the bot's own database, give this command the "
+        "settings file the bot runs with: python -m bot --env-file PATH backup"
     ]
     assert list(elsewhere.iterdir()) == [], "no empty database was created, and no backup of one"
 

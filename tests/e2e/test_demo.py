@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_token
+
 
 @pytest.mark.slow
 def test_demo_prints_the_transcript(tmp_path: Path) -> None:
@@ -38,3 +40,22 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert "pending: 2 · sent: 2" in reminders
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
+
+
+@pytest.mark.slow
+def test_demo_piped_into_head_ends_quietly_and_ignores_the_token(tmp_path: Path) -> None:
+    """`python -m bot demo | head` in a folder whose `.env` holds a token the bot would refuse ("Bot …"): the demo
+    needs no token, so it runs, and when the reader stops reading it ends without a BrokenPipe traceback."""
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=Bot {make_token()}\nDATABASE_PATH=/nonexistent/bot.sqlite3\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "CATALOGUE_"))}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert demo.stdout is not None and demo.stderr is not None
+    head = [demo.stdout.readline() for _ in range(3)]
+    demo.stdout.close()  # as `head -3` exits
+    stderr = demo.stderr.read().decode()
+    assert demo.wait(timeout=120) == 1, stderr
+    assert head[0].startswith(b"# Heated Rivalry Fans (the real bot"), head
+    assert stderr == "", "no traceback, no error about the token"
+    assert [p.name for p in tmp_path.iterdir()] == [".env"]
