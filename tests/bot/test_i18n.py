@@ -27,7 +27,10 @@ ROOT = Path(__file__).parents[2]
 TEMPLATE = LOCALES_DIR / "messages.pot"
 CATALOGUES = sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
 # The command that regenerates the template; the README's "Languages" gives the same one.
-EXTRACT = ["pybabel", "extract", "-F", "pyproject.toml", "-k", "_l", "-k", "_nl:1,2", "--add-comments=Translators:"]
+EXTRACT = [
+    *("pybabel", "extract", "-F", "pyproject.toml", "-k", "_l", "-k", "_nl:1,2", "-k", "_lp:1c,2"),
+    "--add-comments=Translators:",
+]
 FIX = "run the pybabel commands in the README's Languages section"
 
 
