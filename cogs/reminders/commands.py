@@ -130,6 +130,11 @@ class RemindersCog(
             self.mirror.changed(after.id)
 
     @commands.Cog.listener()
+    async def on_server_language_update(self, guild_id: int) -> None:
+        """The server's moderators chose the language of its posts (`/settings language`): the events follow too."""
+        self.mirror.changed(guild_id)
+
+    @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         await self.mirror.closed(event, removed=True)
 

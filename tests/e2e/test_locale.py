@@ -113,7 +113,7 @@ async def test_an_english_member_in_a_french_server_reads_english_while_the_chan
 
 
 async def test_unknown_languages_fall_back_to_english(fd: FakeDiscord, tmp_path: Path, catalogue: Catalogue) -> None:
-    guild = fd.add_guild("Fans de Madrid", preferred_locale="es-ES")
+    guild = fd.add_guild("Fans aus Berlin", preferred_locale="de")  # a language without a catalogue
     channel = guild.add_text_channel("general")
     jonas = guild.add_member("Jonas", locale="de")
     mod = guild.add_member("Mod", manage_guild=True, locale="ja")
