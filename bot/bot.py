@@ -1,7 +1,7 @@
 """The Bot subclass: minimal intents, no member cache, no default pings, extensions from an explicit list.
 
 It carries what every feature shares as typed attributes (`settings`, `db`, `catalogue`, `finder`,
-`clock`). A feature's own service is built by its extension's `setup` and handed to its cogs; its
+`clock`, `languages`). A feature's own service is built by its extension's `setup` and handed to its cogs; its
 components, which discord.py builds from a custom id, reach it with `bot.service(Kind)`, keyed by the
 service's class, so `bot/` never imports a feature and features never import each other.
 
@@ -31,6 +31,7 @@ from bot.db import Database
 from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _l
+from bot.languages import ServerLanguages
 from bot.presence import RETENTION_S, Departures, Presence
 from bot.settings import Settings
 from bot.sync import sync_commands
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # Loaded in this order in setup_hook; a feature that fails to load stops the start rather than
 # leaving a bot whose commands are registered but unanswered.
-EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.about")
+EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.settings", "cogs.about")
 
 ServiceT = TypeVar("ServiceT")
 STALE_COMPONENT = N_(
@@ -142,6 +143,8 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.pacer = pacing.install(self.http, settings.global_rate)
         self._services: dict[type[object], object] = {}
         self.departures = Departures(db)
+        # A server's chosen language: features hear of a change as the `server_language_update` event (a guild id).
+        self.languages = ServerLanguages(db, changed=lambda guild_id: self.dispatch("server_language_update", guild_id))
         self._upkeep: asyncio.Task[None] | None = None
         self._kept_up = asyncio.Event()  # the upkeep's first round (at start) is done
         quiet_discord_faults()  # discord.py's ERROR for a fault of Discord's becomes a warning
@@ -172,9 +175,11 @@ class HeatedRivalryBot(commands.AutoShardedBot):
 
         Loading never depends on every server's data being valid: a feature keeps a server's bad rows to
         that server (reminders block it with the reason) and reports them in `reports()`.
-        The command translator comes first, so the tree that is synced or checked has its localisations.
+        The command translator comes first, so the tree that is synced or checked has its localisations; and the
+        servers' chosen languages, so that nothing a feature posts is written before they are known.
         """
         await self.tree.set_translator(CommandTranslator())
+        await self.languages.load()
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -311,3 +316,4 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
         await super().close()
+        self.languages.close()

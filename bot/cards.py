@@ -21,7 +21,7 @@ from bot.embeds import (
     source_list,
     spoiler,
 )
-from bot.i18n import N_, _, current, ngettext
+from bot.i18n import N_, _, current, ngettext, pgettext
 from bot.markup import discord_timestamp
 
 TRACKS_PER_PAGE = 15
@@ -38,19 +38,24 @@ def album_card(cat: Catalogue, today: dt.date) -> Card:
         description=_("The original score of *Heated Rivalry*.") + title_note,
         footer=_(FOOTER),
     )
-    card.add(_("Composer"), fact_line(album.composer), inline=True)
-    card.add(_("Label"), fact_line(album.label), inline=True)
+    card.add(_("Composer"), fact_line(album.composer, unknown=pgettext("composer", "unknown")), inline=True)
+    card.add(_("Label"), fact_line(album.label, unknown=pgettext("record label", "unknown")), inline=True)
     card.add(
         _("Digital release"),
-        fact_line(release, format_date(release.value) if release.value else None)
+        fact_line(
+            release,
+            format_date(release.value) if release.value else None,
+            unknown=pgettext("release date", "unknown"),
+        )
         + (f"\n{release.note}" if release.known and release.note else ""),
     )
-    card.add(_("Formats"), "\n".join(edition_line(e, today) for e in cat.editions) or _("unknown"))
+    formats = "\n".join(edition_line(e, today) for e in cat.editions)
+    card.add(_("Formats"), formats or pgettext("formats", "unknown"))
     singles = [s.title for s in cat.singles]
     card.add(_("Singles"), " · ".join(f"“{t}”" for t in singles) if singles else _("none known"))
     card.add(_("Tracks"), tracks_summary(cat))
     if album.awards.known:
-        card.add(_("Awards"), fact_line(album.awards))
+        card.add(_("Awards"), fact_line(album.awards, unknown=pgettext("awards", "unknown")))
     card.add(_("Where to listen"), listen_line(cat))
     card.add(_("Sources"), source_links(album_sources(cat)))
     return card
@@ -211,21 +216,25 @@ def tracklist_card(cat: Catalogue, page: int) -> Card:
 def track_card(cat: Catalogue, track: Track) -> Card:
     card = Card(title=track.label, description=track.note or "", footer=_(FOOTER))
     if track.number.known:
-        card.add(
-            _("Position"), _("Track {number}", number=fact_line(track.number)) + _note(track.number.note), inline=True
-        )
+        number = fact_line(track.number, unknown=pgettext("position", "unknown"))
+        card.add(_("Position"), _("Track {number}", number=number) + _note(track.number.note), inline=True)
     else:
-        card.add(_("Position"), _("unknown"), inline=True)
+        card.add(_("Position"), pgettext("position", "unknown"), inline=True)
     duration = track.duration_s
     card.add(
         _("Duration"),
-        fact_line(duration, format_duration(duration.value) if duration.value is not None else None),
+        fact_line(
+            duration,
+            format_duration(duration.value) if duration.value is not None else None,
+            unknown=pgettext("duration", "unknown"),
+        ),
         inline=True,
     )
     single = cat.single_for(track.id)
     if single is not None:
         chart = f"\n{single.chart.value} ({confidence_note(single.chart.confidence)})" if single.chart.known else ""
-        card.add(_("Single"), f"{_('Yes: released as a single.')} {single.description or ''}".strip() + chart)
+        about = f" {single.description}" if single.description else ""
+        card.add(_("Single"), _("Yes: released as a single.") + about + chart)
     else:
         card.add(_("Single"), _("Not released as a single, as far as the sources say."), inline=True)
     card.add(_("Heard in"), _uses(cat, track) or _("No scene is recorded for this track yet."))
@@ -269,8 +278,10 @@ def episode_card(cat: Catalogue, episode: Episode) -> Card:
         aired.append(_("Crave (Canada): {date}", date=format_date(episode.crave_date)))
     if episode.us_date:
         aired.append(_("HBO Max (US): {date}", date=format_date(episode.us_date)))
-    card.add(_("Aired"), "\n".join(aired) or _("unknown"), inline=True)
-    length = _("{minutes} min", minutes=episode.length_min) if episode.length_min else _("unknown")
+    card.add(_("Aired"), "\n".join(aired) or pgettext("air dates", "unknown"), inline=True)
+    length = (
+        _("{minutes} min", minutes=episode.length_min) if episode.length_min else pgettext("episode length", "unknown")
+    )
     card.add(_("Length"), length, inline=True)
     cues = [labelled(t.label, use_text(u)) for t, u in cat.uses_in_episode(episode.number)]
     card.add(_("Score cues"), "\n".join(cues) or _("None recorded yet."))
@@ -319,8 +330,8 @@ def song_card(cat: Catalogue, song: Song) -> Card:
             text += "\n*" + (_("Inferred: {note}", note=episodes.note) if episodes.note else _("Inferred.")) + "*"
         card.add(_("Episode"), text)
     else:
-        card.add(_("Episode"), _("unknown"))
-    card.add(_("Scene"), spoiler(song.scene) if song.scene else _("unknown"))
+        card.add(_("Episode"), pgettext("episode", "unknown"))
+    card.add(_("Scene"), spoiler(song.scene) if song.scene else pgettext("scene", "unknown"))
     card.add(_("Confidence"), confidence_note(song.confidence).capitalize())
     card.add(_("Sources"), source_links(song_sources(song)))
     return card

@@ -2,6 +2,9 @@
 
 The catalogue is the only place the bot's facts come from. Every fact carries its confidence and its
 sources, and an unknown fact is a `Fact` without a value, so the cogs can say "unknown" instead of guessing.
+Facts stay as the fact sheet writes them; where a record needs the bot's own words (an edition's release title
+and status when the fact sheet gives none), they are marked (`bot.i18n.Text`) and written in each reader's
+language when shown.
 Errors name the file and the key, e.g. `overlay.toml: tracks[id=melt].duration: expected "m:ss", got "3m"`.
 """
 
@@ -18,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
+
+from bot.i18n import Text, _l, _lp
 
 T = TypeVar("T")
 
@@ -89,18 +94,6 @@ class Confidence(StrEnum):
     INFERRED = "inferred"
     UNKNOWN = "unknown"
 
-    @property
-    def label(self) -> str:
-        return _CONFIDENCE_LABELS[self]
-
-
-_CONFIDENCE_LABELS = {
-    Confidence.MULTI: "several sources",
-    Confidence.SINGLE: "one source",
-    Confidence.INFERRED: "inferred from sources",
-    Confidence.UNKNOWN: "unknown",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -147,10 +140,6 @@ class Album:
     track_count: Fact[int]
     total_length_s: Fact[int]
     awards: Fact[str] = UNKNOWN  # awards, nominations and eligibility, as the sources state them
-
-    @property
-    def display_title(self) -> str:
-        return self.title.value or "Heated Rivalry soundtrack"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,14 +207,22 @@ class Edition:
         return f"{EDITION_RELEASE_PREFIX}{self.id}"
 
     def release(self) -> Release:
-        """The edition as something fans count down to; an undated edition is listed, never scheduled."""
+        """The edition as something fans count down to; an undated edition is listed, never scheduled.
+
+        Without a `release_title` its title is the bot's words around the format ("Heated Rivalry soundtrack on
+        CD"), and an undated edition's status is the bot's word for its status, with what was announced
+        ("announced for later in 2026"): marked, so each reader reads them in their language."""
         day = self.release_date.value
-        status = None
+        status: Text | None = None
         if day is None:
-            status = f"{self.status} for {self.expected}" if self.expected else self.status
+            word = _RELEASE_STATUS[self.status]
+            expected = self.expected
+            status = (
+                _lp("release status", "{status} for {expected}", status=word, expected=expected) if expected else word
+            )
         return Release(
             id=self.release_id,
-            title=self.release_title or f"Heated Rivalry soundtrack on {self.format}",
+            title=self.release_title or _l("Heated Rivalry soundtrack on {format}", format=self.format),
             kind=self.id,
             date=day,
             time=None,
@@ -265,22 +262,36 @@ class Song:
 
     @property
     def label(self) -> str:
-        return f"{self.artist} – {self.title}" if self.title else f"{self.artist} (song title unknown)"
+        """'Feist – Sealion', or the artist alone when the sources name no title (`bot.cards.song_label` says so
+        in the reader's language)."""
+        return f"{self.artist} – {self.title}" if self.title else self.artist
+
+
+# An undated edition's status as a release (`/releases`: "Heated Rivalry soundtrack on CD · date not announced
+# (announced for later in 2026)"): it agrees with the release, not with the format as on the album card.
+_RELEASE_STATUS = {
+    "announced": _lp("release status", "announced"),
+    "released": _lp("release status", "released"),
+    "cancelled": _lp("release status", "cancelled"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Release:
-    """Something fans count down to; `date is None` means not announced (listed, never scheduled)."""
+    """Something fans count down to; `date is None` means not announced (listed, never scheduled).
+
+    `title` and `status` are the fact sheet's (or the moderator's) words, or the bot's marked words (`Text`),
+    written in the reader's language by `bot.i18n.text` or an f-string."""
 
     id: str
-    title: str
+    title: str | Text
     kind: str
     date: dt.date | None
     time: dt.time | None
     zone: str | None
     link: str | None
     description: str | None
-    status: str | None
+    status: str | Text | None
     confidence: Confidence
     sources: tuple[Source, ...]
 

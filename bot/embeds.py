@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.catalogue import Confidence, Fact, Source
-from bot.i18n import _, current, ngettext
+from bot.i18n import _, current, ngettext, pgettext
 from bot.markup import clamp
 
 TITLE_LIMIT = 256
@@ -65,7 +65,7 @@ def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> s
     for source in sources:
         by_publisher.setdefault(source.publisher, source)
     if not by_publisher:
-        return _("none")
+        return pgettext("sources", "none")
     links = [f"[{publisher}]({source.url})" for publisher, source in by_publisher.items()]
     more = len(links) - shown
     if more <= 0:
@@ -77,7 +77,9 @@ def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> s
 def source_list(sources: Iterable[Source], limit: int = DESCRIPTION_LIMIT) -> str:
     """Every page behind a card, once each, with its label (mirror, AI press summary, fan blog)."""
     unique = list(dict.fromkeys(sources))
-    return join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else _("none")
+    return (
+        join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else pgettext("sources", "none")
+    )
 
 
 def confidence_note(confidence: Confidence) -> str:
@@ -85,7 +87,7 @@ def confidence_note(confidence: Confidence) -> str:
         Confidence.MULTI: _("confirmed by several sources"),
         Confidence.SINGLE: _("from one source"),
         Confidence.INFERRED: _("inferred from sources"),
-        Confidence.UNKNOWN: _("unknown"),
+        Confidence.UNKNOWN: pgettext("confidence", "unknown"),
     }[confidence]
 
 
@@ -101,10 +103,11 @@ def format_duration(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def fact_line(fact: Fact[str] | Fact[int] | Fact[dt.date], render: str | None = None) -> str:
-    """'Milan Records (confirmed by several sources)' or 'unknown'."""
+def fact_line(fact: Fact[str] | Fact[int] | Fact[dt.date], render: str | None = None, *, unknown: str) -> str:
+    """'Milan Records (confirmed by several sources)' or `unknown`: the word as it agrees with what the fact is
+    (`pgettext("duration", "unknown")`: a duration is feminine in French, "inconnue")."""
     if not fact.known:
-        return _("unknown") + (f" ({fact.note})" if fact.note else "")
+        return unknown + (f" ({fact.note})" if fact.note else "")
     text = render if render is not None else str(fact.value)
     return f"{text} ({confidence_note(fact.confidence)})"
 

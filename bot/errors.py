@@ -19,8 +19,9 @@ from discord import app_commands
 from bot.answer import Ack, acknowledge, reply, stored_acknowledgement
 from bot.callbacks import callback_interaction, was_retry
 from bot.db import interactive
-from bot.i18n import N_, Text, _, member_language, ngettext, text, using
+from bot.i18n import N_, Text, _, current, member_language, ngettext, text, using
 from bot.markup import quote
+from bot.permissions import permission_names
 from bot.refusal import Refusal
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,21 @@ INTERNAL_ERROR = N_(
     "Something went wrong on our side while answering that. It has been logged for the server's bot operator; "
     "please try again in a moment."
 )
+
+
+# What an option's parser (discord.py's transformers) refused, one sentence per kind of option, so that each
+# language words it whole instead of slotting an English type name ("channel", "integer") into a sentence.
+NOT_OF_KIND = {
+    discord.AppCommandOptionType.integer: N_("{value} is not a whole number."),
+    discord.AppCommandOptionType.number: N_("{value} is not a number."),
+    discord.AppCommandOptionType.boolean: N_("{value} is neither yes nor no."),
+    discord.AppCommandOptionType.user: N_("{value} is not a member of this server."),
+    discord.AppCommandOptionType.channel: N_("{value} is not a channel I can use for this option."),
+    discord.AppCommandOptionType.role: N_("{value} is not a role of this server."),
+    discord.AppCommandOptionType.mentionable: N_("{value} is not a member or a role of this server."),
+    discord.AppCommandOptionType.attachment: N_("{value} is not a file."),
+}
+NOT_VALID = N_("{value} is not a valid value for this option.")
 
 
 ALREADY_ACKNOWLEDGED = 40060  # Discord's error code: "Interaction has already been acknowledged"
@@ -79,22 +95,18 @@ def describe_failure(error: Exception) -> str | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return _(NOT_IN_A_SERVER)
     if isinstance(error, app_commands.MissingPermissions):
-        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        missing = current().join(permission_names(error.missing_permissions))
         return _("You need the {permission} permission to use this.", permission=missing)
     if isinstance(error, app_commands.BotMissingPermissions):
-        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        missing = current().join(permission_names(error.missing_permissions))
         return _("I need the {permission} permission here to do that; ask a moderator to grant it.", permission=missing)
     if isinstance(error, app_commands.CommandOnCooldown):
         seconds = round(error.retry_after)
         return ngettext(
             "Slow down a little: try again in {n} second.", "Slow down a little: try again in {n} seconds.", seconds
         )
-    if isinstance(error, app_commands.TransformerError):
-        return _(
-            "{value} is not a valid {kind} for this option.",
-            value=quote(str(error.value)),
-            kind=error.type.name.replace("_", " "),
-        )
+    if isinstance(error, app_commands.TransformerError):  # discord.py's parser of an option refused the value
+        return _(NOT_OF_KIND.get(error.type, NOT_VALID), value=quote(str(error.value)))
     if isinstance(error, app_commands.CommandNotFound):
         return _(
             "`/{command}` is not one of my commands any more: it was renamed or removed in an update. "

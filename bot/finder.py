@@ -9,6 +9,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.cards import song_label
 from bot.catalogue import Catalogue, Song, Track
 from bot.errors import UserError
 from bot.i18n import _
@@ -33,6 +34,7 @@ class SoundtrackFinder:
             key=lambda s: s.label,
             aliases=lambda s: [s.artist, s.title or ""],
             ident=lambda s: s.id,
+            name=song_label,  # shown in the reader's language: "Feist (song title unknown)"
         )
         self.episodes = Index(catalogue.episodes, key=lambda e: e.title, number=lambda e: e.number)
 
@@ -64,7 +66,7 @@ class SoundtrackFinder:
         if found is None:
             found_none = _("No licensed song matches {typed}.", typed=quote(text))
             hint = _("`/soundtrack episode` lists the songs of each episode")
-            raise UserError(_no_match(found_none, [s.label for s in self.songs.suggestions(text)], hint))
+            raise UserError(_no_match(found_none, [song_label(s) for s in self.songs.suggestions(text)], hint))
         return found
 
 

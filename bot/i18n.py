@@ -7,8 +7,9 @@ English.
 
 Who reads what decides the language (`Language`, picked by `language(locale)` from a Discord locale string):
 - an answer to a member, private or not, is in the member's client language (`interaction.locale`);
-- a public post (a ballot, a close summary, a reminder, a notice) is in the server's language
-  (`interaction.guild_locale`, `guild.preferred_locale`).
+- a public post (a ballot, a close summary, a reminder, a notice) is in the server's language: the one its
+  moderators chose with `/settings language` (`choose_server_language`, kept here by `bot.languages`), else
+  Discord's (`interaction.guild_locale`, `guild.preferred_locale`, which only Community servers can set).
 
 The language of what is being written is a context variable: the command tree and `bot.errors.guarded` set it
 to the member's for each interaction, and a public post is written inside `using(server_language(...))`.
@@ -19,8 +20,11 @@ Inside it:
   written the language's way);
 - `N_("...")` marks a module constant (it stays the English message id, which tests compare) to be
   translated where it is used, `_(CONSTANT)`;
-- `_l(...)` and `_nl(...)` mark a message to be written later (a refusal raised where the reader is not
-  known yet): a `Text`, written by `str()` in the language current at that time, or by `.render(lang)`;
+- `pgettext("duration", "unknown")` picks the translation of a word by what it qualifies (a gettext context:
+  "unknown" agrees with a feminine duration and a masculine title in French);
+- `_l(...)`, `_nl(...)` and `_lp(context, ...)` mark a message to be written later (a refusal raised where the
+  reader is not known yet, a catalogue record's words): a `Text`, written by `str()` (or in an f-string) in the
+  language current at that time, or by `.render(lang)`;
 - `current().date(day)`, `.number(n)`, `.percent(ratio)`, `.join(items)` format with Babel's locale data.
 Discord's `<t:…>` timestamps are left as they are: every client shows them in its own language and zone.
 
@@ -76,8 +80,9 @@ class Language:
         values.setdefault("n", self.number(n))
         return _fill(self.translations.ngettext(singular, plural, n), singular if n == 1 else plural, values)
 
-    def pgettext(self, context: str, message: str, /) -> str:
-        return self.translations.pgettext(context, message)
+    def pgettext(self, context: str, message: str, /, **values: object) -> str:
+        """`message` as translated in `context` (what it qualifies, or what kind of string it is)."""
+        return _fill(self.translations.pgettext(context, message), message, values)
 
     def translation(self, context: str | None, message: str) -> str | None:
         """What this language's catalogue holds for `message` (in `context`), or None when it holds nothing."""
@@ -162,14 +167,55 @@ def available() -> list[str]:
     return [name.replace("_", "-") for name in found]
 
 
+def spoken() -> list[str]:
+    """The bot's languages: English, then each language with a catalogue (a new catalogue adds one by itself)."""
+    return [SOURCE_LANGUAGE, *available()]
+
+
+def language_name(tag: str, reader: object = None, *, capital: bool = True) -> str:
+    """A language's name as `reader` (a Discord locale; None: English) writes it, from Babel's locale data, so
+    every name exists in every language without a translator: "French", "Français", "Französisch"; with
+    `capital=False`, as within a sentence ("français")."""
+    try:
+        named, locale = Locale.parse(tag, sep="-"), Locale.parse(str(reader or SOURCE_LANGUAGE), sep="-")
+    except (ValueError, UnknownLocaleError):
+        return tag
+    name = named.get_display_name(locale) or tag
+    return name[:1].upper() + name[1:] if capital else name
+
+
 def member_language(interaction: object) -> Language:
     """The language of the member behind an interaction: their client's (`interaction.locale`)."""
     return language(getattr(interaction, "locale", None))
 
 
+# The language each server's moderators chose for its posts (`/settings language`), by server id. Kept by
+# `bot.languages.ServerLanguages` (read from the database at start, written on each change), so that
+# `server_language`, called for every public post, costs no I/O.
+_chosen: dict[int, str] = {}
+
+
+def choose_server_language(guild_id: int, tag: str | None) -> None:
+    """Posts in the server are written in `tag` from now on; None: in its Discord language again."""
+    if tag is None:
+        _chosen.pop(guild_id, None)
+    else:
+        _chosen[guild_id] = tag
+
+
+def chosen_server_language(guild_id: int | None) -> str | None:
+    """The language the server's moderators chose, or None when it follows Discord's."""
+    return None if guild_id is None else _chosen.get(guild_id)
+
+
 def server_language(where: object) -> Language:
-    """The language a server's public posts are written in: an interaction's `guild_locale`, or a guild's
-    `preferred_locale` (Server Settings → Community; English when the server never set one)."""
+    """The language a server's public posts are written in: the one its moderators chose with `/settings language`,
+    else Discord's: an interaction's `guild_locale`, or a guild's `preferred_locale` (Server Settings → Community;
+    English when the server never set one, as every server that is not a Community server)."""
+    guild_id = getattr(where, "guild_id", None) if hasattr(where, "guild_locale") else getattr(where, "id", None)
+    chosen = chosen_server_language(guild_id if isinstance(guild_id, int) else None)
+    if chosen is not None:
+        return language(chosen)
     if hasattr(where, "preferred_locale"):
         return language(where.preferred_locale)
     return language(getattr(where, "guild_locale", None))
@@ -209,8 +255,9 @@ def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
     return _current.get().ngettext(singular, plural, n, **values)
 
 
-def pgettext(context: str, message: str, /) -> str:
-    return _current.get().pgettext(context, message)
+def pgettext(context: str, message: str, /, **values: object) -> str:
+    """`message` in the current language as translated in `context`, `{placeholders}` filled from `values`."""
+    return _current.get().pgettext(context, message, **values)
 
 
 def option_name(name: str) -> str:
@@ -234,9 +281,12 @@ class Text:
     plural: str | None = None
     n: int = 1
     values: Mapping[str, object] = field(default_factory=dict)
+    context: str | None = None
 
     def render(self, lang: Language) -> str:
         values = {key: value.render(lang) if isinstance(value, Text) else value for key, value in self.values.items()}
+        if self.context is not None:
+            return lang.pgettext(self.context, self.singular, **values)
         if self.plural is None:
             return lang.gettext(self.singular, **values)
         return lang.ngettext(self.singular, self.plural, self.n, **values)
@@ -245,7 +295,7 @@ class Text:
         return self.render(_current.get())
 
     def format(self, **values: object) -> Text:
-        return Text(self.singular, self.plural, self.n, {**self.values, **values})
+        return Text(self.singular, self.plural, self.n, {**self.values, **values}, self.context)
 
 
 def N_(message: str, /) -> str:
@@ -262,6 +312,11 @@ def _l(message: str, /, **values: object) -> Text:
 def _nl(singular: str, plural: str, n: int, /, **values: object) -> Text:
     """The plural counterpart of `_l`."""
     return Text(singular, plural, n, values)
+
+
+def _lp(context: str, message: str, /, **values: object) -> Text:
+    """The `pgettext` counterpart of `_l`: a message marked in a context (what the words qualify)."""
+    return Text(message, values=values, context=context)
 
 
 def text(message: str | Text) -> str:

@@ -6,6 +6,8 @@ builds the payload it syncs (and `bot.sync` hashes); a translation goes to Disco
 catalogue keeps these strings apart from the bot's sentences by their gettext context (`CONTEXTS`: a
 command's name is "command name", an option's description "option description"...), so the word "track"
 as a command and as an option can be translated differently, and a name is never taken for a sentence.
+A choice naming one of the bot's languages (`language_choice`) is not in the catalogues: its name in each
+member's language comes from Babel's locale data (`bot.i18n.language_name`), for every Discord locale.
 
 `extract_commands` is the Babel extractor that puts them in the template (`pybabel extract`, configured in
 pyproject.toml): it imports the command module it is given and reads its commands as discord.py built them,
@@ -27,7 +29,7 @@ from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 from discord.ext import commands
 
-from bot.i18n import CHOICE_NAME, COMMAND_NAME, OPTION_NAME, language
+from bot.i18n import CHOICE_NAME, COMMAND_NAME, OPTION_NAME, language, language_name
 
 CONTEXTS: dict[Where, str] = {
     Where.command_name: COMMAND_NAME,
@@ -45,6 +47,19 @@ NAME_COMMENT = "Discord: lowercase letters, digits, - or _, no spaces, at most 3
 LENGTH_COMMENT = "Discord: at most 100 characters"
 
 
+LANGUAGE = "language"  # a `locale_str` extra: the choice names this language (a Discord locale such as `pt-BR`)
+
+
+def language_choice(tag: str) -> app_commands.Choice[str]:
+    """A choice of one of the bot's languages: named in English, and in each member's language by the translator."""
+    return app_commands.Choice(name=app_commands.locale_str(language_name(tag), **{LANGUAGE: tag}), value=tag)
+
+
+def names_a_language(choice: app_commands.Choice[Any]) -> bool:
+    locale_name = getattr(choice, "_locale_name", None)  # what the choice was built with (discord.py keeps it)
+    return isinstance(locale_name, app_commands.locale_str) and LANGUAGE in locale_name.extras
+
+
 def valid_name(name: str) -> bool:
     """Whether Discord takes `name` as a command or option name: 1-32 lowercase letters, digits, `-` or `_`."""
     return bool(NAME_RE.fullmatch(name)) and name == name.lower()
@@ -59,6 +74,8 @@ class CommandTranslator(app_commands.Translator):
         where = CONTEXTS.get(context.location)
         if where is None:
             return None
+        if where == CHOICE_NAME and LANGUAGE in string.extras:
+            return language_name(string.extras[LANGUAGE], locale.value)
         translated = language(locale).translation(where, string.message)
         if translated is None or (where in NAME_CONTEXTS and not valid_name(translated)):
             return None
@@ -82,7 +99,8 @@ def command_strings(command: app_commands.Command[Any, ..., Any] | app_commands.
         if parameter.description != "…":  # discord.py's placeholder for an undocumented option
             yield CONTEXTS[Where.parameter_description], str(parameter.description)
         for choice in parameter.choices:
-            yield CONTEXTS[Where.choice_name], choice.name
+            if not names_a_language(choice):
+                yield CONTEXTS[Where.choice_name], choice.name
 
 
 def module_strings(module: object) -> Iterator[tuple[int, str, str]]:

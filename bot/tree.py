@@ -2,7 +2,8 @@
 
 `interaction_check` is the one place every slash command passes before its handler, so what holds for every
 command is done there, in this order:
-0. the language the handler writes in becomes the member's (`bot.i18n.member_language`);
+0. the language the handler writes in becomes the member's (`bot.i18n.member_language`), for autocomplete too
+   (choices name things as the member's language does: a city, a language);
 1. a server that has the bot's commands but not the bot member is told how to add the bot, and one Discord
    reports unavailable (an outage: its cache is an empty stub, `bot.presence`) is asked to try again later,
    except by `@instant` commands, which need nothing of the server;
@@ -59,9 +60,9 @@ class BotTree(app_commands.CommandTree["HeatedRivalryBot"]):
         )
 
     async def interaction_check(self, interaction: discord.Interaction[HeatedRivalryBot], /) -> bool:
+        use(member_language(interaction))  # the handler (or autocomplete) writes in the member's language (`bot.i18n`)
         if interaction.type is not discord.InteractionType.application_command or interaction.command is None:
             return True
-        use(member_language(interaction))  # the handler answers in the member's language (`bot.i18n`)
         if self.commands_only(interaction):
             raise UserError(add_the_bot(interaction.client))
         if self.in_an_outage(interaction):

@@ -18,7 +18,7 @@ from bot.bot import HeatedRivalryBot
 from bot.catalogue import Catalogue
 from bot.clock import SystemClock
 from bot.demo.harness import emulated_bot, fake_token
-from fakediscord import FakeDiscord, Guild, Message, Pick, Reply, pick
+from fakediscord import Channel, FakeDiscord, Guild, Message, Pick, Reply, pick
 from fakediscord import permissions as perms
 
 _TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
@@ -140,6 +140,11 @@ class Tour:
         self.fd = fd
         self.bot = bot
         self.out = out
+        self.set_up()
+
+    def set_up(self) -> None:
+        """The server, its channels, its roles and its members."""
+        fd = self.fd
         self.guild = fd.add_guild("Heated Rivalry Fans", bot_permissions=perms.DEFAULT_BOT | perms.MANAGE_ROLES)
         self.chat = self.guild.add_text_channel("soundtrack")
         self.news = self.guild.add_text_channel("announcements")
@@ -169,6 +174,10 @@ class Tour:
         self.say("\n".join(render_reply(turned)) + "\n")
         return turned
 
+    def show_post(self, channel: Channel) -> None:
+        """The last message in `channel`, as the channel reads it (a ballot the bot just posted)."""
+        self.say("\n".join(render_post(self.guild, self.fd.channel_messages(channel)[-1])) + "\n")
+
     async def skip_to(self, epoch: int, what: str) -> None:
         """Move the bot's clock forward and show what it posted by itself meanwhile."""
         clock = self.bot.clock
@@ -180,6 +189,37 @@ class Tour:
             await self.bot.wait_idle()
         for message in self.fd.channel_messages(self.news)[before:]:
             self.say("\n".join(render_post(self.guild, message)) + "\n")
+
+
+class FrenchServer(Tour):
+    """A French fan server that is not a Community server: Discord gives it no language, so its posts were English."""
+
+    def set_up(self) -> None:
+        self.guild = self.fd.add_guild("Fans de Rivalité passionnée")
+        self.chat = self.guild.add_text_channel("discussion")
+        self.news = self.guild.add_text_channel("annonces")
+        self.members = {
+            "Modo": self.guild.add_member("Modo", manage_guild=True, locale="fr"),
+            "Chloé": self.guild.add_member("Chloé", locale="fr"),
+            "Shane": self.guild.add_member("Shane"),  # his Discord is in English
+        }
+
+
+async def french_server(t: FrenchServer) -> None:
+    """`/settings language` (`/réglages langue` in French): posts in French, private answers in each member's."""
+    t.say(f"## {t.guild.name}: not a Community server, so Discord gives it no language; `/settings language` does\n")
+    await t.run("Modo", "/sondage-admin publier", salon=t.news)
+    t.show_post(t.news)
+    await t.run("Modo", "/réglages langue", langue="fr")
+    await t.run("Modo", "/sondage-admin publier", salon=t.news)
+    t.show_post(t.news)
+    await t.run("Chloé", "/sondage voter", pièce=pick("melt"))
+    await t.run("Shane", "/poll vote", track=pick("rivalry"))
+    await t.run("Modo", "/rappels salon", salon=t.news)
+    await t.run("Modo", "/rappels fuseau-horaire", fuseau="Montréal")
+    await t.run("Modo", "/rappels délais", délais="7j, 1j, 0")
+    await t.run("Modo", "/rappels événements", mode="on")
+    t.say("\n".join(render_events(t.guild)) + "\n")
 
 
 async def tour(t: Tour) -> None:
@@ -234,5 +274,6 @@ async def run_demo(catalogue: Catalogue, out: TextIO) -> None:
         async with FakeDiscord(token=token) as fd:
             async with emulated_bot(fd, token, Path(folder) / "demo.sqlite3", catalogue) as bot:
                 await tour(Tour(fd, bot, out))
+                await french_server(FrenchServer(fd, bot, out))
             if fd.violations:
                 raise RuntimeError(f"the bot broke Discord's rules during the demo: {fd.violations}")

@@ -130,6 +130,11 @@ class RemindersCog(
             self.mirror.changed(after.id)
 
     @commands.Cog.listener()
+    async def on_server_language_update(self, guild_id: int) -> None:
+        """The server's moderators chose the language of its posts (`/settings language`): the events follow too."""
+        self.mirror.changed(guild_id)
+
+    @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         await self.mirror.closed(event, removed=True)
 
@@ -270,7 +275,7 @@ class RemindersCog(
 
     @timezone.autocomplete("zone")
     async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=name, value=name) for name in zone_choices(current)]
+        return [app_commands.Choice(name=name, value=value) for name, value in zone_choices(current, self.now())]
 
     @app_commands.command(name="leadtimes", description="When to post before each release, e.g. 7d, 1d, 1h, 0")
     @app_commands.describe(spec="Comma-separated durations in w, d, h, m; 0 is the release moment")

@@ -24,7 +24,7 @@ by the usual rules (`schedule.decide`: a countdown up to 12 hours late, the rele
 out) or recorded as skipped with the reason. A server the bot has left (`Presence.LEFT`) is parked for good:
 its posts are never attempted, since each attempt would be refused and spend the invalid request budget.
 
-A post is public, so it is written in its server's language (`Sender.locale`, Discord's `preferred_locale`),
+A post is public, so it is written in its server's language (`Sender.locale`: `/settings language`, else Discord's),
 and so is a notice to its moderators: `_deliver` composes and sends inside `bot.i18n.using`. What is stored
 about a post (a skip's detail, a delivery error, a block's reason) is written in English.
 """
@@ -97,7 +97,8 @@ class Sender(Protocol):
     def server_name(self, guild_id: int) -> str: ...
 
     def locale(self, guild_id: int) -> str | None:
-        """The server's language as Discord writes it (`fr`, `pt-BR`), None when unknown (posts are then English)."""
+        """The server's language as Discord writes it (`fr`, `pt-BR`): the one its moderators chose, else Discord's;
+        None when unknown (posts are then English)."""
         ...
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:

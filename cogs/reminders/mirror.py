@@ -25,7 +25,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
-from bot.i18n import N_, _
+from bot.i18n import N_, _, text
 from bot.markup import clamp
 from cogs.reminders.schedule import release_epoch
 
@@ -112,7 +112,7 @@ def shape_of(release: Release, start_at: int) -> EventShape:
         _("Source: {source}", source=source) if source else _(OWN_SOURCE),
     ]
     return EventShape(
-        name=clamp(release.title, NAME_LIMIT),
+        name=clamp(text(release.title), NAME_LIMIT),
         start_at=start_at,
         end_at=start_at + DURATION_S,
         location=location,

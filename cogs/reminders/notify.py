@@ -16,7 +16,8 @@ import discord
 
 from bot.context import guild_of
 from bot.errors import UNKNOWN_ROLE, UserError
-from bot.i18n import N_, _, server_language, using
+from bot.i18n import N_, _, current, server_language, using
+from bot.permissions import permission_names
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -43,7 +44,7 @@ def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
         discord.Permissions.elevated().value | discord.Permissions(mention_everyone=True).value
     )
     if powers:
-        names = ", ".join(name.replace("_", " ").title() for name, on in discord.Permissions(powers) if on)
+        names = current().join(permission_names(name for name, on in discord.Permissions(powers) if on))
         return _(
             "{role} carries moderator permissions ({permissions}), and I never hand those to whoever asks: give "
             "pings a role of their own with no permissions",

@@ -60,7 +60,7 @@ def nonce_for(post: Post) -> str:
 
 def release_index(releases: Sequence[Release]) -> Index[Release]:
     return Index(
-        releases, key=lambda release: release.title, aliases=lambda release: [release.kind], ident=lambda r: r.id
+        releases, key=lambda release: text(release.title), aliases=lambda release: [release.kind], ident=lambda r: r.id
     )
 
 
@@ -133,7 +133,7 @@ def compose(
     """The post, in the current language; a preview and a test differ from the real one only by their marker and
     the missing ping."""
     template = default_template() if config.template is None else parse_template(config.template)
-    values = Values(release.title, release_at, server_name, config.role_id, release.link)
+    values = Values(text(release.title), release_at, server_name, config.role_id, release.link)
     content = render(template, values)
     description = timing_line(lead, release_at, late=late)
     if release.description:
@@ -152,7 +152,7 @@ def compose(
         )
     return ReminderMessage(
         content=content,
-        title=release.title,
+        title=text(release.title),
         description=description,
         url=release.link,
         footer=footer,

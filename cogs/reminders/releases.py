@@ -89,7 +89,7 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
                 raise UserError(_("No upcoming release has a date yet: `/releases upcoming` lists what is announced."))
         else:
             found = moment(matching(releases, release), config.zoneinfo)
-        title = found.release.title
+        title = str(found.release.title)  # the bot's words in it (a `Text`) in the reader's language
         if found.epoch is None:
             text = _("The date is not announced yet.") + (f" ({found.release.status})" if found.release.status else "")
         elif found.is_out(now):

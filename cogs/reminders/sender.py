@@ -15,7 +15,7 @@ import aiohttp
 import discord
 
 from bot.embeds import Card
-from bot.i18n import _, _l
+from bot.i18n import _, _l, chosen_server_language
 from bot.presence import Presence
 from cogs.reminders.components import post_view
 from cogs.reminders.dispatcher import DeliveryError, Failure
@@ -49,8 +49,9 @@ class DiscordSender:
         return guild.name if guild is not None else _("this server")
 
     def locale(self, guild_id: int) -> str | None:
+        """The language the server's moderators chose (`/settings language`), else Discord's (`bot.i18n`)."""
         guild = self._available(guild_id)
-        return str(guild.preferred_locale) if guild is not None else None
+        return (chosen_server_language(guild_id) or str(guild.preferred_locale)) if guild is not None else None
 
     def presence(self, guild_id: int) -> Presence:
         return self.bot.presence(guild_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
-from bot.i18n import N_, _, current, ngettext
+from bot.i18n import N_, _, current, ngettext, text
 from bot.markup import clamp, discord_timestamp
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
@@ -136,7 +136,7 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
         "\n".join(f"⚠️ {p}" for p in problems) or "✅ " + _("I can post there, and the ping will notify."),
     )
     card.add(_("Opting in"), _opt_in_line(guild, config.role_id))
-    titles = {release.id: release.title for release in await service.releases(guild.id)}
+    titles = {release.id: text(release.title) for release in await service.releases(guild.id)}
     card.add(_("Discord events"), await _events_line(events, guild, titles))
     upcoming = await service.upcoming_posts(guild.id, STATUS_POSTS)
     card.add(

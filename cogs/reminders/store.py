@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalogue import Confidence, Release
 from bot.db.database import Database
+from bot.i18n import ENGLISH
 from cogs.reminders.schedule import DEFAULT_ZONE
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
 
@@ -49,7 +50,7 @@ class GuildConfig:
     channel_id: int | None = None
     role_id: int | None = None
     zone: str = DEFAULT_ZONE
-    lead_times: tuple[LeadTime, ...] = field(default_factory=lambda: parse_lead_times(DEFAULT_SPEC))
+    lead_times: tuple[LeadTime, ...] = field(default_factory=lambda: parse_lead_times(DEFAULT_SPEC, ENGLISH))
     template: str | None = None
     enabled: bool = True
     blocked_reason: str | None = None
@@ -582,7 +583,7 @@ def _config(row: sqlite3.Row) -> GuildConfig:
         channel_id=row["channel_id"],
         role_id=row["role_id"],
         zone=str(row["zone"]),
-        lead_times=parse_lead_times(str(row["lead_times"])),
+        lead_times=parse_lead_times(str(row["lead_times"]), ENGLISH),
         template=row["template"],
         enabled=bool(row["enabled"]),
         blocked_reason=row["blocked_reason"],
@@ -611,7 +612,7 @@ def _post(row: sqlite3.Row) -> Post:
     return Post(
         guild_id=int(row["guild_id"]),
         release_id=str(row["release_id"]),
-        lead=parse_lead_time(str(row["lead"])),
+        lead=parse_lead_time(str(row["lead"]), ENGLISH),
         announced=str(row["announced"]),
         release_at=int(row["release_at"]),
         due_at=int(row["due_at"]),

@@ -2,7 +2,10 @@
 
 What `/reminders timezone` accepts (`resolve_zone`), and what is stored (always an IANA name):
 - an IANA name in any case, with spaces for underscores (`america/new york`): stored as is;
-- a city that names exactly one zone (`Toronto`, `new york`);
+- a city that names exactly one zone, with or without its accents (`Toronto`, `new york`, `Montréal`,
+  `Sao Paulo`), also as any of the bot's languages writes it (CLDR's exemplar cities, through Babel: `Londres`,
+  `Mexico`, `Ciudad de México`, `Nueva York`, `Nova Iorque`); the answer says, in the moderator's language, which
+  city's time that is;
 - `UTC`, `GMT`, `Z`: UTC;
 - a common abbreviation (`EST`, `PT`, `CET`, `AEST`, `JST`, … see `ABBREVIATIONS`): the zone of the main
   city that uses it, which follows that city's daylight saving, because that is what people mean:
@@ -12,6 +15,10 @@ What `/reminders timezone` accepts (`resolve_zone`), and what is stored (always 
   that offset (`UTC+1` is stored as `Etc/GMT-1`, the tz database's name for UTC+1, whose sign POSIX writes
   backwards; the typed sign is never copied into an `Etc/GMT` name, which would invert it). The answer says
   it never changes for daylight saving, and names cities at that offset in case the server's clocks do.
+
+Autocomplete (`zone_choices`) offers first what the text reads as (`EST`: America/New_York, then the other zones
+the letters are used for; `Nueva York`: America/New_York; `UTC+1`: that offset, then cities at it now), then
+cities by name, those matching in the reader's language first, each named in it (`Europe/London (Londres)`).
 
 Refused, with up to three city suggestions: offsets that are not whole hours (`UTC+5:30`; the cities at
 that offset now are suggested), offsets outside −12…+14, abbreviations used for several unrelated zones
@@ -29,16 +36,23 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.i18n import N_, _
+from babel.dates import get_timezone_location
+
+from bot.i18n import N_, _, current
 from bot.markup import quote
-from bot.search import MAX_CHOICES, Index
+from bot.search import MAX_CHOICES, Index, fold
 from cogs.reminders.schedule import DEFAULT_ZONE
 
 CITY_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 MIN_OFFSET_H, MAX_OFFSET_H = -12, 14  # the range of Etc/GMT zones (and of real offsets)
 FORM = N_("Pick a city from the list, like Europe/London or America/Toronto, or a whole-hour offset like UTC+1.")
+# Whose city names are understood (CLDR's exemplar cities): the bot's languages, Spanish included, with the regional
+# variants their speakers write ("Nova Iorque" in Portugal, "Nova York" in Brazil).
+CITY_LOCALES = ("en", "fr", "fr_CA", "pt", "pt_PT", "es", "es_419", "es_MX")
+READER_BONUS = 5.0  # autocomplete: a city matching as the reader's language names it ranks above an equal match
 
 # abbreviation -> (zone, what it is called (translated where it is shown), other zones the same letters are used for)
 ABBREVIATIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -124,15 +138,96 @@ def is_city(name: str) -> bool:
     return name.split("/", 1)[0] in CITY_AREAS and "/" in name
 
 
+def city_of(name: str) -> str:
+    """The city an IANA name ends with, as written there: `America/New_York` → `New York`."""
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
 @cache
-def _city_index() -> Index[str]:
-    names = [DEFAULT_ZONE, *sorted(name for name in _all_names() if is_city(name))]
-    return Index(names, key=lambda name: name, aliases=lambda name: [name.rsplit("/", 1)[-1].replace("_", " ")])
+def _links() -> frozenset[str]:
+    """The tz database's links (`America/Montreal` → `America/Toronto`): old names kept working, which CLDR names
+    after the zone they point to (so their city names would be a second `Toronto`)."""
+    text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text("utf-8")
+    return frozenset(parts[2] for line in text.splitlines() if (parts := line.split())[:1] == ["L"])
 
 
-def zone_choices(typed: str, limit: int = MAX_CHOICES) -> list[str]:
-    """City zones (and UTC) for autocomplete: "toronto" or "new york" finds the zone by its city."""
-    return [match.item for match in _city_index().search(typed, limit=limit)]
+@cache
+def _cities() -> tuple[str, ...]:
+    return tuple(sorted(name for name in _all_names() if is_city(name)))
+
+
+@cache
+def local_cities(locale: str) -> dict[str, str]:
+    """Each city zone's city as `locale` (a Babel locale name: `fr`, `pt_BR`) writes it: "Londres", "Nueva York"."""
+    links = _links()
+    return {
+        name: get_timezone_location(name, locale=locale, return_city=True) for name in _cities() if name not in links
+    }
+
+
+def local_city(name: str) -> str:
+    """The zone's city in the reader's language (the current one): "Londres" for Europe/London in French."""
+    return local_cities(str(current().locale)).get(name) or city_of(name)
+
+
+@cache
+def _by_local_city() -> dict[str, frozenset[str]]:
+    """A city's name in any of `CITY_LOCALES`, folded (no accents, no case) → the zones it names."""
+    found: dict[str, set[str]] = {}
+    for locale in CITY_LOCALES:
+        for name, city in local_cities(locale).items():
+            found.setdefault(fold(city), set()).add(name)
+    return {city: frozenset(names) for city, names in found.items()}
+
+
+@cache
+def _city_index(locale: str | None) -> Index[str]:
+    """Cities (and UTC) by IANA name and city: as `locale` writes it, or (None) as any of `CITY_LOCALES` does."""
+    names = [DEFAULT_ZONE, *_cities()]
+    by_locale = [local_cities(tag) for tag in ((locale,) if locale else CITY_LOCALES)]
+    return Index(
+        names,
+        key=lambda name: name,
+        aliases=lambda name: [city_of(name), *(cities[name] for cities in by_locale if name in cities)],
+    )
+
+
+def city_matches(typed: str, limit: int = MAX_CHOICES) -> list[str]:
+    """City zones (and UTC) whose name or city resembles `typed`, best first; on a par, a city named so in the
+    reader's language (the current one) comes before one named so in another of `CITY_LOCALES`."""
+    scores = {match.item: match.score for match in _city_index(None).search(typed, limit=limit)}
+    for match in _city_index(str(current().locale)).search(typed, limit=limit):
+        scores[match.item] = max(scores.get(match.item, 0.0), match.score + READER_BONUS)
+    return sorted(scores, key=lambda name: -scores[name])[:limit]
+
+
+def zone_choices(typed: str, now: int, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+    """(name, value) pairs for autocomplete, in the reader's language: what `typed` reads as first (see the module),
+    then `city_matches`, each named with its city as the reader writes it when that differs from the IANA name."""
+    first: list[str] = []
+    upper = typed.strip().upper()
+    if upper in AMBIGUOUS:
+        first += AMBIGUOUS[upper]
+    try:
+        found = resolve_zone(typed, now)
+    except ZoneError:
+        pass
+    else:
+        if _OFFSET_RE.fullmatch(typed.strip()):  # the offset itself (its Etc/ name is never offered), then cities at it
+            offset = dt.datetime.fromtimestamp(now, found.zone).utcoffset() or dt.timedelta()
+            offered = [(offset_label(offset), offset_label(offset))]
+            return [*offered, *((choice_name(name), name) for name in cities_at(offset, now))][:limit]
+        if found.key == DEFAULT_ZONE or is_city(found.key):  # never an Etc/ or legacy name
+            first.append(found.key)
+        first += ABBREVIATIONS[upper][2] if upper in ABBREVIATIONS else ()
+    names = list(dict.fromkeys([*first, *city_matches(typed, limit)]))[:limit]
+    return [(choice_name(name), name) for name in names]
+
+
+def choice_name(name: str) -> str:
+    """`Europe/London (Londres)`: a zone's IANA name, with its city in the reader's language when it differs."""
+    city = local_city(name) if is_city(name) else city_of(name)
+    return name if fold(city) == fold(city_of(name)) else f"{name} ({city})"
 
 
 # -- reading what was typed -----------------------------------------------------------------------------------
@@ -161,11 +256,11 @@ def resolve_zone(text: str, now: int) -> ZoneChoice:
         )
     named = _by_name(typed)
     if named is not None:
-        return ZoneChoice(ZoneInfo(named), _etc_note(named))
+        return named
     offset = _OFFSET_RE.fullmatch(typed)
     if offset is not None:
         return _offset(typed, offset, now)
-    suggestions = [name for name in zone_choices(typed, limit=3) if name != DEFAULT_ZONE]
+    suggestions = [name for name in city_matches(typed, limit=3) if name != DEFAULT_ZONE]
     if suggestions:
         raise ZoneError(
             _(
@@ -178,14 +273,28 @@ def resolve_zone(text: str, now: int) -> ZoneChoice:
     raise ZoneError(_("{typed} is not a time zone I know. {form}", typed=quote(typed), form=_(FORM)))
 
 
-def _by_name(typed: str) -> str | None:
-    """An IANA name in any case (spaces for underscores), or a city naming exactly one zone."""
+def _by_name(typed: str) -> ZoneChoice | None:
+    """An IANA name in any case (spaces for underscores); else a city naming exactly one zone, with or without its
+    accents: as the IANA name writes it (`Sao Paulo`, `Montréal`), or as a language of `CITY_LOCALES` does."""
     folded = typed.casefold().replace(" ", "_")
     names = _all_names() - {"Factory", "localtime"}
     exact = [name for name in names if name.casefold() == folded]
-    if not exact:
-        exact = [name for name in names if is_city(name) and name.rsplit("/", 1)[-1].casefold() == folded]
-    return exact[0] if len(exact) == 1 else None
+    if len(exact) == 1:
+        return ZoneChoice(ZoneInfo(exact[0]), _etc_note(exact[0]))
+    city = fold(typed)
+    by_city = [name for name in _cities() if fold(city_of(name)) == city]
+    if len(by_city) == 1:
+        return ZoneChoice(ZoneInfo(by_city[0]))
+    local = _by_local_city().get(city, frozenset())
+    if len(local) != 1:
+        return None
+    [name] = local
+    reader_city = local_city(name)
+    if fold(reader_city) == city:
+        return ZoneChoice(ZoneInfo(name))
+    return ZoneChoice(
+        ZoneInfo(name), _("{typed} is read as {city}, the time in {zone}", typed=typed, city=reader_city, zone=name)
+    )
 
 
 def _abbreviation(typed: str, upper: str) -> ZoneChoice:

@@ -32,6 +32,7 @@ from bot.embeds import (
     Card,
     join_within,
 )
+from bot.i18n import language, using
 from tests.bot.test_catalogue import BUNDLED
 
 TODAY = dt.date(2026, 12, 4)
@@ -180,3 +181,40 @@ def test_join_within_keeps_the_limit_and_counts_what_it_left_out(parts: list[str
         *shown, more = joined.split("\n")
         assert shown == parts[: len(shown)]
         assert more == f"+{len(parts) - len(shown)} more"
+
+
+def fields_of(card: Card) -> dict[str, str]:
+    return {name: value for name, value, _inline in card.fields}
+
+
+def test_unknown_agrees_with_what_it_qualifies(catalogue: Catalogue) -> None:
+    """Regression (issue 21): "Durée : inconnu" and "Duração: desconhecido" took the wrong gender; each unknown fact
+    is asked for in its own gettext context, so each language agrees it with that fact."""
+    its_you, scene_unknown = catalogue.track("its-you"), catalogue.song("quebec-acts")
+    assert its_you is not None and scene_unknown is not None
+    with using(language("fr")):
+        track, song = fields_of(track_card(catalogue, its_you)), fields_of(song_card(catalogue, scene_unknown))
+        assert (track["Durée"], track["Position"], song["Scène"], song["Épisode"]) == (
+            "inconnue", "inconnue", "inconnue", "inconnu",
+        )  # fmt: skip
+    with using(language("pt-BR")):
+        track, song = fields_of(track_card(catalogue, its_you)), fields_of(song_card(catalogue, scene_unknown))
+        assert (track["Duração"], track["Posição"], song["Cena"], song["Episódio"]) == (
+            "desconhecida", "desconhecida", "desconhecida", "desconhecido",
+        )  # fmt: skip
+    english = fields_of(track_card(catalogue, its_you))
+    assert (english["Duration"], english["Position"]) == ("unknown", "unknown")
+
+
+def test_a_single_is_said_so_in_the_readers_language(catalogue: Catalogue) -> None:
+    """Regression (issue 21): "Yes: released as a single." was built inside an f-string, which `pybabel extract`
+    never sees, so every language read it in English. The single's description is the fact sheet's, untranslated."""
+    rivalry = catalogue.track("rivalry")
+    assert rivalry is not None
+    with using(language("fr")):
+        assert fields_of(track_card(catalogue, rivalry))["Extrait"].startswith(
+            "Oui\u00a0: sortie en extrait. A techno/EDM track"
+        )
+    with using(language("pt-BR")):
+        assert fields_of(track_card(catalogue, rivalry))["Single"].startswith("Sim: lançada como single. A techno")
+    assert fields_of(track_card(catalogue, rivalry))["Single"].startswith("Yes: released as a single. A techno")

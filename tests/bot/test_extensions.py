@@ -13,6 +13,7 @@ import pytest
 from bot.bot import EXTENSIONS, HeatedRivalryBot
 from bot.catalogue import Catalogue
 from bot.db import Database
+from bot.i18n import available
 from bot.settings import load_settings
 from bot.sync import payload_hash, sync_commands, tree_payload
 
@@ -55,7 +56,7 @@ async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> No
     assert options["song"]["query"]["type"] == 3 and options["song"]["query"]["autocomplete"]
     assert commands["about"].get("options", []) == []
     for name, command in commands.items():
-        if name not in ("poll-admin", "reminders"):
+        if name not in ("poll-admin", "reminders", "settings"):
             assert command["default_member_permissions"] is None, "fan commands are open to everyone"
 
 
@@ -114,6 +115,23 @@ async def test_reminder_and_release_commands_match_the_spec(loaded_bot: HeatedRi
     options = subcommands(releases)
     assert options["upcoming"] == options["notify"] == {}
     assert options["countdown"]["release"]["autocomplete"] and not options["countdown"]["release"]["required"]
+
+
+async def test_the_settings_command_matches_the_spec(loaded_bot: HeatedRivalryBot) -> None:
+    """`/settings language`: moderators only, one required choice, `server` then the bot's languages, each named in
+    every member's language (from Babel's locale data, not the catalogues)."""
+    settings = by_name(await tree_payload(loaded_bot.tree))["settings"]
+    assert int(settings["default_member_permissions"]) == 32, "settings need Manage Server (1 << 5)"
+    language = subcommands(settings)["language"]["language"]
+    assert language["type"] == 3 and language["required"]
+    choices = {choice["value"]: choice for choice in language["choices"]}
+    assert list(choices) == ["server", "en", *available()], "English and each language with a catalogue"
+    assert {"fr", "pt-BR"} <= set(choices)
+    assert choices["server"]["name"] == "Follow the server's Discord language"
+    assert choices["server"]["name_localizations"]["fr"] == "Suivre la langue Discord du serveur"
+    assert choices["fr"]["name"] == "French" and choices["fr"]["name_localizations"]["fr"] == "Français"
+    assert choices["pt-BR"]["name_localizations"]["pt-BR"] == "Português (Brasil)"
+    assert choices["pt-BR"]["name_localizations"]["de"] == "Portugiesisch (Brasilien)", "any client, no catalogue"
 
 
 async def test_command_tree_snapshot(loaded_bot: HeatedRivalryBot) -> None:

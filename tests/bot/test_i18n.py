@@ -27,8 +27,13 @@ ROOT = Path(__file__).parents[2]
 TEMPLATE = LOCALES_DIR / "messages.pot"
 CATALOGUES = sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
 # The command that regenerates the template; the README's "Languages" gives the same one.
-EXTRACT = ["pybabel", "extract", "-F", "pyproject.toml", "-k", "_l", "-k", "_nl:1,2", "--add-comments=Translators:"]
+EXTRACT = [
+    *("pybabel", "extract", "-F", "pyproject.toml", "-k", "_l", "-k", "_nl:1,2", "-k", "_lp:1c,2"),
+    "--add-comments=Translators:",
+]
 FIX = "run the pybabel commands in the README's Languages section"
+# Plural-Forms as GNU gettext writes them (its manual, "Plural forms"), by language.
+GETTEXT_PLURALS = {"fr": (2, "(n > 1)"), "pt": (2, "(n > 1)"), "es": (2, "(n != 1)")}
 
 
 def read(path: Path) -> Catalog:
@@ -66,14 +71,24 @@ def french() -> Catalog:
     return read(LOCALES_DIR / "fr" / "LC_MESSAGES" / "messages.po")
 
 
-def test_every_message_has_a_french_translation(template: Catalog, french: Catalog) -> None:
+# The languages that must be complete: every entry translated, none fuzzy. Issue 21 asks the same of pt-BR, es-ES
+# and es-419; each joins this list when its translators have finished it (pt-BR is partial today, and Spanish has no
+# catalogue yet).
+REQUIRED_COMPLETE = ("fr",)
+
+
+@pytest.mark.parametrize("tag", REQUIRED_COMPLETE)
+def test_every_message_is_translated_in_each_required_language(tag: str, template: Catalog) -> None:
+    path = LOCALES_DIR / i18n.catalogue_dir_name(tag) / "LC_MESSAGES" / "messages.po"
+    assert path.exists(), f"{tag} is required complete but has no catalogue: pybabel init (README, Languages)"
+    catalog = read(path)
     untranslated = []
     for message in entries(template):
-        found = french.get(message.id, context=message.context)
-        plural_forms = 1 if isinstance(message.id, str) else french.num_plurals
+        found = catalog.get(message.id, context=message.context)
+        plural_forms = 1 if isinstance(message.id, str) else catalog.num_plurals
         if found is None or found.fuzzy or not all(forms(found)) or len(forms(found)) != plural_forms:
             untranslated.append(key(message))
-    assert untranslated == [], f"French lacks (or has fuzzy) translations of {untranslated}"
+    assert untranslated == [], f"{tag} lacks (or has fuzzy) translations of {untranslated}"
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parent.parent.name)
@@ -96,7 +111,11 @@ def test_catalogues_follow_the_template_and_are_compiled(path: Path, template: C
     assert {key(m) for m in entries(catalog)} == {key(m) for m in entries(template)}, (
         f"{path} is not updated from the template: {FIX}"
     )
-    assert catalog.num_plurals == 2 and catalog.plural_expr == "(n > 1)", "Plural-Forms as gettext writes them"
+    language_code = catalog.locale.language if catalog.locale else path.parent.parent.name
+    assert (catalog.num_plurals, catalog.plural_expr) == GETTEXT_PLURALS.get(language_code), (
+        f"Plural-Forms as gettext writes them for {language_code} (pybabel init writes CLDR's, with a form for "
+        f"millions: replace it with {GETTEXT_PLURALS.get(language_code)}, or add the language to GETTEXT_PLURALS)"
+    )
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     mo = path.with_suffix(".mo")
@@ -152,10 +171,10 @@ def test_french_answers_name_the_french_commands(french: Catalog) -> None:
 def test_a_discord_locale_picks_its_catalogue_or_english() -> None:
     assert language("fr").tag == "fr" and language(discord.Locale.french) is language("fr")
     assert language("pt-BR").tag == "pt-BR"
-    for unknown in ("es-ES", "de", "ja", "en-US", "en-GB", None, "", "xx-YY"):
+    for unknown in ("de", "ja", "en-US", "en-GB", None, "", "xx-YY"):
         assert language(unknown).tag == "en", unknown
     assert language("fr").gettext("Previous") == "Précédent"
-    assert language("es-ES").gettext("Previous") == "Previous"
+    assert language("de").gettext("Previous") == "Previous"
 
 
 def test_plurals_dates_and_numbers_follow_the_language() -> None:

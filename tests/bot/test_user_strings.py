@@ -7,6 +7,15 @@ member reads: an answer (`reply`, `update`, `send`, `send_message`, `send_epheme
 `ngettext()`, `_l()`, `N_()`; what is allowed outside them is only what has no words (emoji, punctuation,
 `**{x}**`-style formats, `#`).
 
+Text that reaches a member by other routes is checked too:
+- every message the code asks the catalogues for is in the template (`messages.pot`): a `_()` inside an f-string
+  is invisible to `pybabel extract`, so it was never translated;
+- a catalogue record's words (a dataclass field or property a member reads, such as a release's `title` or
+  `status`) are the fact sheet's, or marked for the catalogues: never a phrase built in English in the code;
+- an identifier is never shown as words (`manage_guild`.replace("_", " ").title() is English in every language);
+- a word that agrees with what it qualifies ("unknown", "none") always carries a gettext context, so each language
+  can give it the gender and number of that thing.
+
 An exception whose message a member reads is held to more: it is built only from a translated message, never
 from a string literal, an f-string, `%`, `.format`, `+` or an `N_` constant shown as it is. Which exceptions
 those are is read from the source too: `Refusal` and `UserError` and their subclasses, and every exception
@@ -21,6 +30,8 @@ import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).parents[2]
 SCANNED = ("bot", "cogs")
@@ -38,7 +49,10 @@ EMBEDS = {"Embed", "Card", "add_field", "set_footer", "set_author", "insert_fiel
 COMPONENTS = {"Button", "Select", "SelectOption", "TextInput", "Modal", "File"}
 SINKS = ANSWERS | EMBEDS | COMPONENTS
 SHOWN_KEYWORDS = {"content", "title", "description", "label", "placeholder", "name", "value", "text", "footer"}
-CATALOGUE = {"_", "ngettext", "pgettext", "_l", "_nl", "N_", "gettext"}
+CATALOGUE = {"_", "ngettext", "pgettext", "_l", "_nl", "_lp", "N_", "gettext"}
+CONTEXTUAL = {"pgettext", "_lp"}  # their first argument is the context, the second the message
+TEMPLATE = ROOT / "bot" / "locales" / "messages.pot"
+AGREEING = {"unknown", "none"}  # words whose form follows what they qualify: only ever asked for with a context
 WORD = re.compile(r"[^\W\d_]{2,}")  # two letters in a row: a word, in any script
 
 
@@ -346,3 +360,229 @@ def test_the_exception_check_finds_what_it_is_meant_to(tmp_path: Path) -> None:
             "OrbitError(...) from a string literal 'Pluto is too far'",
         ]
     )
+
+
+# -- messages the template lacks, record phrases, identifiers as words, agreement -------------------------------
+
+
+def asked(tree: ast.Module) -> Iterator[tuple[ast.Call, str | None, str]]:
+    """Each call asking the catalogues for a literal message: (call, context, message id)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and called(node) in CATALOGUE:
+            contextual = called(node) in CONTEXTUAL
+            literals = [
+                arg.value for arg in node.args[:2] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
+            if contextual and len(literals) == 2:
+                yield node, literals[0], literals[1]
+            elif not contextual and node.args and isinstance(node.args[0], ast.Constant) and literals:
+                yield node, None, literals[0]
+
+
+def missing_from_the_template(path: Path, template: set[tuple[str | None, str]], root: Path = ROOT) -> list[str]:
+    return [
+        f"{path.relative_to(root)}:{call.lineno}: {message!r}" + (f" (context {context!r})" if context else "")
+        for call, context, message in asked(parsed(path))
+        if (context, message) not in template
+    ]
+
+
+def template_messages(path: Path = TEMPLATE) -> set[tuple[str | None, str]]:
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+
+
+def without_context(path: Path, root: Path = ROOT) -> list[str]:
+    return [
+        f"{path.relative_to(root)}:{call.lineno}: {message!r}"
+        for call, context, message in asked(parsed(path))
+        if context is None and message in AGREEING
+    ]
+
+
+def enclosing_scopes(tree: ast.Module) -> Iterator[tuple[ast.AST, dict[str, list[ast.expr]]]]:
+    """The module and each function, with what each name is assigned there (module constants too)."""
+    module: dict[str, list[ast.expr]] = {}
+    for statement in tree.body:  # the module's constants, not what its functions assign
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            for name, values in assignments(statement).items():
+                module.setdefault(name, []).extend(values)
+    yield tree, module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node, {**module, **assignments(node)}
+
+
+def shown_expressions(tree: ast.Module) -> Iterator[tuple[ast.expr, dict[str, list[ast.expr]]]]:
+    """Everything a member reads: what goes to an answer, a card or a component, and the values a message is
+    filled with; each with the assignments of its function (to look through a local variable)."""
+    for scope_node, scope in enclosing_scopes(tree):
+        body = scope_node.body if isinstance(scope_node, ast.Module) else [scope_node]
+        for node in (n for statement in body for n in ast.walk(statement)):
+            if isinstance(node, ast.Call):
+                yield from ((argument, scope) for argument in (*shown_arguments(node), *card_fields(node)))
+                if called(node) in CATALOGUE:
+                    yield from ((k.value, scope) for k in node.keywords)
+
+
+def shown_attributes(trees: list[ast.Module]) -> set[str]:
+    """The attribute names a member reads (`release.title` in an answer, directly or through a local variable)."""
+    names: set[str] = set()
+    for tree in trees:
+        for expression, scope in shown_expressions(tree):
+            values = through_locals(expression, scope)
+            names |= {n.attr for value in values for n in ast.walk(value) if isinstance(n, ast.Attribute)}
+    return names
+
+
+def through_locals(expression: ast.expr, scope: dict[str, list[ast.expr]]) -> list[ast.expr]:
+    """`expression` and what the names in it are assigned (one step: `text = ...; reply(interaction, text)`)."""
+    return [expression, *(v for n in ast.walk(expression) if isinstance(n, ast.Name) for v in scope.get(n.id, []))]
+
+
+def phrases(node: ast.expr, scope: dict[str, list[ast.expr]], seen: frozenset[str] = frozenset()) -> Iterator[str]:
+    """The English phrases (words with a space between them) a value is built from outside the catalogues, looking
+    through f-strings, `+`, `a or b`, `a if c else b`, local variables and module constants (a dict's values)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = re.sub(r"\{[^}]*\}", "", node.value)
+        if WORD.search(text) and " " in text:
+            yield node.value
+    elif isinstance(node, ast.JoinedStr | ast.Dict):
+        for part in node.values:
+            if part is not None:
+                yield from phrases(part.value if isinstance(part, ast.FormattedValue) else part, scope, seen)
+    elif isinstance(node, ast.FormattedValue):
+        yield from phrases(node.value, scope, seen)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        yield from phrases(node.left, scope, seen)
+        yield from phrases(node.right, scope, seen)
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from phrases(value, scope, seen)
+    elif isinstance(node, ast.IfExp):
+        yield from phrases(node.body, scope, seen)
+        yield from phrases(node.orelse, scope, seen)
+    elif isinstance(node, ast.Subscript):
+        yield from phrases(node.value, scope, seen)
+    elif isinstance(node, ast.Name) and node.id not in seen:
+        for value in scope.get(node.id, []):
+            yield from phrases(value, scope, seen | {node.id})
+
+
+def is_dataclass(node: ast.ClassDef) -> bool:
+    return any(name_of(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in node.decorator_list)
+
+
+def record_phrases(path: Path, records: set[str], shown: set[str], root: Path = ROOT) -> list[str]:
+    """English phrases given to a record field a member reads (`Release(title=f"... on {format}")`), or returned by
+    a record's property a member reads (`Song.label`)."""
+    tree = parsed(path)
+    found = []
+    for scope_node, scope in enclosing_scopes(tree):
+        body = scope_node.body if isinstance(scope_node, ast.Module) else [scope_node]
+        for node in (n for statement in body for n in ast.walk(statement)):
+            if isinstance(node, ast.Call) and called(node) in records:
+                for keyword in node.keywords:
+                    if keyword.arg in shown:
+                        found += [f"{called(node)}({keyword.arg}={text!r})" for text in phrases(keyword.value, scope)]
+            elif isinstance(node, ast.ClassDef) and node.name in records:
+                for method in node.body:
+                    if isinstance(method, ast.FunctionDef) and method.name in shown:
+                        local = {**scope, **assignments(method)}
+                        returns = [r.value for r in ast.walk(method) if isinstance(r, ast.Return) and r.value]
+                        found += [f"{node.name}.{method.name}: {t!r}" for r in returns for t in phrases(r, local)]
+    return sorted({f"{path.relative_to(root)}: {line}" for line in found})
+
+
+def identifiers_as_words(path: Path, root: Path = ROOT) -> list[str]:
+    """`name.replace("_", " ")` or `.title()` in what a member reads: a code name shown as (English) words."""
+    found = []
+    for expression, scope in shown_expressions(parsed(path)):
+        for node in (n for value in through_locals(expression, scope) for n in ast.walk(value)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                underscores = called(node) == "replace" and [a.value for a in node.args if isinstance(a, ast.Constant)][
+                    :1
+                ] == ["_"]
+                if underscores or called(node) == "title":
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: .{called(node)}(...)")
+    return sorted(set(found))
+
+
+def test_every_message_the_code_asks_for_is_in_the_template() -> None:
+    """A message `pybabel extract` does not see (a `_()` inside an f-string) is never translated."""
+    template = template_messages()
+    found = [line for path in modules(operator=True) for line in missing_from_the_template(path, template)]
+    assert found == [], "messages the catalogues never receive (write them outside f-strings):\n" + "\n".join(found)
+
+
+def test_a_catalogue_records_words_are_the_fact_sheets_or_marked() -> None:
+    trees = [parsed(path) for path in modules()]
+    records = {c.name for tree in trees for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and is_dataclass(c)}
+    shown = shown_attributes(trees)
+    assert {"Release", "Song", "Track"} <= records and {"title", "status", "label"} <= shown
+    found = [line for path in modules() for line in record_phrases(path, records, shown)]
+    assert found == [], "a record a member reads holds English built in code (mark it with _l or _lp):\n" + "\n".join(
+        found
+    )
+
+
+def test_no_identifier_is_shown_as_words() -> None:
+    found = [line for path in modules() for line in identifiers_as_words(path)]
+    assert found == [], "a code name shown as English words (name it through the catalogues):\n" + "\n".join(found)
+
+
+def test_words_that_agree_with_what_they_qualify_carry_a_context() -> None:
+    found = [line for path in modules() for line in without_context(path)]
+    assert found == [], "use pgettext(what it qualifies, ...) so each language can agree it:\n" + "\n".join(found)
+
+
+def test_the_new_checks_find_what_they_are_meant_to(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "@dataclass(frozen=True)\n"
+        "class Disc:\n"
+        "    title: str\n"
+        "    status: str\n"
+        "    kind: str\n"
+        "    @property\n"
+        "    def label(self):\n"
+        "        return f'{self.title} (title unknown)' if self.kind else self.title\n"
+        "    @property\n"
+        "    def key(self):\n"
+        "        return f'disc {self.kind}'\n"
+        "LABELS = {'cd': 'on compact disc', 'lp': 'vinyl'}\n"
+        "def disc(fmt, expected, n, error, card):\n"
+        "    status = f'announced for {expected}' if expected else None\n"
+        "    Disc(title=None or f'The album on {fmt}', status=status, kind='two words')\n"
+        "    Disc(title=_l('The album on {fmt}', fmt=fmt), status=LABELS[fmt], kind=fmt)\n"
+        "    card.add(_('Single'), f\"{_('Yes: released as a single.')} {n}\")\n"
+        "    reply(interaction, _('{value} is not a valid {kind}.', kind=error.type.name.replace('_', ' ')))\n"
+        "    reply(interaction, disc.label + disc.status + disc.title)\n"
+        "    card.add(_('Duration'), _('unknown'))\n"
+        "    card.add(_('Duration'), pgettext('duration', 'unknown'))\n"
+        "    missing = ', '.join(p.title() for p in error.missing)\n"
+        "    card.add(_('Missing'), _('You lack {missing}.', missing=missing))\n",
+        "utf-8",
+    )
+    tree = parsed(sample)
+    assert shown_attributes([tree]) >= {"label", "status", "title"} and "key" not in shown_attributes([tree])
+    assert record_phrases(sample, {"Disc"}, shown_attributes([tree]), tmp_path) == sorted(
+        [
+            "sample.py: Disc(title='The album on ')",
+            "sample.py: Disc(status='announced for ')",
+            "sample.py: Disc(status='on compact disc')",
+            "sample.py: Disc.label: ' (title unknown)'",
+        ]
+    ), "the kind (`kind` is never shown) and the key (never shown either) are not phrases a member reads"
+    template = {(None, "Single"), (None, "Duration"), (None, "unknown"), ("duration", "unknown")}
+    template |= {(None, "{value} is not a valid {kind}."), (None, "Missing"), (None, "The album on {fmt}")}
+    template |= {(None, "You lack {missing}.")}
+    assert [line.split(": ", 1)[1] for line in missing_from_the_template(sample, template, tmp_path)] == [
+        "'Yes: released as a single.'"
+    ]
+    assert [line.split(": ", 1)[1] for line in identifiers_as_words(sample, tmp_path)] == [
+        ".replace(...)",
+        ".title(...)",
+    ]
+    assert [line.split(": ", 1)[1] for line in without_context(sample, tmp_path)] == ["'unknown'"]

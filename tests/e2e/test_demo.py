@@ -30,7 +30,7 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     french = out.split("## In French", 1)[1].split("## Release-day reminders", 1)[0]
     assert "Léa › /trame-sonore à-propos" in french and "Trame sonore de Rivalité passionnée" in french
     assert "Pièce préférée · ronde 1" in french and "alt text: Diagramme à barres des 2 pièces" in french
-    reminders = out.split("## Release-day reminders", 1)[1]
+    reminders, french_server = out.split("## Release-day reminders", 1)[1].split("## Fans de Rivalité passionnée", 1)
     assert "Mod › /reminders events mode:on" in reminders and "◆ Soundtrack listening party" in reminders
     assert "Shane › clicks [Notify me]" in reminders and "you now have @Release news" in reminders
     assert reminders.count("[Notify me] [Discord event]") == 2, "both posts link the native event"
@@ -38,6 +38,14 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert reminders.count("  bot posted in #announcements:") == 2, "the 1-day and the release-moment posts"
     assert reminders.count("(notified: @Release news)") == 2
     assert "pending: 2 · sent: 2" in reminders
+    before, after = french_server.split("Modo › /réglages langue langue:fr", 1)
+    assert "bot posted in #annonces:\n    ┃ Favourite Heated Rivalry track" in before, "not a Community server: English"
+    assert "Désormais, je publie en français dans ce serveur" in after
+    assert "bot posted in #annonces:\n    ┃ Ta pièce préférée de Rivalité passionnée" in after, "the ballot, in French"
+    assert "Your vote in round 1: **Rivalry · track 1**" in after, "an English member's private answer stays English"
+    assert "Fuseau horaire\u00a0: **America/Montreal**" in after, "a French moderator's Montréal"
+    assert "1 semaine avant, 1 jour avant et au moment de la sortie" in after, "and their 7j, 1j, 0"
+    assert "· En ligne · scheduled" in after and "Source\u00a0: " in after, "the native event's words, in French"
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
 

@@ -113,7 +113,7 @@ async def test_an_english_member_in_a_french_server_reads_english_while_the_chan
 
 
 async def test_unknown_languages_fall_back_to_english(fd: FakeDiscord, tmp_path: Path, catalogue: Catalogue) -> None:
-    guild = fd.add_guild("Fans de Madrid", preferred_locale="es-ES")
+    guild = fd.add_guild("Fans aus Berlin", preferred_locale="de")  # a language without a catalogue
     channel = guild.add_text_channel("general")
     jonas = guild.add_member("Jonas", locale="de")
     mod = guild.add_member("Mod", manage_guild=True, locale="ja")
@@ -240,11 +240,11 @@ async def test_a_french_moderator_gets_french_answers_and_refusals(server: FanSe
     assert half.startswith(
         f"`fuseau`{NBSP}: 'UTC+5:30' n'est pas un décalage en heures entières, alors il faut une ville."
     )
-    typo = private(await modo.run("/rappels délais", délais="7d, 1x"))
+    typo = private(await modo.run("/rappels délais", délais="7j, 1x"))
     assert typo == (
-        f"`délais`{NBSP}: '1x' n'est pas un délai{NBSP}: utilise un nombre suivi de w (semaines), d (jours), h ou m "
-        "(comme 7d ou 1h30m), ou 0."
-    )
+        f"`délais`{NBSP}: '1x' n'est pas un délai{NBSP}: utilise un nombre suivi de sem, j, h ou min "
+        "(comme 7j ou 1h30min), ou 0."
+    ), "the units a French moderator types, in French"
     far = private(await modo.run("/rappels délais", délais="90d"))
     assert far == f"`délais`{NBSP}: '90d' est trop loin{NBSP}: un délai peut être d'au plus 60 jours."
     date = private(await modo.run("/rappels ajouter-sortie", titre="X", date="2027-02-29"))
@@ -256,6 +256,21 @@ async def test_a_french_moderator_gets_french_answers_and_refusals(server: FanSe
     leads = private(await modo.run("/rappels délais", délais="1w, 1d, 0"))
     assert leads.startswith(
         f"Les rappels seront publiés pour chaque sortie{NBSP}: 1 semaine avant, 1 jour avant et au moment de la sortie."
+    )
+    # Issue 21: a French moderator's own words, refused before.
+    montreal = private(await modo.run("/rappels fuseau-horaire", fuseau="Montréal"))
+    assert montreal.startswith(f"Fuseau horaire{NBSP}: **America/Montreal**{NBSP}: UTC-")
+    mexico = private(await modo.run("/rappels fuseau-horaire", fuseau="Ciudad de México"))
+    assert mexico.startswith(
+        f"Fuseau horaire{NBSP}: **America/Mexico_City** (Ciudad de México est lu comme Mexico, soit l'heure de "
+        "America/Mexico_City)"
+    ), "how it was read, in the moderator's language"
+    offered = await modo.autocomplete("/rappels fuseau-horaire", "fuseau", "londres")
+    assert offered[0] == {"name": "Europe/London (Londres)", "value": "Europe/London"}
+    french_units = private(await modo.run("/rappels délais", délais="7j, 1j, 1h30min, 0"))
+    assert french_units.startswith(
+        f"Les rappels seront publiés pour chaque sortie{NBSP}: 1 semaine avant, 1 jour avant, 1 heure 30 minutes "
+        "avant et au moment de la sortie."
     )
     status = said(await modo.run("/rappels état")).embeds[0]
     assert status["title"] == f"Rappels de sortie · {server.guild.name}"
@@ -277,6 +292,10 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
     assert "**Heated Rivalry soundtrack on vinyl** · date pas encore annoncée" in card["description"], (
         "catalogue titles stay as published"
     )
+    assert (
+        f"**Trame sonore de Rivalité passionnée sur CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
+        f"2026{NBSP}»)"
+    ) in card["description"], "issue 21: the bot's own words around the facts are French; the facts stay as stated"
     assert labels(said(upcoming)) == ["M'avertir"]
 
     joined = private(await amelie.run("/sorties notifications"))

@@ -438,8 +438,8 @@ async def test_a_reminder_planned_in_english_is_posted_in_the_language_the_serve
     assert countdown.embeds[0]["footer"]["text"] == "Rappel de sortie · 1 minute", countdown.embeds
     assert countdown.content == f"**Party**{NBSP}: <t:{epoch}:F> (<t:{epoch}:R>)"
 
-    await change_language(fd, guild, "es-419")  # no catalogue: English
-    await eventually(lambda: str(server.bot.get_guild(int(guild.id)).preferred_locale) == "es-419")  # type: ignore[union-attr]
+    await change_language(fd, guild, "de")  # no catalogue: English
+    await eventually(lambda: str(server.bot.get_guild(int(guild.id)).preferred_locale) == "de")  # type: ignore[union-attr]
     clock.jump_to(epoch + 1)
     await eventually(lambda: len([m for m in fd.channel_messages(channel) if m.embeds]) == 2)
     moment = [m for m in fd.channel_messages(channel) if m.embeds][-1]

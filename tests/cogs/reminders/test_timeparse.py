@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import ENGLISH, language, spoken, using
 from cogs.reminders.timeparse import (
     AT_RELEASE,
     DEFAULT_SPEC,
+    ENGLISH_UNITS,
     MAX_LEAD_DAYS,
     DateTimeError,
     LeadTime,
@@ -21,9 +23,11 @@ from cogs.reminders.timeparse import (
     parse_lead_time,
     parse_lead_times,
     parse_time,
+    units,
 )
 
-FORM = "use a number followed by w, d, h or m (like 7d or 1h30m), or 0"
+FORM = "use a number followed by w, d, h, or m (like 7d or 1h30m), or 0"
+NBSP = "\u00a0"
 
 
 @pytest.mark.parametrize(
@@ -138,6 +142,63 @@ def test_spec_round_trips(leads: list[LeadTime]) -> None:
     parsed = parse_lead_times(format_lead_times(leads))
     assert parse_lead_times(format_lead_times(parsed)) == parsed
     assert [lead.seconds for lead in parsed] == sorted({lead.seconds for lead in leads}, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("reader", "spec", "expected"),
+    [
+        ("fr", "7j, 1j", (LeadTime(days=7), LeadTime(days=1))),
+        ("fr", "2sem, 1j12h, 1h30min, 0", (LeadTime(days=14), LeadTime(1, 720), LeadTime(minutes=90), AT_RELEASE)),
+        ("fr", "7J, 1 j", (LeadTime(days=7), LeadTime(days=1))),
+        ("fr", "7d, 1w, 30m", (LeadTime(days=7), LeadTime(minutes=30))),  # the English units are always understood
+        ("pt-BR", "1sem, 2d, 3h, 15min", (LeadTime(days=7), LeadTime(days=2), LeadTime(minutes=180), LeadTime(0, 15))),
+        ("en", "1w, 2d, 3h, 15m", (LeadTime(days=7), LeadTime(days=2), LeadTime(minutes=180), LeadTime(0, 15))),
+    ],
+)
+def test_lead_times_in_the_moderators_units(reader: str, spec: str, expected: tuple[LeadTime, ...]) -> None:
+    """Regression (issue 21): `7j, 1j` was refused, because lead-time units were the English `w d h m` only."""
+    with using(language(reader)):
+        assert parse_lead_times(spec) == expected
+
+
+def test_a_refusal_lists_the_units_in_the_readers_language() -> None:
+    with using(language("fr")), pytest.raises(LeadTimeError) as error:
+        parse_lead_times("7j, 1x")
+    assert str(error.value) == (
+        f"'1x' n'est pas un délai{NBSP}: utilise un nombre suivi de sem, j, h ou min (comme 7j ou 1h30min), ou 0."
+    )
+    with using(language("fr")), pytest.raises(LeadTimeError) as error:
+        parse_lead_times(" , ")
+    assert str(error.value) == (
+        f"Aucun délai donné{NBSP}: écris-les comme 7j, 1j, 0 (0 veut dire le moment de la sortie)."
+    )
+    with using(language("pt-BR")), pytest.raises(LeadTimeError) as error:
+        parse_lead_time("1x")
+    assert "sem, d, h ou min" in str(error.value)
+
+
+def test_what_is_stored_reads_back_in_english_whoever_reads_it() -> None:
+    leads = parse_lead_times("1j12h, 1h30min", language("fr"))
+    assert format_lead_times(leads) == "1d12h, 1h30m", "stored in English units"
+    with using(language("fr")):
+        assert parse_lead_times(format_lead_times(leads), ENGLISH) == leads
+        assert format_lead_times(leads, units()) == "1j12h, 1h30min"
+
+
+def test_every_language_has_four_different_short_units() -> None:
+    for reader in spoken():
+        written = units(language(reader))
+        assert len({written.week, written.day, written.hour, written.minute}) == 4, reader
+    assert units(language("fr")) != ENGLISH_UNITS and units(language("pt-BR")) != ENGLISH_UNITS
+
+
+@given(st.sampled_from(spoken()), st.lists(lead_times, min_size=1, max_size=6))
+def test_a_spec_in_any_languages_units_reads_back_the_same(reader: str, leads: list[LeadTime]) -> None:
+    """Kind: lead times as people type them. For every language and any lead-time set, formatting in that
+    language's short units then parsing in that language gives back the same set."""
+    with using(language(reader)):
+        written = format_lead_times(leads, units())
+        assert set(parse_lead_times(written)) == set(parse_lead_times(format_lead_times(leads), ENGLISH))
 
 
 @given(st.text(max_size=40))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import language, using
 from cogs.reminders.zones import (
     ABBREVIATIONS,
     ZoneError,
@@ -120,14 +121,88 @@ def test_every_abbreviation_names_a_city() -> None:
     assert all(is_city(zone) for zone, _, others in ABBREVIATIONS.values() for zone in (zone, *others))
 
 
+def values(typed: str, limit: int = 25) -> list[str]:
+    """The zones autocomplete offers for `typed`, in order (what a pick sends)."""
+    return [value for _name, value in zone_choices(typed, NOW, limit)]
+
+
 def test_zone_autocomplete_lists_cities() -> None:
-    assert zone_choices("toronto")[0] == "America/Toronto"
-    assert zone_choices("london")[0] == "Europe/London"
-    assert zone_choices("new york")[0] == "America/New_York"
-    assert zone_choices("")[0] == "UTC"
-    assert len(zone_choices("")) == 25
-    assert len(zone_choices("a", limit=5)) == 5
-    assert all(name == "UTC" or is_city(name) for name in zone_choices("gmt"))
+    assert values("toronto")[0] == "America/Toronto"
+    assert values("london")[0] == "Europe/London"
+    assert values("new york")[0] == "America/New_York"
+    assert values("")[0] == "UTC"
+    assert len(values("")) == 25
+    assert len(values("a", limit=5)) == 5
+    assert all(name == "UTC" or is_city(name) for name in values("gmt"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("Montréal", "America/Montreal"),
+        ("montreal", "America/Montreal"),
+        ("São Paulo", "America/Sao_Paulo"),
+        ("sao paulo", "America/Sao_Paulo"),
+        ("Mexico", "America/Mexico_City"),  # French
+        ("Ciudad de México", "America/Mexico_City"),  # Spanish
+        ("ciudad de mexico", "America/Mexico_City"),
+        ("Cidade do México", "America/Mexico_City"),  # Portuguese
+        ("Nueva York", "America/New_York"),
+        ("Nova York", "America/New_York"),  # Brazil
+        ("Nova Iorque", "America/New_York"),  # Portugal
+        ("Londres", "Europe/London"),
+        ("Bruxelles", "Europe/Brussels"),
+        ("Calcutta", "Asia/Calcutta"),
+    ],
+)
+def test_a_city_is_known_with_or_without_accents_in_any_of_the_bots_languages(typed: str, zone: str) -> None:
+    """Regression (issue 21): `/rappels fuseau Montréal` was "not a time zone I know", though autocomplete listed
+    America/Montreal first; a city named as French, Portuguese or Spanish write it was unknown too."""
+    for reader in ("en", "fr", "pt-BR", "es-ES"):
+        with using(language(reader)):
+            assert resolve_zone(typed, NOW).key == zone, reader
+
+
+def test_the_answer_says_which_citys_time_it_is_in_the_readers_language() -> None:
+    assert resolve_zone("Nueva York", NOW).read_as == "Nueva York is read as New York, the time in America/New_York"
+    assert resolve_zone("Mexico", NOW).read_as == "Mexico is read as Mexico City, the time in America/Mexico_City"
+    with using(language("fr")):
+        assert resolve_zone("Nueva York", NOW).read_as == (
+            "Nueva York est lu comme New York, soit l'heure de America/New_York"
+        )
+        assert resolve_zone("Ciudad de México", NOW).read_as == (
+            "Ciudad de México est lu comme Mexico, soit l'heure de America/Mexico_City"
+        ), "the city as the reader's language writes it"
+        assert resolve_zone("Londres", NOW).read_as is None, "typed as the reader writes it: nothing to explain"
+    assert resolve_zone("Montréal", NOW).read_as is None, "the zone's own city, accents aside"
+
+
+def test_an_abbreviation_first_offers_the_zone_it_means() -> None:
+    """Regression (issue 21): `EST` offered Creston, Australia/West and Bucharest before New York."""
+    assert values("EST")[:2] == ["America/New_York", "America/Toronto"]
+    assert values("est")[:2] == ["America/New_York", "America/Toronto"]
+    assert values("PT")[:2] == ["America/Los_Angeles", "America/Vancouver"]
+    assert values("IST")[:3] == ["Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"], "each zone it may mean"
+    assert values("gmt")[0] == "UTC"
+
+
+def test_what_the_text_reads_as_comes_first() -> None:
+    assert values("Nueva York")[0] == "America/New_York"
+    assert values("montréal")[0] == "America/Montreal"
+    assert zone_choices("UTC+1", NOW)[:2] == [("UTC+1", "UTC+1"), ("Europe/Paris", "Europe/Paris")], (
+        "an offset offers itself (never its Etc/ name), then cities at it now"
+    )
+    assert resolve_zone("UTC+1", NOW).key == "Etc/GMT-1", "and the offer reads back as that offset"
+
+
+def test_cities_in_the_readers_language_rank_first_and_are_named_in_it() -> None:
+    with using(language("fr")):
+        assert zone_choices("londres", NOW)[0] == ("Europe/London (Londres)", "Europe/London")
+        assert values("maca")[0] == "Asia/Makassar", "French writes it Macassar"
+    with using(language("pt-BR")):
+        assert zone_choices("nova", NOW)[0] == ("America/New_York (Nova York)", "America/New_York")
+        assert values("maca")[0] == "Asia/Macao"
+    assert zone_choices("london", NOW)[0] == ("Europe/London", "Europe/London"), "no name to add in English"
 
 
 def test_fixed_zones_are_shown_with_their_real_offset() -> None:
