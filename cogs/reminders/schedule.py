@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
 from bot.i18n import ENGLISH, Text, _, _l, using
+from bot.markup import literal
 from bot.refusal import Refusal
+from bot.when import When
 from cogs.reminders.timeparse import LeadTime
 
 DEFAULT_ZONE = "UTC"
@@ -48,7 +50,7 @@ class PlanError(Refusal):
         self.text: Text = _l(
             "**{title}** ({when}) cannot be placed on the calendar in {zone}: it falls outside the years 1 to 9999. "
             "Remove it with `/reminders remove-release` or choose another `/reminders timezone`",
-            title=release.title,
+            title=literal(release.title),
             when=when,
             zone=zone,
         )
@@ -268,6 +270,11 @@ class Moment:
 
     def is_out(self, now: int) -> bool:
         return self.epoch is not None and self.epoch <= now
+
+    @property
+    def when(self) -> When | None:
+        """How the moment is shown (`bot.when`); None when the date is not announced."""
+        return None if self.epoch is None else When.of(self.release, self.epoch)
 
 
 def moment(release: Release, server_zone: ZoneInfo) -> Moment:
