@@ -116,7 +116,10 @@ async def _bare(world: World) -> float:
     """Seconds for a bare `discord.Client` to post every server's message, `FLOOR_IN_FLIGHT` at a time."""
     lead = parse_lead_times("0")[0]
     messages = [
-        (int(channel.id), compose(world.release, world.release_at, lead, _config(g, channel, role), "this server"))
+        (
+            int(channel.id),
+            compose(world.release, world.release_at, world.release_at, lead, _config(g, channel, role), "this server"),
+        )
         for g, channel, role in world.servers
     ]
     _point_at(world.fd)

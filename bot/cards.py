@@ -23,6 +23,7 @@ from bot.embeds import (
 )
 from bot.i18n import N_, _, current, ngettext, pgettext
 from bot.markup import discord_timestamp
+from bot.when import days_away
 
 TRACKS_PER_PAGE = 15
 FOOTER = N_("Facts come with their sources. 'Unknown' means no source has said it yet.")
@@ -67,7 +68,8 @@ def album_title(cat: Catalogue) -> str:
 
 
 def edition_line(edition: Edition, today: dt.date) -> str:
-    """'**Vinyl**: out on Fri 11 December 2026 (in 7 days)'; a future date is never 'out since'."""
+    """'**Vinyl**: out on Fri 11 December 2026 (in 7 days)', or '(tomorrow)' (`bot.when`); a future date is never
+    'out since'."""
     day = edition.release_date.value
     if edition.status == "cancelled":
         state = _("cancelled")
@@ -78,8 +80,7 @@ def edition_line(edition: Edition, today: dt.date) -> str:
         else:
             state = _("{status}, date not announced", status=status)
     elif day > today:
-        days = (day - today).days
-        state = ngettext("out on {date} (in {n} day)", "out on {date} (in {n} days)", days, date=format_date(day))
+        state = _("out on {date} ({countdown})", date=format_date(day), countdown=days_away(day, today))
     else:
         state = _("out since {date}", date=format_date(day))
     return labelled(edition_format(edition.format), state)

@@ -105,8 +105,14 @@ class Source:
 
     @property
     def publisher(self) -> str:
-        """The name without its label: what a card shows, so one publisher's pages count once."""
+        """The name without its label, so one publisher's pages count once."""
         return self.name.split(" (", 1)[0].strip() or self.name
+
+    @property
+    def label(self) -> str | None:
+        """What kind of page it is when it is not the publisher's own: "mirror", "AI press summary", "fan blog"."""
+        _publisher, opened, rest = self.name.partition(" (")
+        return (rest.removesuffix(")").strip() or None) if opened else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.catalogue import Confidence, Fact, Source
-from bot.i18n import _, current, ngettext, pgettext
+from bot.i18n import N_, _, current, ngettext, pgettext
 from bot.markup import clamp
 
 TITLE_LIMIT = 256
@@ -54,19 +54,36 @@ def join_within(parts: Sequence[str], limit: int, separator: str = " · ") -> st
 
 
 SOURCES_ON_A_CARD = 4  # the rest are one click away (the Sources button), not a wall of links
+# Translators: the kinds of page a source can be, shown after its publisher: "Vulture (mirror)".
+SOURCE_LABELS = {
+    "mirror": N_("mirror"),
+    "AI press summary": N_("AI press summary"),
+    "fan blog": N_("fan blog"),
+    "recap": N_("recap"),
+}
+
+
+def source_name(source: Source) -> str:
+    """A source as a link shows it: its publisher, and what kind of page it is when it is not the publisher's own
+    ("Vulture (mirror)": the link does not lead to Vulture), in the reader's language; the publisher as written."""
+    label = source.label
+    if label is None:
+        return source.publisher
+    words = _(SOURCE_LABELS[label]) if label in SOURCE_LABELS else label  # an operator's own label as written
+    return _("{publisher} ({label})", publisher=source.publisher, label=words)
 
 
 def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> str:
-    """A card's sources: one link per publisher (its first page), at most `shown`, then how many more.
-
-    The labels that say a page is a mirror or an AI summary belong to the full list (`source_list`).
-    """
+    """A card's sources: one link per publisher (its own page before a mirror or a summary of it), at most `shown`,
+    then how many more; each named as `source_name` names it, so a link to a mirror says so."""
     by_publisher: dict[str, Source] = {}
     for source in sources:
-        by_publisher.setdefault(source.publisher, source)
+        known = by_publisher.get(source.publisher)
+        if known is None or (known.label is not None and source.label is None):
+            by_publisher[source.publisher] = source
     if not by_publisher:
         return pgettext("sources", "none")
-    links = [f"[{publisher}]({source.url})" for publisher, source in by_publisher.items()]
+    links = [f"[{source_name(source)}]({source.url})" for source in by_publisher.values()]
     more = len(links) - shown
     if more <= 0:
         return " · ".join(links)
@@ -75,10 +92,12 @@ def source_links(sources: Iterable[Source], shown: int = SOURCES_ON_A_CARD) -> s
 
 
 def source_list(sources: Iterable[Source], limit: int = DESCRIPTION_LIMIT) -> str:
-    """Every page behind a card, once each, with its label (mirror, AI press summary, fan blog)."""
+    """Every page behind a card, once each, named as `source_name` names it (mirror, AI press summary, fan blog)."""
     unique = list(dict.fromkeys(sources))
     return (
-        join_within([f"• [{s.name}]({s.url})" for s in unique], limit, "\n") if unique else pgettext("sources", "none")
+        join_within([f"• [{source_name(s)}]({s.url})" for s in unique], limit, "\n")
+        if unique
+        else pgettext("sources", "none")
     )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.cards import song_label
+from bot.cards import coverage, song_label
 from bot.catalogue import Catalogue, Song, Track
 from bot.errors import UserError
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.markup import quote
-from bot.search import Index, truncate
+from bot.search import Index, truncate, typed_number
 
 
 class SoundtrackFinder:
@@ -52,13 +52,35 @@ class SoundtrackFinder:
 
     def resolve_track(self, text: str) -> Track:
         """The track `text` names (an id, a choice's name, a number like "5", "#5" or "track 5", or a title
-        as typed, typos allowed); `UserError` with suggestions when it is unclear."""
+        as typed, typos allowed); `UserError` with suggestions when it is unclear.
+
+        A number is told apart: a position on the album whose title is not confirmed yet is a track that exists,
+        unlike a number past the album's end or a title that matches nothing."""
         found = self.tracks.resolve(text)
-        if found is None:
-            found_none = _("No track matches {typed}.", typed=quote(text))
-            hint = _("`/soundtrack tracks` lists them all")
-            raise UserError(_no_match(found_none, [t.label for t in self.tracks.suggestions(text)], hint))
-        return found
+        if found is not None:
+            return found
+        number, total = typed_number(text), self.catalogue.track_total
+        if number is not None and total is not None:
+            if 1 <= number <= total:
+                raise UserError(
+                    _(
+                        "Track {number} is on the album, but which title it has is not confirmed yet ({coverage}). "
+                        "`/soundtrack tracks` shows every position, with what is known.",
+                        number=number,
+                        coverage=coverage(self.catalogue),
+                    )
+                )
+            raise UserError(
+                ngettext(
+                    "There is no track {number}: the album has {n} track.",
+                    "There is no track {number}: the album has {n} tracks.",
+                    total,
+                    number=number,
+                )
+            )
+        found_none = _("No track matches {typed}.", typed=quote(text))
+        hint = _("`/soundtrack tracks` lists them all")
+        raise UserError(_no_match(found_none, [t.label for t in self.tracks.suggestions(text)], hint))
 
     def resolve_song(self, text: str) -> Song:
         """The licensed song `text` names (an id, a choice's name, an artist or title as typed)."""

@@ -28,6 +28,12 @@ ACCEPT_MARGIN = 8.0  # ... and this far ahead of the runner-up
 NUMBER_RE = re.compile(r"(?:#|no\.?|n°|nr\.?|number|track|episode|ep\.?)?\s*#?\s*0*(\d{1,4})", re.IGNORECASE)
 
 
+def typed_number(text: str) -> int | None:
+    """The number `text` names the way `Index` reads one ("20", "#20", "track 20"), or None."""
+    match = NUMBER_RE.fullmatch(text.strip())
+    return int(match[1]) if match is not None else None
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-light form used on both sides of every comparison.
 
@@ -102,9 +108,9 @@ class Index(Generic[T]):
             found = next((item for item in self.items if check(item)), None)
             if found is not None:
                 return found
-        number = NUMBER_RE.fullmatch(typed)
-        if number is not None and int(number[1]) in self._numbers:
-            return self.items[self._numbers[int(number[1])]]
+        number = typed_number(typed)
+        if number is not None and number in self._numbers:
+            return self.items[self._numbers[number]]
         owners = {self._owner[i] for i, key in enumerate(self._keys) if folded and key == folded}
         return self.items[owners.pop()] if len(owners) == 1 else None
 

@@ -84,6 +84,8 @@ def describe(standings: Standings, shown: int) -> str:
     total = len(standings.entries)
     if shown < total:
         what = _("Bar chart of the top {shown} of {total} tracks with votes.", shown=shown, total=total)
+    elif total == 1:
+        what = _("Bar chart of the only track with votes.")
     else:
         what = ngettext("Bar chart of the {n} track with votes.", "Bar chart of the {n} tracks with votes.", total)
     top = max(entry.points for entry in standings.entries)

@@ -210,6 +210,11 @@ def _results_private(state: PollState, round_id: int | None, *, moderator: bool)
 
 
 def _no_round(number: int, state: PollState) -> str:
+    """Which rounds there are; a poll still on its first round has no range to choose from."""
+    if state.round_id == 1:
+        return _(
+            "There is no round {number}: this server's poll is on its first round. Leave `round` out.", number=number
+        )
     return _(
         "There is no round {number}: this server's poll is on round {current}. "
         "Use `round` from 1 to {current}, or leave it out for the current round.",

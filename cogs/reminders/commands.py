@@ -30,9 +30,10 @@ from bot.errors import UserError
 from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
 from bot.typed import LINK_LIMIT, link_problem
+from bot.when import When
 from cogs.reminders.components import post_view
 from cogs.reminders.events import EventMirror, SyncReport, missing_event_permissions
-from cogs.reminders.posts import PostMode, find_release, release_choices
+from cogs.reminders.posts import PostMode, find_release, release_choices, title_text
 from cogs.reminders.schedule import ScheduleError, future_release_epoch
 from cogs.reminders.sender import allowed_mentions, to_embed
 from cogs.reminders.service import ReleaseError, Reminders
@@ -166,14 +167,16 @@ class RemindersCog(
 
     async def report(self) -> Report:
         """For `python -m bot check`: the next posts of every server, planned as a start would plan them, and
-        the servers whose releases could not be planned."""
+        the servers whose releases could not be planned. Each line says when the post goes out and when its release
+        comes out, as `bot.when` writes them for a terminal."""
         await self.planned()
         posts = await self.service.next_posts_everywhere(CHECK_POSTS)
         lines = [f"next reminders: {len(posts) or 'none scheduled'}"]
         for post, release in posts:
             when = dt.datetime.fromtimestamp(post.due_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
             title = release.title if release else post.release_id
-            lines.append(f"  {when} · server {post.guild_id} · {title} · {post.lead}")
+            out = f" (out {When.of(release, post.release_at).plain()})" if release else ""
+            lines.append(f"  {when} · server {post.guild_id} · {title}{out} · {post.lead}")
         return Report(lines, [f"reminders: {problem}" for problem in self.service.problems.values()])
 
     def now(self) -> int:
@@ -186,7 +189,7 @@ class RemindersCog(
         post, release = upcoming[0]
         return _(
             "Next post: **{title}** ({lead}) {when} ({countdown}).",
-            title=release.title if release else post.release_id,
+            title=title_text(release) if release else post.release_id,
             lead=post.lead,
             when=discord_timestamp(post.due_at, "F"),
             countdown=discord_timestamp(post.due_at, "R"),
@@ -459,13 +462,14 @@ class RemindersCog(
             description=description.strip() if description else None, now=self.now(),
         )  # fmt: skip
         await self.service.save(config)
+        when = When.of(release, epoch)
         await reply(
             interaction,
             _(
                 "Added **{title}**: {when} ({countdown}). {next}",
-                title=release.title,
-                when=discord_timestamp(epoch, "F"),
-                countdown=discord_timestamp(epoch, "R"),
+                title=title_text(release),
+                when=when.text(),
+                countdown=when.countdown(self.now(), config.zoneinfo),
                 next=await self.next_post_line(guild.id),
             ),
         )
@@ -486,7 +490,9 @@ class RemindersCog(
                 )
             )
         await self.service.replan(guild.id)
-        await reply(interaction, _("Removed **{title}**; its pending reminders are cancelled.", title=removed.title))
+        await reply(
+            interaction, _("Removed **{title}**; its pending reminders are cancelled.", title=title_text(removed))
+        )
 
     @remove_release.autocomplete("release")
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -365,7 +365,7 @@ class Dispatcher:
             await self._drop_deleted_role(config)
             pinging = replace(config, role_id=None)
         message = compose(
-            due.release, post.release_at, post.lead, pinging, self.sender.server_name(post.guild_id),
+            due.release, post.release_at, post.due_at, post.lead, pinging, self.sender.server_name(post.guild_id),
             late=due.late, event_id=due.event_id,
         )  # fmt: skip
         if post.attempted_at is not None and post.key not in self._marked:

@@ -15,6 +15,10 @@ description at most 1,000; the start must be in the future when the event is cre
 
 An event is public: its words ("Source:", the own-release line, "Online") are written in the current language,
 which `events.py` sets to the server's; its name is the release's title, never translated.
+
+Discord's events have a start time, so a release with a date and no time starts at midnight in the server's zone
+(when its reminders are planned from); its description says so, with the date as `bot.when` writes it, since
+Discord shows that midnight in each member's own zone, the evening before for members west of the server.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from zoneinfo import ZoneInfo
 from bot.catalogue import Release
 from bot.i18n import N_, _, text
 from bot.markup import clamp
+from bot.when import When
 from cogs.reminders.schedule import release_epoch
 
 NAME_LIMIT = 100
@@ -37,6 +42,11 @@ START_MARGIN_S = 120  # an event is created or moved only if it starts at least 
 # Translators: the location of a native Discord event whose release has no short link.
 ONLINE = N_("Online")
 OWN_SOURCE = N_("Added by this server's moderators with /reminders add-release.")
+# Translators: the first line of a native event for a release with a date and no time; {zone} is an IANA zone name.
+DATE_ONLY = N_(
+    "Out on {date}. No time is announced: the time shown is midnight in this server's time zone ({zone}), the "
+    "moment its reminders count from."
+)
 
 
 class EventState(StrEnum):
@@ -100,13 +110,16 @@ class Action:
     row: MirroredEvent | None  # the stored row, None for a first CREATE
 
 
-def shape_of(release: Release, start_at: int) -> EventShape:
-    """The event for `release` starting at `start_at`: its link as the location when it fits, else "Online"
-    (the link then leads the description), and its text with its source (catalogue) or its origin (own)."""
+def shape_of(release: Release, start_at: int, zone: ZoneInfo) -> EventShape:
+    """The event for `release` starting at `start_at` (planned in the server's `zone`): its link as the location
+    when it fits, else "Online" (the link then leads the description), and its text with its source (catalogue) or
+    its origin (own); a date-only release's text first says which day it is and that the time shown is midnight."""
     link = release.link
     location = link if link and len(link) <= LOCATION_LIMIT else _(ONLINE)
     source = "; ".join(f"{s.name}: {s.url}" for s in release.sources[:2])
+    day = When.of(release, start_at)
     lines = [
+        *([_(DATE_ONLY, date=day.text(), zone=release.zone or zone.key)] if day.day is not None else []),
         *([link] if link and location != link else []),
         *([release.description] if release.description else []),
         _("Source: {source}", source=source) if source else _(OWN_SOURCE),
@@ -129,7 +142,7 @@ def wanted(releases: Iterable[Release], zone: ZoneInfo) -> dict[str, EventShape]
     for release in releases:
         start = release_epoch(release, zone)
         if start is not None:
-            found[release.id] = shape_of(release, start)
+            found[release.id] = shape_of(release, start, zone)
     return found
 
 

@@ -6,6 +6,10 @@ dispatcher, `/reminders preview`, `/reminders test` and the tests all build the 
 A post is public: it is written in the current language, which its caller sets to the server's
 (`bot.i18n.using(server_language(...))`); so are the notices to moderators. The release's title, description
 and link, and a moderator's own template, are never translated.
+
+Every place the reminders show a release's title or description in markdown does it through `title_text` and
+`description_text`: a title is plain text (the catalogue's or a moderator's), shown as written; a description is
+the catalogue's markdown, or a moderator's words, shown as typed.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from functools import cache
 
 from bot.catalogue import Release
 from bot.i18n import ENGLISH, N_, Text, _, available, language, text, using
-from bot.markup import CONTENT_LIMIT
+from bot.markup import CONTENT_LIMIT, literal
 from bot.search import Index
+from bot.when import When
 from cogs.reminders.mirror import event_url
 from cogs.reminders.schedule import release_epoch, reminder_plan
-from cogs.reminders.store import GuildConfig, PlannedPost, Post
+from cogs.reminders.store import GuildConfig, PlannedPost, Post, own_number
 from cogs.reminders.templates import Values, default_template, parse_template, render, timing_line
 from cogs.reminders.timeparse import LeadTime
 
@@ -77,6 +82,20 @@ def find_release(releases: Sequence[Release], text: str) -> Release | None:
 # -- the post -----------------------------------------------------------------------------------------------
 
 
+def title_text(release: Release, limit: int | None = None) -> str:
+    """A release's title in markdown (a message, an embed's title or description, a field): shown as written, at
+    most `limit` characters."""
+    return literal(text(release.title), limit)
+
+
+def description_text(release: Release) -> str | None:
+    """A release's description in markdown: the catalogue's is markdown already (`*The Long Game*`); a server's own,
+    typed by a moderator, is shown as typed."""
+    if release.description is None or own_number(release.id) is None:
+        return release.description
+    return literal(release.description, starts_line=True)
+
+
 class PostMode(StrEnum):
     REAL = "real"
     PREVIEW = "preview"  # shown privately to a moderator: no pings
@@ -122,6 +141,7 @@ def real_footers(lead: LeadTime) -> frozenset[str]:
 def compose(
     release: Release,
     release_at: int,
+    due_at: int,
     lead: LeadTime,
     config: GuildConfig,
     server_name: str,
@@ -130,14 +150,16 @@ def compose(
     mode: PostMode = PostMode.REAL,
     event_id: int | None = None,
 ) -> ReminderMessage:
-    """The post, in the current language; a preview and a test differ from the real one only by their marker and
-    the missing ping."""
-    template = default_template() if config.template is None else parse_template(config.template)
-    values = Values(text(release.title), release_at, server_name, config.role_id, release.link)
-    content = render(template, values)
-    description = timing_line(lead, release_at, late=late)
-    if release.description:
-        description += f"\n\n{release.description}"
+    """The post due at `due_at`, in the current language; a preview and a test differ from the real one only by
+    their marker and the missing ping. A date-only release's countdown counts the days from the post's due date
+    (in the server's zone), so a preview says what the post will."""
+    template = default_template() if config.template is None else parse_template(config.template, stored=True)
+    when = When.of(release, release_at)
+    shown, countdown = when.text(), when.countdown(due_at, config.zoneinfo)
+    content = render(template, Values(text(release.title), shown, countdown, server_name, config.role_id, release.link))
+    description = timing_line(lead, shown, countdown, late=late)
+    if (about := description_text(release)) is not None:
+        description += f"\n\n{about}"
     footer = _(REAL_FOOTER, lead=lead)
     if mode is PostMode.TEST:
         footer = _("Test post from /reminders test · nobody was pinged · {lead}", lead=lead)
@@ -152,7 +174,7 @@ def compose(
         )
     return ReminderMessage(
         content=content,
-        title=text(release.title),
+        title=title_text(release),
         description=description,
         url=release.link,
         footer=footer,

@@ -2,12 +2,14 @@
 
 Part of the reminders feature: it reads the same releases (the catalogue's and the server's own) and the
 server's time zone through the same `Reminders` service. Its answers, public or not, are in the member's
-language; release titles, descriptions and statuses are the catalogue's, never translated.
+language; release titles, descriptions and statuses are the catalogue's, never translated. When a release comes
+out is written by `bot.when`: a time as Discord timestamps, a date alone as that date, the same for everyone.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -19,11 +21,11 @@ from bot.context import guild_id_of
 from bot.embeds import Card, join_within
 from bot.errors import UserError
 from bot.i18n import _, option_name
-from bot.markup import discord_timestamp, quote
+from bot.markup import quote
 from cogs.reminders.components import reminder_view
 from cogs.reminders.notify import toggle_notify
-from cogs.reminders.posts import find_release, release_choices
-from cogs.reminders.schedule import moment, next_release, upcoming
+from cogs.reminders.posts import description_text, find_release, release_choices, title_text
+from cogs.reminders.schedule import Moment, moment, next_release, upcoming
 from cogs.reminders.service import Reminders
 
 if TYPE_CHECKING:
@@ -46,19 +48,16 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
         service = self.service
         guild_id = guild_id_of(interaction)
         config = await service.store.config(guild_id)
-        moments = upcoming(await service.releases(guild_id), config.zoneinfo, service.clock.now())
-        lines = [
-            f"**{m.release.title}** · {discord_timestamp(m.epoch, 'F')} · {discord_timestamp(m.epoch, 'R')}"
-            if m.epoch is not None
-            else _("**{title}** · date not announced ({status})", title=m.release.title, status=m.release.status)
-            if m.release.status
-            else _("**{title}** · date not announced", title=m.release.title)
-            for m in moments
-        ]
+        now = service.clock.now()
+        moments = upcoming(await service.releases(guild_id), config.zoneinfo, now)
+        lines = [upcoming_line(m, now, config.zoneinfo) for m in moments]
+        timed = any(m.when is not None and m.when.day is None for m in moments)
         card = Card(
             title=_("Upcoming releases"),
             description=join_within(lines, UPCOMING_LIMIT, "\n") if lines else _("Nothing is announced yet."),
-            footer=_("Times are shown in your own time zone. Moderators add events with /reminders add-release."),
+            footer=_("Times are shown in your own time zone. Moderators add events with /reminders add-release.")
+            if timed
+            else _("Moderators add events with /reminders add-release."),
         )
         await reply(interaction, embed=card.build(), view=reminder_view(notify=config.role_id is not None))
 
@@ -89,30 +88,36 @@ class Releases(commands.GroupCog, group_name="releases", group_description="Upco
                 raise UserError(_("No upcoming release has a date yet: `/releases upcoming` lists what is announced."))
         else:
             found = moment(matching(releases, release), config.zoneinfo)
-        title = str(found.release.title)  # the bot's words in it (a `Text`) in the reader's language
-        if found.epoch is None:
+        when = found.when
+        if when is None:
             text = _("The date is not announced yet.") + (f" ({found.release.status})" if found.release.status else "")
-        elif found.is_out(now):
-            text = _(
-                "Came out {countdown}, on {when}.",
-                countdown=discord_timestamp(found.epoch, "R"),
-                when=discord_timestamp(found.epoch, "F"),
-            )
         else:
-            text = _(
-                "Comes out {countdown}: {when}.",
-                countdown=discord_timestamp(found.epoch, "R"),
-                when=discord_timestamp(found.epoch, "F"),
+            values = {"countdown": when.countdown(now, config.zoneinfo), "when": when.text()}
+            text = (
+                _("Came out {countdown}, on {when}.", **values)
+                if found.is_out(now)
+                else _("Comes out {countdown}: {when}.", **values)
             )
-        if found.release.description:
-            text += f"\n\n{found.release.description}"
-        card = Card(title=title, description=text, url=found.release.link)
+        if (about := description_text(found.release)) is not None:
+            text += f"\n\n{about}"
+        card = Card(title=title_text(found.release), description=text, url=found.release.link)
         await reply(interaction, embed=card.build())
 
     @countdown.autocomplete("release")
     async def release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         releases = await self.service.releases(guild_id_of(interaction))
         return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
+
+
+def upcoming_line(found: Moment, now: int, zone: ZoneInfo) -> str:
+    """'**Title** · when · countdown', or that its date is not announced (with the catalogue's status)."""
+    title = title_text(found.release)
+    when = found.when
+    if when is not None:
+        return f"**{title}** · {when.text()} · {when.countdown(now, zone)}"
+    if found.release.status:
+        return _("**{title}** · date not announced ({status})", title=title, status=found.release.status)
+    return _("**{title}** · date not announced", title=title)
 
 
 def matching(releases: list[Release], typed: str) -> Release:

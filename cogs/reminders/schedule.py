@@ -21,8 +21,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
-from bot.i18n import ENGLISH, Text, _, _l, using
+from bot.i18n import ENGLISH, Text, _, _l, text, using
+from bot.markup import literal
 from bot.refusal import Refusal
+from bot.when import When
 from cogs.reminders.timeparse import LeadTime
 
 DEFAULT_ZONE = "UTC"
@@ -48,14 +50,14 @@ class PlanError(Refusal):
         self.text: Text = _l(
             "**{title}** ({when}) cannot be placed on the calendar in {zone}: it falls outside the years 1 to 9999. "
             "Remove it with `/reminders remove-release` or choose another `/reminders timezone`",
-            title=release.title,
+            title=literal(text(release.title)),
             when=when,
             zone=zone,
         )
         super().__init__(self.text)
         self.release = release
         self.zone = zone
-        self.row = f"{release.id} '{release.title}' ({when})"
+        self.row = f"{release.id} '{text(release.title)}' ({when})"
 
 
 # -- instants -----------------------------------------------------------------------------------------------
@@ -268,6 +270,11 @@ class Moment:
 
     def is_out(self, now: int) -> bool:
         return self.epoch is not None and self.epoch <= now
+
+    @property
+    def when(self) -> When | None:
+        """How the moment is shown (`bot.when`); None when the date is not announced."""
+        return None if self.epoch is None else When.of(self.release, self.epoch)
 
 
 def moment(release: Release, server_zone: ZoneInfo) -> Moment:

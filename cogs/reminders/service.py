@@ -22,8 +22,8 @@ from bot.i18n import ENGLISH, N_, Text, _l
 from bot.markup import quote
 from bot.refusal import Refusal
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
-from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan
-from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, release_epoch
+from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan, title_text
+from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, release_epoch, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 
@@ -249,7 +249,10 @@ class Reminders:
         epoch = release_epoch(found, config.zoneinfo)
         if epoch is None:
             raise ReleaseError(
-                _l("`release`: **{title}** has no date yet, so there is nothing to remind of.", title=found.title)
+                _l(
+                    "`release`: **{title}** has no date yet, so there is nothing to remind of.",
+                    title=title_text(found),
+                )
             )
         return found, epoch
 
@@ -260,7 +263,8 @@ class Reminders:
         config = await self.store.config(guild_id)
         release, epoch = await self.pick_release(guild_id, text, config)
         lead = next((lead for lead in config.lead_times if not lead.at_release), AT_RELEASE)
+        due = reminder_plan(release, [lead], config.zoneinfo)[0].due
         events = await self.store.live_event_ids([guild_id])
         return compose(
-            release, epoch, lead, config, server_name, mode=mode, event_id=events.get((guild_id, release.id))
+            release, epoch, due, lead, config, server_name, mode=mode, event_id=events.get((guild_id, release.id))
         )

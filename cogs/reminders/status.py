@@ -2,21 +2,29 @@
 
 The checks run against the bot's live permissions, so a problem shows up when a moderator configures or
 looks, not as a silent failure on release day. Everything here is written in the moderator's language.
+
+The card's parts agree with its state line: the posting checks speak of a channel only when there is one; while
+nothing is posted (no channel, posting off or blocked) "Next posts" says none go out and how many wait, instead
+of listing posts that will not be made on their time; "Posts so far" counts what happened (sent, skipped, failed),
+not what is planned.
 """
 
 from __future__ import annotations
 
 import discord
 
+from bot.catalogue import Release
 from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
 from bot.i18n import N_, _, current, ngettext, text
-from bot.markup import clamp, discord_timestamp
+from bot.markup import clamp, discord_timestamp, literal
+from bot.when import When
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
 from cogs.reminders.mirror import EventState, event_url
 from cogs.reminders.notify import role_problem
+from cogs.reminders.posts import title_text
 from cogs.reminders.service import UNPLANNABLE, Reminders
-from cogs.reminders.store import Post, PostState
+from cogs.reminders.store import GuildConfig, Post, PostState
 from cogs.reminders.timeparse import describe_lead_times
 from cogs.reminders.zones import zone_label
 
@@ -24,6 +32,7 @@ STATUS_POSTS = 10
 STATUS_FAILURES = 5
 STATUS_SKIPPED = 3
 STATUS_GONE_LIMIT = 400  # characters of the deleted-by-hand list
+DONE = (PostState.SENT, PostState.SKIPPED, PostState.FAILED)  # what "Posts so far" counts
 NEEDED = (
     ("view_channel", N_("View Channel")),
     ("send_messages", N_("Send Messages")),
@@ -105,7 +114,7 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
         state = _("**Off**: `/reminders enable` turns posting on.")
     else:
         state = _("**On**: posting in {channel}.", channel=where)
-    card = Card(title=_("Release reminders · {server}", server=guild.name), description=state)
+    card = Card(title=_("Release reminders · {server}", server=literal(guild.name)), description=state)
     role = f"<@&{config.role_id}>" if config.role_id is not None else _("none (posts ping nobody)")
     template = "`" + clamp(config.template, 300).replace("`", "ˋ") + "`" if config.template else _("default")
     card.add(
@@ -119,43 +128,20 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
             template=template,
         ),
     )
-    problems = []
-    if channel is not None:
-        missing = missing_permissions(channel)
-        if missing:
-            problems.append(
-                _("I lack {permissions} in {channel}.", permissions=current().join(missing), channel=channel.mention)
-            )
-        problems += [note] if (note := history_warning(channel)) else []
-    elif config.channel_id is not None:
-        problems.append(_("The reminder channel no longer exists or is hidden from me."))
-    warning = ping_warning(guild, config.role_id, config.channel_id)
-    problems += [warning] if warning else []
-    card.add(
-        _("Checks"),
-        "\n".join(f"⚠️ {p}" for p in problems) or "✅ " + _("I can post there, and the ping will notify."),
-    )
+    card.add(_("Checks"), _checks(guild, config, channel))
     card.add(_("Opting in"), _opt_in_line(guild, config.role_id))
-    titles = {release.id: text(release.title) for release in await service.releases(guild.id)}
+    releases = await service.releases(guild.id)
+    titles = {release.id: text(release.title) for release in releases}
     card.add(_("Discord events"), await _events_line(events, guild, titles))
-    upcoming = await service.upcoming_posts(guild.id, STATUS_POSTS)
-    card.add(
-        _("Next posts"),
-        "\n".join(
-            f"{discord_timestamp(post.due_at, 'F')} ({discord_timestamp(post.due_at, 'R')}) · "
-            f"{release.title if release else post.release_id} · {post.lead}"
-            for post, release in upcoming
-        )
-        or _("None: no upcoming release with a date."),
-    )
     counts = await service.store.counts(guild.id)
-    summary = " · ".join(_("{state}: {count}", state=_(STATE_NAMES[state]), count=counts[state]) for state in PostState)
+    card.add(_("Next posts"), await _next_posts(service, config, counts[PostState.PENDING]))
+    summary = " · ".join(_("{state}: {count}", state=_(STATE_NAMES[state]), count=counts[state]) for state in DONE)
     skipped = await service.store.posts(guild.id, [PostState.SKIPPED], STATUS_SKIPPED)
     card.add(
         _("Posts so far"),
         "\n".join(
             [
-                summary,
+                summary if any(counts[state] for state in DONE) else _("None yet."),
                 *(
                     _("Skipped {post}: {reason}", post=_describe(p, titles), reason=stored(p.detail or ""))
                     for p in skipped
@@ -179,6 +165,74 @@ async def status_card(service: Reminders, events: EventStore, guild: discord.Gui
         or _("None."),
     )
     return card.build()
+
+
+def _checks(guild: discord.Guild, config: GuildConfig, channel: discord.abc.GuildChannel | None) -> str:
+    """Whether posts can go out and ping as configured: the channel's permissions once there is a channel, the
+    role's ping whenever there is a role."""
+    problems = []
+    if channel is not None:
+        missing = missing_permissions(channel)
+        if missing:
+            problems.append(
+                _("I lack {permissions} in {channel}.", permissions=current().join(missing), channel=channel.mention)
+            )
+        problems += [note] if (note := history_warning(channel)) else []
+    elif config.channel_id is not None:
+        problems.append(_("The reminder channel no longer exists or is hidden from me."))
+    warning = ping_warning(guild, config.role_id, config.channel_id)
+    problems += [warning] if warning else []
+    if problems:
+        return "\n".join(f"⚠️ {p}" for p in problems)
+    if channel is None:
+        return _("No channel to check yet.")
+    if config.role_id is None:
+        return "✅ " + _("I can post in {channel}.", channel=channel.mention)
+    return "✅ " + _("I can post in {channel}, and the ping will notify.", channel=channel.mention)
+
+
+async def _next_posts(service: Reminders, config: GuildConfig, pending: int) -> str:
+    """The next posts, by release: when the release comes out (`bot.when`), then when each of its posts goes out.
+    While nothing is posted, how many posts wait instead: none of them goes out on its time until then."""
+    if pending and not config.active:
+        if config.blocked_reason is not None:
+            return ngettext(
+                "None while posting is blocked; {n} planned post waits for it to be unblocked.",
+                "None while posting is blocked; {n} planned posts wait for it to be unblocked.",
+                pending,
+            )
+        if config.channel_id is None:
+            return ngettext(
+                "None until a channel is chosen; {n} planned post waits for it.",
+                "None until a channel is chosen; {n} planned posts wait for it.",
+                pending,
+            )
+        return ngettext(
+            "None while posting is off; {n} planned post waits for it to be on again.",
+            "None while posting is off; {n} planned posts wait for it to be on again.",
+            pending,
+        )
+    upcoming = await service.upcoming_posts(config.guild_id, STATUS_POSTS)
+    if not upcoming:
+        return _("None: no upcoming release with a date.")
+    by_release: dict[tuple[str, int], list[tuple[Post, Release | None]]] = {}
+    for pair in upcoming:  # soonest post first, so each release where its first post is
+        by_release.setdefault((pair[0].release_id, pair[0].release_at), []).append(pair)
+    lines = []
+    for (release_id, release_at), posts in by_release.items():
+        release = posts[0][1]
+        title = title_text(release, 100) if release else release_id
+        when = When.of(release, release_at).text() if release else discord_timestamp(release_at, "F")
+        times = [_("{lead}: {when}", lead=_lead_words(p), when=discord_timestamp(p.due_at, "f")) for p, _r in posts]
+        lines.append(f"**{title}** · {when}\n" + " · ".join(times))
+    rest = pending - len(upcoming)
+    if rest > 0:
+        lines.append(ngettext("…and {n} more planned.", "…and {n} more planned.", rest))
+    return join_within(lines, FIELD_VALUE_LIMIT, "\n")
+
+
+def _lead_words(post: Post) -> str:
+    return str(post.lead) if post.lead.at_release else _("{lead} before", lead=post.lead)
 
 
 def _opt_in_line(guild: discord.Guild, role_id: int | None) -> str:
@@ -217,7 +271,7 @@ async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[st
             )
         )
     gone = [
-        f"**{clamp(titles.get(row.release_id, row.shape.name), 60)}**" for row in rows if row.state is EventState.GONE
+        f"**{literal(titles.get(row.release_id, row.shape.name), 60)}**" for row in rows if row.state is EventState.GONE
     ]
     if gone:
         lines.append(
@@ -228,11 +282,11 @@ async def _events_line(events: EventStore, guild: discord.Guild, titles: dict[st
         )
     head = "\n".join(lines)
     links = [
-        f"[{clamp(titles.get(r.release_id, r.shape.name), 60)}]({event_url(guild.id, r.event_id or 0)})" for r in live
+        f"[{literal(titles.get(r.release_id, r.shape.name), 60)}]({event_url(guild.id, r.event_id or 0)})" for r in live
     ]
     room = FIELD_VALUE_LIMIT - len(head) - 1
     return head + ("\n" + join_within(links, room, "\n") if links and room > 40 else "")
 
 
 def _describe(post: Post, titles: dict[str, str]) -> str:
-    return f"**{titles.get(post.release_id, post.release_id)}** ({post.lead})"
+    return f"**{literal(titles.get(post.release_id, post.release_id), 100)}** ({post.lead})"

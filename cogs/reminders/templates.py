@@ -5,9 +5,10 @@ placeholder is known, braces balance, and even with the longest possible values 
 2,000-character message limit.
 
 A template can never ping anyone by itself. The post's `allowed_mentions` allows only the configured role,
-and on top of that `@everyone`, `@here` and mention syntax (`<@…>`, `<@&…>`) in the template's text and in
-the release and server names are broken with a zero-width space (U+200B), so they read the same but neither
-notify nor render as a mention. The only mention a post carries is the one `{role}` puts there; links are
+and on top of that `@everyone`, `@here` and mention syntax (`<@…>`, `<@&…>`) in the template's text are broken
+with a zero-width space (U+200B), so they read the same but neither notify nor render as a mention; the release
+and server names are shown as typed (`bot.markup.literal`: their markdown escaped too, so a title with `**` in it
+cannot unbalance the template's bold). The only mention a post carries is the one `{role}` puts there; links are
 left intact because a zero-width space would break them.
 
 The default template and the post's timing line are written in the post's language (the server's: the caller
@@ -24,7 +25,7 @@ from functools import cache
 from itertools import groupby
 
 from bot.i18n import N_, _, current
-from bot.markup import CONTENT_LIMIT, clamp, discord_timestamp, neutralise, quote
+from bot.markup import CONTENT_LIMIT, clamp, literal, neutralise, quote
 from bot.typed import LINK_LIMIT
 from cogs.reminders.timeparse import LeadTime
 
@@ -35,11 +36,13 @@ SERVER_LIMIT = 100
 # Translators: the default reminder post; keep each {placeholder} as it is (a moderator's template uses the same).
 DEFAULT_TEXT = N_("{role} **{release}**: {when} ({countdown})")
 
-# The longest text each placeholder can become: a 20-digit snowflake, a 12-digit epoch (year 9999).
+WHEN_LIMIT = 40  # a Discord timestamp (18 characters) or a date in words ("Wed 29 September 2027", ~30 at most)
+COUNTDOWN_LIMIT = 24  # a relative Discord timestamp (18) or days in words ("in 3,650 days")
+# The longest text each placeholder can become: a 20-digit snowflake, the when and countdown above.
 _WORST = {
     "release": RELEASE_LIMIT,
-    "when": len("<t:253402300799:F>"),
-    "countdown": len("<t:253402300799:R>"),
+    "when": WHEN_LIMIT,
+    "countdown": COUNTDOWN_LIMIT,
     "role": len("<@&18446744073709551615>"),
     "link": LINK_LIMIT,
     "server": SERVER_LIMIT,
@@ -69,17 +72,22 @@ class Template:
 
 @dataclass(frozen=True, slots=True)
 class Values:
-    """What the placeholders stand for in one post; `role_id` and `link` may be absent (they render empty)."""
+    """What the placeholders stand for in one post: the release's title, when it comes out and how far away that is
+    (`bot.when`, already written), the server's name; `role_id` and `link` may be absent (they render empty)."""
 
     release: str
-    release_at: int
+    when: str
+    countdown: str
     server: str
     role_id: int | None = None
     link: str | None = None
 
 
-def parse_template(text: str) -> Template:
-    """Check a moderator's template; `{{` and `}}` stand for literal braces."""
+def parse_template(text: str, *, stored: bool = False) -> Template:
+    """Check a moderator's template; `{{` and `}}` stand for literal braces.
+
+    A `stored` template was checked when it was set: it is not refused again if a placeholder's longest text
+    has grown since (`render` still keeps the post within Discord's limit)."""
     if not text.strip():
         raise TemplateError(_("The template is empty: give some text, or omit the option to restore the default."))
     if len(text) > TEMPLATE_LIMIT:
@@ -131,7 +139,7 @@ def parse_template(text: str) -> Template:
     template = Template(text, tuple(parts))
     # Neutralising adds a character where a value meets the text around it, hence the + 2.
     worst = sum(_WORST[p.text] + 2 if p.placeholder else len(neutralise(p.text)) for p in template.parts)
-    if worst > CONTENT_LIMIT:
+    if worst > CONTENT_LIMIT and not stored:
         raise TemplateError(
             _(
                 "With a long release title or link this template could reach {length} characters, more than "
@@ -196,12 +204,12 @@ def render(template: Template, values: Values) -> str:
     """
     link = values.link if values.link and len(values.link) <= LINK_LIMIT else ""  # a cut URL would mislead
     substitutions = {
-        "release": clamp(neutralise(values.release), RELEASE_LIMIT),
-        "when": discord_timestamp(values.release_at, "F"),
-        "countdown": discord_timestamp(values.release_at, "R"),
+        "release": literal(values.release, RELEASE_LIMIT),
+        "when": clamp(values.when, WHEN_LIMIT),
+        "countdown": clamp(values.countdown, COUNTDOWN_LIMIT),
         "role": f"<@&{values.role_id}>" if values.role_id is not None else "",
         "link": link,
-        "server": clamp(neutralise(values.server), SERVER_LIMIT),
+        "server": literal(values.server, SERVER_LIMIT),
     }
     pieces = [
         (
@@ -211,18 +219,23 @@ def render(template: Template, values: Values) -> str:
         for p in template.parts
     ]
     runs = groupby(pieces, key=lambda piece: piece[1])
-    return "".join(
+    content = "".join(
         "".join(text for text, _ in run) if intact else neutralise("".join(text for text, _ in run))
         for intact, run in runs
     ).strip()
+    return clamp(content, CONTENT_LIMIT)  # only a `stored` template checked against shorter placeholders is cut
 
 
-def timing_line(lead: LeadTime, release_at: int, *, late: bool) -> str:
-    """The sentence in the post's embed that says where the release stands, true whenever it is read (in the
-    current language; Discord writes the timestamps in each reader's)."""
-    when = f"{discord_timestamp(release_at, 'R')} ({discord_timestamp(release_at, 'F')})"
+def timing_line(lead: LeadTime, when: str, countdown: str, *, late: bool) -> str:
+    """The sentence in the post's embed that says where the release stands, in the current language: when it comes
+    out, and how far away that is, said once (the footer names the lead time). `when` and `countdown` are written by
+    `bot.when`: Discord timestamps for a release with a time, the date and a count of days for one without."""
     if not lead.at_release:
-        return _("{lead} to go: out {when}.", lead=lead, when=when)
+        return _("Comes out {countdown}: {when}.", countdown=countdown, when=when)
     if late:
-        return _("Came out {when}. This reminder could not be posted on time.", when=when)
-    return _("Out now: {when}.", when=discord_timestamp(release_at, "F"))
+        return _(
+            "Came out {countdown}, on {when}. This reminder could not be posted on time.",
+            countdown=countdown,
+            when=when,
+        )
+    return _("Out now: {when}.", when=when)

@@ -57,7 +57,9 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
         pages = tracklist_page_count(catalogue)
         if page is not None and not 1 <= page <= pages:
             raise UserError(
-                ngettext(
+                _("There is no page {page}: the tracklist has only one page. Leave `page` out.", page=page)
+                if pages == 1
+                else ngettext(
                     "There is no page {page}: the tracklist has {n} page. Use `page` from 1 to {n}, or leave it out.",
                     "There is no page {page}: the tracklist has {n} pages. Use `page` from 1 to {n}, or leave it out.",
                     pages,
@@ -90,16 +92,7 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
         found = catalogue.episode(number)
         if found is None:
             numbers = [e.number for e in catalogue.episodes]
-            raise UserError(
-                _(
-                    "There is no episode {number}. Choose `number` from {first} to {last}.",
-                    number=number,
-                    first=min(numbers),
-                    last=max(numbers),
-                )
-                if numbers
-                else _("No episodes are in the catalogue yet.")
-            )
+            raise UserError(no_episode(number, numbers))
         card = episode_card(catalogue, found)
         await reply(interaction, embed=card.build(), view=sources_view("episode", str(number)))
 
@@ -119,3 +112,17 @@ class Soundtrack(commands.GroupCog, group_name="soundtrack", group_description="
     @song.autocomplete("query")
     async def song_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return self.finder.song_choices(current)
+
+
+def no_episode(number: int, numbers: list[int]) -> str:
+    """Why there is no episode `number`, and which numbers there are (one alone is not a range)."""
+    if not numbers:
+        return _("No episodes are in the catalogue yet.")
+    if len(numbers) == 1:
+        return _("There is no episode {number}: the catalogue has only episode {only}.", number=number, only=numbers[0])
+    return _(
+        "There is no episode {number}. Choose `number` from {first} to {last}.",
+        number=number,
+        first=min(numbers),
+        last=max(numbers),
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import discord
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +98,7 @@ def test_a_future_edition_is_out_on_its_date_never_out_since() -> None:
 
 def test_a_card_lists_each_publisher_once_and_the_button_lists_every_page(catalogue: Catalogue) -> None:
     sources = album_card(catalogue, TODAY).build().to_dict()["fields"][-1]["value"]
-    assert sources.count("Glance") <= 1 and "(AI press summary)" not in sources and "(mirror)" not in sources
+    assert sources.count("Glance") <= 1
     assert "more: **Sources** lists them all" in sources and len(sources) < 600
     found = card_sources(catalogue, "album", "")
     assert found is not None
@@ -104,6 +106,43 @@ def test_a_card_lists_each_publisher_once_and_the_button_lists_every_page(catalo
     assert full.count("Glance (AI press summary)") == 2, "each page, labelled, in the full list"
     assert "Vulture (mirror)" in full
     assert card_sources(catalogue, "track", "no-such-track") is None
+
+
+LINK = re.compile(r"\[([^\[\]\"]+)\]\((https?://[^)\s\"]+)\)")
+
+
+def every_card(cat: Catalogue) -> list[discord.Embed]:
+    """Every card a fan can open, and each one's full list of sources."""
+    cards = [album_card(cat, TODAY), *(track_card(cat, t) for t in cat.tracks)]
+    cards += [*(episode_card(cat, e) for e in cat.episodes), *(song_card(cat, s) for s in cat.songs)]
+    keys = [("album", ""), *(("track", t.id) for t in cat.tracks), *(("episode", str(e.number)) for e in cat.episodes)]
+    for kind, key in [*keys, *(("song", s.id) for s in cat.songs)]:
+        found = card_sources(cat, kind, key)
+        assert found is not None
+        cards.append(sources_card(*found))
+    return [card.build() for card in cards]
+
+
+@pytest.mark.parametrize(("locale", "labels"), [("en", ("mirror", "AI press summary")), ("fr", ("miroir", "résumé"))])
+def test_a_link_to_a_mirror_or_a_summary_says_so_on_every_card(
+    catalogue: Catalogue, locale: str, labels: tuple[str, str]
+) -> None:
+    """Kind: a mirror link labelled as a mirror. A link named "Vulture" went to a copy on another site; every link
+    to a page that is not its publisher's own (the catalogue labels them) now names the kind of page, in the
+    reader's language, while the publisher's name stays as written."""
+    labelled = {s.url: s for s in catalogue.sources.values() if s.label is not None}
+    seen = set()
+    with using(language(locale)):
+        embeds = every_card(catalogue)
+    for embed in embeds:
+        text = json.dumps(embed.to_dict(), ensure_ascii=False)
+        for name, url in LINK.findall(text):
+            if url in labelled:
+                source = labelled[url]
+                assert name.startswith(source.publisher + " (") and name != source.publisher, (name, url)
+                seen.add(name.split(" (", 1)[1])
+    assert any(labels[0] in label for label in seen) and any(labels[1] in label for label in seen), seen
+    assert any("[Vulture (" in json.dumps(embed.to_dict(), ensure_ascii=False) for embed in embeds)
 
 
 def test_provenance_notes_are_italic_not_spoilers(catalogue: Catalogue) -> None:

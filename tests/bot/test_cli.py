@@ -115,4 +115,4 @@ def test_check_lists_the_reminders_that_would_be_posted_next(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "next reminders: 1" in result.stdout
     assert "2027-05-31 00:00 UTC · server 987654321098765432 · Unrivaled" in result.stdout
-    assert "· 1 day" in result.stdout
+    assert "book (out 2027-06-01) · 1 day" in result.stdout, "the release as a date, the post as its instant"

@@ -116,3 +116,23 @@ def test_any_text_resolves_to_a_track_or_a_refusal_that_quotes_it_short(text: st
         finder.resolve_track(text)
     except UserError as error:
         assert len(str(error)) < 600
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("20", "Track 20 is on the album, but which title it has is not confirmed yet (9 of 34 tracks listed)."),
+        ("#34", "Track 34 is on the album, but which title it has is not confirmed yet"),
+        ("track 35", "There is no track 35: the album has 34 tracks."),
+        ("0", "There is no track 0: the album has 34 tracks."),
+        ("rivalry theme remix", "No track matches 'rivalry theme remix'."),
+    ],
+)
+def test_a_position_whose_title_is_unconfirmed_is_not_an_unknown_track(
+    finder: SoundtrackFinder, typed: str, says: str
+) -> None:
+    """Kind: unconfirmed versus unknown (issue 21). "No track matches" was said of track 20, which is on the album
+    with its title not confirmed yet; only a number past the album's end or a title that matches nothing is unknown."""
+    with pytest.raises(UserError) as refused:
+        finder.resolve_track(typed)
+    assert str(refused.value).startswith(says)

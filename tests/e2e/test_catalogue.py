@@ -56,20 +56,21 @@ async def test_the_readme_overlay_dates_the_vinyl_everywhere_at_once(
     assert f"**Vinyl**: out on {shown} (in {days} days)" in about and "out since" not in about.split("Vinyl")[1][:40]
 
     upcoming = text(await server.fan.run("/releases upcoming"))
-    assert f"**Heated Rivalry soundtrack on vinyl** · <t:{epoch}:F> · <t:{epoch}:R>" in upcoming
+    assert f"**Heated Rivalry soundtrack on vinyl** · {shown} · in {days} days" in upcoming, "a date, not a moment"
+    assert f"<t:{epoch}:" not in upcoming, "no timestamp would show a fan west of UTC the evening before"
     assert "**Heated Rivalry soundtrack on CD** · date not announced (announced for later in 2026)" in upcoming
 
     countdown = text(await server.fan.run("/releases countdown", release="album-vinyl"))
-    assert f"Comes out <t:{epoch}:R>: <t:{epoch}:F>." in countdown
+    assert f"Comes out in {days} days: {shown}." in countdown
 
     mod = server.guild.add_member("Mod", manage_guild=True)
     await mod.run("/reminders channel", options={"channel": server.channel})
     status = text(await mod.run("/reminders status"))
-    assert status.count("Heated Rivalry soundtrack on vinyl") == 3, "7 days, 1 day and the release moment"
-    assert f"<t:{epoch}:F>" in status
+    assert f"**Heated Rivalry soundtrack on vinyl** · {shown}" in status, "the release as a date"
+    assert f"at release: <t:{epoch}:f>" in status, "its posts as the moments they go out"
 
     report = "\n".join((await server.bot.reports()).lines)
-    assert "Heated Rivalry soundtrack on vinyl · 1 week" in report, "python -m bot check lists the vinyl's posts"
+    assert f"Heated Rivalry soundtrack on vinyl (out {day}) · 1 week" in report, "python -m bot check lists its posts"
 
     clock = server.bot.clock
     assert isinstance(clock, SystemClock)
@@ -77,7 +78,8 @@ async def test_the_readme_overlay_dates_the_vinyl_everywhere_at_once(
     await server.bot.wait_idle()
     posts = [m for m in server.fd.channel_messages(server.channel) if m.embeds and "reminder" in str(m.embeds[0])]
     assert [m.embeds[0]["title"] for m in posts] == ["Heated Rivalry soundtrack on vinyl"]
-    assert posts[0].embeds[0]["description"].startswith(f"Out now: <t:{epoch}:F>")
+    assert posts[0].embeds[0]["description"].startswith(f"Out now: {shown}.")
+    assert posts[0].content.endswith(f"**Heated Rivalry soundtrack on vinyl**: {shown} (today)")
 
 
 async def test_an_imported_musicbrainz_tracklist_is_what_fans_see(fd: FakeDiscord, tmp_path: Path) -> None:
@@ -100,6 +102,7 @@ async def test_an_imported_musicbrainz_tracklist_is_what_fans_see(fd: FakeDiscor
 async def test_the_sources_button_lists_every_page_privately(server: FanServer) -> None:
     about = await server.fan.run("/soundtrack about")
     short = text(about)
-    assert "(mirror)" not in short and "**Sources** lists them all" in short
+    assert "[Vulture (mirror)](https://www.nie-podam.pl/" in short, "a link to a mirror says so"
+    assert "**Sources** lists them all" in short
     full = await server.other_fan.click(about, "Sources")
     assert full.ephemeral and "Vulture (mirror)" in text(full) and "Glance (AI press summary)" in text(full)

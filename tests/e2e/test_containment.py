@@ -85,7 +85,7 @@ async def test_one_servers_unplannable_release_blocks_only_that_server(
     listing = shown(await mods[broken.id].run("/releases upcoming", channel=channels[broken.id]))
     assert "cannot be placed on the calendar in Pacific/Honolulu" in listing, "the server is told why"
     working = shown(await mods[healthy.id].run("/reminders status", channel=channels[healthy.id]))
-    assert "**On**: posting in" in working and "Watch party · 1 day" in working
+    assert "**On**: posting in" in working and "**Watch party** · " in working and "1 day before: <t:" in working
     code, log = await stop(bot)
     assert code == 0 and "Traceback" not in log, log
     assert f"reminders of server {broken.id} blocked" in log
@@ -96,7 +96,7 @@ async def test_one_servers_unplannable_release_blocks_only_that_server(
         f"error: reminders: server {broken.id}: cannot plan release own:1 'Last party' (9999-12-31 23:00) "
         "in Pacific/Honolulu: it falls outside the years 1 to 9999"
     ]
-    assert f"server {healthy.id} · Watch party · 1 day" in result.stdout
+    assert f"server {healthy.id} · Watch party (out {next_year}) · 1 day" in result.stdout
 
 
 # -- item 7: a fault of Discord's is a warning, not a bug ------------------------------------------------------

@@ -37,7 +37,11 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert "Mod › /reminders channel channel:#announcements" in reminders
     assert reminders.count("  bot posted in #announcements:") == 2, "the 1-day and the release-moment posts"
     assert reminders.count("(notified: @Release news)") == 2
-    assert "pending: 2 · sent: 2" in reminders
+    assert "sent: 2 · skipped: 0 · failed: 0" in reminders
+    book = "**Unrivaled (Rachel Reid), the final Game Changers book** · Tue 1 June 2027"
+    assert f"{book} · in " in reminders, "a date-only release reads as its date, with days to go"
+    assert "Out on Tue 1 June 2027. No time is announced: the time shown is midnight" in reminders, "and its event"
+    assert f"{book}\n    ┃   1 day before: Mon 31 May 2027 04:00 UTC" in reminders, "its posts at Toronto's midnight"
     before, after = french_server.split("Modo › /réglages langue langue:fr", 1)
     assert "bot posted in #annonces:\n    ┃ Favourite Heated Rivalry track" in before, "not a Community server: English"
     assert "Désormais, je publie en français dans ce serveur" in after

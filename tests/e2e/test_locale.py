@@ -208,9 +208,7 @@ async def test_an_english_moderator_in_a_french_server_reads_english_while_the_r
     assert post.mentioned_role_ids == [news.id]
     embed = post.embeds[0]
     assert embed["title"] == "Soirée d'écoute", "a release's title is never translated"
-    assert embed["description"] == (
-        f"Encore 1 minute{NBSP}: sortie <t:{epoch}:R> (<t:{epoch}:F>).\n\nPièce par pièce, ensemble."
-    )
+    assert embed["description"] == (f"Sort <t:{epoch}:R>{NBSP}: <t:{epoch}:F>.\n\nPièce par pièce, ensemble.")
     assert embed["footer"]["text"] == "Rappel de sortie · 1 minute"
     assert labels(post) == ["M'avertir"]
 
@@ -288,7 +286,12 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
     assert not said(upcoming).ephemeral, "a public answer, in the member's language"
     card = said(upcoming).embeds[0]
     assert card["title"] == "Sorties à venir"
-    assert card["footer"]["text"].startswith("Les heures sont affichées dans ton propre fuseau horaire.")
+    assert card["footer"]["text"] == "Les modérateurs ajoutent des événements avec /rappels ajouter-sortie.", (
+        "only dates: no time to show in anyone's zone"
+    )
+    assert (
+        "**Unrivaled (Rachel Reid), the final Game Changers book** · mardi 1 juin 2027 · dans " in card["description"]
+    )
     assert "**Heated Rivalry soundtrack on vinyl** · date pas encore annoncée" in card["description"], (
         "catalogue titles stay as published"
     )

@@ -93,6 +93,6 @@ async def test_the_ballots_results_button_answers_like_poll_results_chart_includ
     clicked = await full_server.other_fan.click(ballot, "Results")
     answer(clicked, ephemeral=True)
     chart = chart_of(clicked)
-    assert chart.description == "Bar chart of the 1 track with votes. Leading: “Melt”, 1 vote."
+    assert chart.description == "Bar chart of the only track with votes. Leading: “Melt”, 1 vote."
     typed = await full_server.other_fan.run("/poll results")
     assert chart_of(typed).data == chart.data, "the same chart as the command"

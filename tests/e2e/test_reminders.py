@@ -139,7 +139,7 @@ async def test_both_posts_go_out_on_time_and_ping_exactly_the_role(
     assert first.mentioned_user_ids == [] and not first.mention_everyone
     embed = first.embeds[0]
     assert embed["title"] == "Listening party" and embed["url"] == "https://example.org/party"
-    assert embed["description"].startswith(f"1 minute to go: out <t:{epoch}:R> (<t:{epoch}:F>)")
+    assert embed["description"].startswith(f"Comes out <t:{epoch}:R>: <t:{epoch}:F>."), "a time: Discord's timestamps"
     assert "Track by track, together." in embed["description"]
     [request] = [r for r in fd.requests_to("POST") if r.path == f"/channels/{channel.id}/messages"]
     assert request.json["allowed_mentions"] == {"parse": [], "roles": [int(news.id)]}, "exactly that role"
@@ -165,8 +165,10 @@ async def test_status_explains_the_next_posts_and_the_configuration(
     await add_release(mod, release.astimezone(dt.timezone(dt.timedelta(hours=-5))))
     status = answer(await mod.run("/reminders status"))
     assert "Time zone: America/Toronto" in status and "Lead times: 1 day before, 1 hour before and at release" in status
-    assert "✅ I can post there, and the ping will notify." in status
-    assert status.count("Listening party · ") == 3, "the three posts of the server's release are listed"
+    assert f"✅ I can post in {server.channel.mention}, and the ping will notify." in status
+    epoch = int(release.timestamp())
+    posts = f"**Listening party** · <t:{epoch}:F>\\n1 day before: <t:{epoch - 86400}:f> · 1 hour before: <t:"
+    assert posts in status and f"at release: <t:{epoch}:f>" in status, "the release, then its three posts"
     assert "Unrivaled" in status, "catalogue releases are scheduled too"
     assert "Last delivery failures" in status and "None." in status
 
@@ -340,7 +342,8 @@ async def test_releases_upcoming_and_countdown(server: FanServer, mod: Member, c
     nearest = answer(await server.fan.run("/releases countdown"), ephemeral=False)
     assert "Listening party" in nearest and f"Comes out <t:{epoch}:R>" in nearest
     out = await server.fan.run("/releases countdown", release="album-digital")
-    assert "Came out <t:" in answer(out, ephemeral=False)
+    ago = (dt.datetime.fromtimestamp(clock.now(), dt.UTC).date() - dt.date(2026, 1, 16)).days
+    assert f"Came out {ago} days ago, on Fri 16 January 2026." in answer(out, ephemeral=False), "a date-only release"
     choices = await server.fan.autocomplete("/releases countdown", "release", "vinyl")
     assert choices[0]["value"] == "album-vinyl"
     undated = answer(await server.fan.run("/releases countdown", release="album-vinyl"), ephemeral=False)

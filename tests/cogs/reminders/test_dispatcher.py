@@ -43,7 +43,7 @@ async def test_posts_go_out_at_their_due_time_and_not_before(
     clock.advance(1)
     await eventually(lambda: len(sender.sent) == 1)
     channel, message, _ = sender.sent[0]
-    assert channel == CHANNEL + GUILD and message.ping_role_id == ROLE and "1 minute to go" in message.description
+    assert channel == CHANNEL + GUILD and message.ping_role_id == ROLE and "Comes out <t:" in message.description
     clock.advance(60)
     await eventually(lambda: len(sender.sent) == 2)
     await running.dispatcher.wait_idle()

@@ -55,15 +55,18 @@ def test_an_undated_release_has_no_event_and_a_catalogue_one_names_its_source() 
     source = Source("variety", "Variety", "https://variety.com/x")
     found = wanted([release(day=None), release("cd", sources=(source,), description="On CD.")], UTC)
     assert list(found) == ["cd"]
-    assert found["cd"].description == "On CD.\n\nSource: Variety: https://variety.com/x"
+    assert found["cd"].description == (
+        "Out on Mon 1 March 2027. No time is announced: the time shown is midnight in this server's time zone (UTC), "
+        "the moment its reminders count from.\n\nOn CD.\n\nSource: Variety: https://variety.com/x"
+    )
     assert found["cd"].end_at - found["cd"].start_at == 3600
 
 
 def test_a_long_link_goes_in_the_description_and_online_is_the_location() -> None:
     link = "https://example.org/" + "a" * 100
-    made = shape_of(release(link=link), NOW)
-    assert made.location == "Online" and made.description.startswith(link)
-    assert shape_of(release(link="https://example.org/p"), NOW).location == "https://example.org/p"
+    made = shape_of(release(link=link), NOW, UTC)
+    assert made.location == "Online" and made.description.split("\n\n")[1] == link
+    assert shape_of(release(link="https://example.org/p"), NOW, UTC).location == "https://example.org/p"
 
 
 def test_a_row_removed_by_hand_is_never_recreated_and_a_past_start_is_left_alone() -> None:
@@ -113,7 +116,7 @@ def test_steps_respect_discords_rules_and_moderators(
 
 @given(title=names, link=st.one_of(st.none(), st.text(max_size=600)), text=st.one_of(st.none(), names))
 def test_every_shape_fits_discords_limits(title: str, link: str | None, text: str | None) -> None:
-    made = shape_of(release(title=title, link=link, description=text), NOW)
+    made = shape_of(release(title=title, link=link, description=text), NOW, UTC)
     assert 1 <= len(made.name) <= NAME_LIMIT and 1 <= len(made.location) <= LOCATION_LIMIT
     assert len(made.description) <= DESCRIPTION_LIMIT
 
@@ -137,13 +140,15 @@ def changed(shape: EventShape, field: Field, who: str, n: int) -> EventShape:
 
 def test_a_release_moving_sends_only_the_time_and_a_language_switch_leaves_the_moderators_location() -> None:
     party = release(link=None, sources=(Source("milan", "Milan Records", "https://milan.example"),))
-    sent = shape_of(party, NOW + 86400)
+    sent = shape_of(party, NOW + 86400, UTC)
     theirs = replace(sent, name="Listening party + cast Q&A", location="https://twitch.tv/hr_fans")
-    fields, stored = edit(sent, shape_of(party, NOW + 2 * 86400), theirs)
+    fields, stored = edit(sent, shape_of(party, NOW + 2 * 86400, UTC), theirs)
     assert fields == {Field.TIME} and (stored.name, stored.location) == (sent.name, sent.location)
     with using(language("fr")):
-        french = shape_of(party, NOW + 86400)
-    assert french.location == "En ligne" and french.description.startswith("Source\u00a0: Milan")
+        french = shape_of(party, NOW + 86400, UTC)
+    assert french.location == "En ligne" and french.description.endswith(
+        "Source\u00a0: Milan Records: https://milan.example"
+    )
     fields, stored = edit(sent, french, theirs)
     assert fields == {Field.DESCRIPTION}, "the words the bot wrote follow the language; the moderator's stay"
     assert stored == replace(sent, description=french.description)

@@ -26,9 +26,11 @@ from cogs.reminders.templates import (
 from cogs.reminders.timeparse import AT_RELEASE, LeadTime
 
 ZWSP = "\u200b"
+WHEN, COUNTDOWN = "<t:1780000000:F>", "<t:1780000000:R>"  # a release with a time, as `bot.when` writes it
 VALUES = Values(
     release="Heated Rivalry soundtrack on vinyl",
-    release_at=1_780_000_000,
+    when=WHEN,
+    countdown=COUNTDOWN,
     server="Shane & Ilya fans",
     role_id=123456789012345678,
     link="https://example.com/vinyl",
@@ -52,7 +54,7 @@ def test_default_template() -> None:
 
 
 def test_missing_role_and_link_render_empty() -> None:
-    bare = Values(release="Season 2", release_at=1_800_000_000, server="Fans")
+    bare = Values(release="Season 2", when="<t:1800000000:F>", countdown="<t:1800000000:R>", server="Fans")
     assert render(DEFAULT_TEMPLATE, bare) == "**Season 2**: <t:1800000000:F> (<t:1800000000:R>)"
     assert render(parse_template("Listen: {link}"), bare) == "Listen:"
 
@@ -114,13 +116,17 @@ def test_a_template_of_the_maximum_length_is_accepted() -> None:
     ["@everyone {release}", "@here it is", "@EVERYONE", "<@&99> and <@42> and <@!42>", "@{server}", "<{server}"],
 )
 def test_template_text_cannot_ping(text: str) -> None:
-    rendered = render(parse_template(text), Values(release="x", release_at=0, server="here", role_id=7))
+    rendered = render(
+        parse_template(text), Values(release="x", when=WHEN, countdown=COUNTDOWN, server="here", role_id=7)
+    )
     assert not re.search(r"@(everyone|here)|<@", rendered, re.IGNORECASE)
 
 
 def test_only_the_role_placeholder_mentions() -> None:
     template = parse_template("{role} @everyone <@&123456789012345678> {release} {server}")
-    values = Values(release="@here now", release_at=0, server="<@1> @everyone", role_id=123456789012345678)
+    values = Values(
+        release="@here now", when=WHEN, countdown=COUNTDOWN, server="<@1> @everyone", role_id=123456789012345678
+    )
     rendered = render(template, values)
     assert rendered.startswith("<@&123456789012345678> ")
     assert re.findall(r"<@&?!?\d+>", rendered) == ["<@&123456789012345678>"]
@@ -130,8 +136,11 @@ def test_only_the_role_placeholder_mentions() -> None:
 
 def test_links_are_left_intact_and_overlong_ones_left_out() -> None:
     link = "https://www.youtube.com/@heresthechannel"
-    assert render(parse_template("{link}"), Values("x", 0, "s", link=link)) == link
-    assert render(parse_template("[{link}]"), Values("x", 0, "s", link="https://x.io/" + "a" * LINK_LIMIT)) == "[]"
+    assert render(parse_template("{link}"), Values("x", WHEN, COUNTDOWN, "s", link=link)) == link
+    assert (
+        render(parse_template("[{link}]"), Values("x", WHEN, COUNTDOWN, "s", link="https://x.io/" + "a" * LINK_LIMIT))
+        == "[]"
+    )
 
 
 def test_neutralise() -> None:
@@ -141,7 +150,7 @@ def test_neutralise() -> None:
 
 
 def test_long_names_are_clamped() -> None:
-    rendered = render(parse_template("{release}|{server}"), Values("r" * 300, 0, "s" * 300))
+    rendered = render(parse_template("{release}|{server}"), Values("r" * 300, WHEN, COUNTDOWN, "s" * 300))
     release, server = rendered.split("|")
     assert len(release) == RELEASE_LIMIT
     assert release.endswith("…")
@@ -171,7 +180,8 @@ def test_any_accepted_template_renders_within_the_limit_without_pings(
         template = parse_template(text)
     except TemplateError:
         return
-    rendered = render(template, Values(release, release_at, server, role_id, link))
+    when = f"<t:{release_at}:F>" if release_at % 2 else "Wednesday 29 September 2027"  # a time, or a date alone
+    rendered = render(template, Values(release, when, f"<t:{release_at}:R>", server, role_id, link))
     assert len(rendered) <= CONTENT_LIMIT
     without_role = rendered.replace(f"<@&{role_id}>", " ") if role_id is not None else rendered
     without_link = without_role.replace(link, " ") if link else without_role
@@ -185,17 +195,32 @@ def test_any_text_is_accepted_or_refused_with_a_template_error(text: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("lead", "late", "line"),
+    ("lead", "late", "when", "countdown", "line"),
     [
-        (LeadTime(days=7), False, "1 week to go: out <t:1780000000:R> (<t:1780000000:F>)."),
-        (LeadTime(minutes=90), False, "1 hour 30 minutes to go: out <t:1780000000:R> (<t:1780000000:F>)."),
-        (AT_RELEASE, False, "Out now: <t:1780000000:F>."),
+        (LeadTime(days=7), False, WHEN, COUNTDOWN, "Comes out <t:1780000000:R>: <t:1780000000:F>."),
+        (LeadTime(days=1), False, "Tue 1 June 2027", "tomorrow", "Comes out tomorrow: Tue 1 June 2027."),
+        (AT_RELEASE, False, WHEN, COUNTDOWN, "Out now: <t:1780000000:F>."),
         (
             AT_RELEASE,
             True,
-            "Came out <t:1780000000:R> (<t:1780000000:F>). This reminder could not be posted on time.",
+            WHEN,
+            COUNTDOWN,
+            "Came out <t:1780000000:R>, on <t:1780000000:F>. This reminder could not be posted on time.",
         ),
     ],
 )
-def test_timing_line(lead: LeadTime, late: bool, line: str) -> None:
-    assert timing_line(lead, 1_780_000_000, late=late) == line
+def test_timing_line_says_the_countdown_once(lead: LeadTime, late: bool, when: str, countdown: str, line: str) -> None:
+    """Kind: a countdown said twice. The post's line says when and how far, once; its footer names the lead time
+    ("1 day to go: out in 1 day" was the lead and the countdown, the same thing twice)."""
+    assert timing_line(lead, when, countdown, late=late) == line
+
+
+def test_a_stored_template_checked_against_shorter_placeholders_still_posts_within_the_limit() -> None:
+    """A date in words is longer than the timestamp {when} used to be: a template accepted before, near the limit, is
+    not refused when its post is made, and the post still fits."""
+    text = "{link} {link} {link} " + "{when}" * 20  # 1,942 characters at worst with 18-character timestamps
+    with pytest.raises(TemplateError):
+        parse_template(text)
+    long_link = "https://example.org/" + "a" * (LINK_LIMIT - 20)
+    values = Values("x", "Wednesday 29 September 2027", "in 3,650 days", "s", link=long_link)
+    assert len(render(parse_template(text, stored=True), values)) <= CONTENT_LIMIT
