@@ -29,24 +29,17 @@ from bot.context import guild_of
 from bot.errors import UserError
 from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
+from bot.moments import DateTimeError, ScheduleError, future_release_epoch, parse_date, parse_time
 from bot.typed import LINK_LIMIT, link_problem
 from bot.when import When
 from cogs.reminders.components import post_view
 from cogs.reminders.events import EventMirror, SyncReport, missing_event_permissions
 from cogs.reminders.posts import PostMode, find_release, release_choices, title_text
-from cogs.reminders.schedule import ScheduleError, future_release_epoch
 from cogs.reminders.sender import allowed_mentions, to_embed
 from cogs.reminders.service import ReleaseError, Reminders
 from cogs.reminders.status import history_warning, missing_permissions, ping_warning, status_card
 from cogs.reminders.templates import TemplateError, parse_template
-from cogs.reminders.timeparse import (
-    DateTimeError,
-    LeadTimeError,
-    describe_lead_times,
-    parse_date,
-    parse_lead_times,
-    parse_time,
-)
+from cogs.reminders.timeparse import LeadTimeError, describe_lead_times, parse_lead_times
 from cogs.reminders.zones import ZoneError, describe_zone, resolve_zone, zone_choices, zone_label
 
 if TYPE_CHECKING:

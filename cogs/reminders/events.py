@@ -34,6 +34,7 @@ from discord.utils import MISSING
 
 from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _, _l, server_language, using
+from bot.moments import PlanError
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.mirror import (
     Action,
@@ -47,7 +48,6 @@ from cogs.reminders.mirror import (
     turn_off,
     wanted,
 )
-from cogs.reminders.schedule import PlanError
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot

@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 from bot.catalogue import Release
 from bot.i18n import N_, _, text
 from bot.markup import clamp
+from bot.moments import release_epoch
 from bot.when import When
-from cogs.reminders.schedule import release_epoch
 
 NAME_LIMIT = 100
 LOCATION_LIMIT = 100

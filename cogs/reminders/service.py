@@ -20,10 +20,11 @@ from bot.clock import Clock
 from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _l
 from bot.markup import quote
+from bot.moments import PlanError, release_epoch
 from bot.refusal import Refusal
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
 from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan, title_text
-from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, release_epoch, reminder_plan
+from cogs.reminders.schedule import DEFAULT_GRACE_S, next_release, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.catalogue import Confidence, Release
 from bot.db.database import Database
 from bot.i18n import ENGLISH
-from cogs.reminders.schedule import DEFAULT_ZONE
+from bot.moments import DEFAULT_ZONE
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
 
 OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.catalogue import Catalogue
-from cogs.reminders.schedule import PlanError, reminder_plan
+from bot.moments import PlanError
+from cogs.reminders.schedule import reminder_plan
 from cogs.reminders.service import UNPLANNABLE, ChangeRefused
 from cogs.reminders.store import PostState, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
