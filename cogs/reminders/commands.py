@@ -443,18 +443,18 @@ class RemindersCog(
         config = await self.store.config(guild.id)
         with option("date") if time is None else option("date", "time"):
             epoch = future_release_epoch(day, clock_time, config.zoneinfo, self.now())
-        if await self.store.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
+        if await self.service.own.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
             raise UserError(
                 _(
                     "This server has {count} releases of its own, the most it can have: remove one first.",
                     count=MAX_OWN_RELEASES,
                 )
             )
-        release = await self.store.add_release(
+        # Its reminders and its event follow (`Reminders.own_releases_changed`).
+        release = await self.service.own.add_release(
             guild.id, title=title.strip(), date=day, time=clock_time, link=url,
             description=description.strip() if description else None, now=self.now(),
         )  # fmt: skip
-        await self.service.save(config)
         when = When.of(release, epoch)
         await reply(
             interaction,
@@ -471,8 +471,8 @@ class RemindersCog(
     @app_commands.describe(release="One of the releases added with /reminders add-release")
     async def remove_release(self, interaction: Interaction, release: app_commands.Range[str, 1, 100]) -> None:
         guild = guild_of(interaction)
-        found = find_release(await self.store.own_releases(guild.id), release)
-        removed = None if found is None else await self.store.remove_release(guild.id, found.id)
+        found = find_release(await self.service.own.own_releases(guild.id), release)
+        removed = None if found is None else await self.service.own.remove_release(guild.id, found.id)
         if removed is None:
             raise UserError(
                 _(
@@ -482,14 +482,13 @@ class RemindersCog(
                     typed=quote(release),
                 )
             )
-        await self.service.replan(guild.id)
         await reply(
             interaction, _("Removed **{title}**; its pending reminders are cancelled.", title=title_text(removed))
         )
 
     @remove_release.autocomplete("release")
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        releases = await self.store.own_releases(guild_of(interaction).id)
+        releases = await self.service.own.own_releases(guild_of(interaction).id)
         return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
 
 

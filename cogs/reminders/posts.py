@@ -24,11 +24,12 @@ from bot.catalogue import Release
 from bot.i18n import ENGLISH, N_, Text, _, available, language, text, using
 from bot.markup import CONTENT_LIMIT, literal
 from bot.moments import release_epoch
+from bot.releases import own_number
 from bot.search import Index
 from bot.when import When
 from cogs.reminders.mirror import event_url
 from cogs.reminders.schedule import reminder_plan
-from cogs.reminders.store import GuildConfig, PlannedPost, Post, own_number
+from cogs.reminders.store import GuildConfig, PlannedPost, Post
 from cogs.reminders.templates import Values, default_template, parse_template, render, timing_line
 from cogs.reminders.timeparse import LeadTime
 
