@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.catalogue import Catalogue, Confidence, Release
+from bot.delivery import DeliveryError
 from bot.presence import Presence
 from bot.releases import ServerReleases
-from cogs.reminders.dispatcher import DeliveryError
 from cogs.reminders.posts import ReminderMessage
 from cogs.reminders.service import Reminders
 from cogs.reminders.store import GuildConfig, ReminderStore

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.catalogue import Catalogue
 from bot.db import Database
+from bot.delivery import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
 from bot.presence import Presence
-from cogs.reminders.dispatcher import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, nonce_for
 from cogs.reminders.service import Reminders
 from cogs.reminders.store import PostState, ReminderStore
