@@ -27,6 +27,10 @@ NONCE_LENGTH = 25  # Discord's longest nonce
 RETRY_BASE_S = 30  # after discord.py's own retries failed: 30 s, 1 min, 2 min, ... up to RETRY_MAX_S
 RETRY_MAX_S = 30 * 60
 MAX_ATTEMPTS = 8
+# After downtime (the README's "After downtime"): a post for a moment is made late only within the grace period,
+# saying it is late once it is later than ON_TIME_S; anything older is recorded as skipped, with the reason.
+DEFAULT_GRACE_S = 12 * 3600
+ON_TIME_S = 10 * 60  # a post this close to its due time is "on time": dispatch, retries and rate limits take a while
 
 
 class Failure(StrEnum):

@@ -1,5 +1,5 @@
 """A server's own releases, shared by the features that follow them: what its moderators add with
-`/reminders add-release`, and (its `Origin`) what else a server schedules as a release of its own.
+`/reminders add-release`, and the listening parties they schedule (`Origin`, a release's `kind`).
 
 A release of the server is a `bot.catalogue.Release` like the catalogue's, with the id `own:<number>` (catalogue ids
 cannot contain ':', so one never shadows the other), so every feature reads both alike: the reminders plan posts
@@ -7,7 +7,13 @@ for it, `/releases` lists it, the events mirror makes its native event.
 
 Each change is told to the `listeners` (a server id), awaited in order once the change is committed: the reminders
 replan the server (its posts follow, and its events with them). So a feature adds or removes a release here and
-never calls another feature.
+never calls another feature. A number is never given twice in a server (`server_release_numbers`): a removed
+release's posts and event stay recorded under its id, and a new release must not inherit them.
+
+A release added by hand follows the server's time zone (`zone` None: a moderator who changes the zone moves it); a
+party's zone is fixed when it is scheduled, so the time its fans were told stays its time. The server's time zone
+is a reminders setting (`/reminders timezone`): the reminders feature tells this service how to read it
+(`zone_of`), so a feature that schedules a release reads it here.
 
 A server's own releases are read on every `/releases` command and change only through this class, so they are
 kept in memory once read (`bot.db.cache.ReadCache`) and forgotten by the write that changes them.
@@ -19,16 +25,33 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.catalogue import Confidence, Release
 from bot.db.cache import ReadCache
 from bot.db.database import Database
+from bot.moments import DEFAULT_ZONE
 
 OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one
+MAX_OWN_RELEASES = 25  # a server's own releases at once, parties included: /reminders remove-release lists them all
 _IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
 
 Listener = Callable[[int], Awaitable[None]]
 """Told a server's id once its own releases changed (added, removed)."""
+ZoneOf = Callable[[int], Awaitable[str]]
+"""A server's time zone (an IANA name) by its id."""
+
+
+class Origin(StrEnum):
+    """What made a server's own release: its `Release.kind`."""
+
+    MODERATOR = "event"  # /reminders add-release
+    PARTY = "party"  # /party-admin schedule
+
+
+async def _utc(guild_id: int) -> str:
+    return DEFAULT_ZONE
 
 
 def own_number(release_id: str) -> int | None:
@@ -46,6 +69,11 @@ class ServerReleases:
         self._db = db
         self._own: ReadCache[tuple[Release, ...]] = ReadCache()
         self.listeners: list[Listener] = []
+        self.zone_of: ZoneOf = _utc  # set by the feature that keeps the servers' time zones (the reminders)
+
+    async def zone(self, guild_id: int) -> ZoneInfo:
+        """The server's time zone: where a release typed as a date and a time is placed."""
+        return ZoneInfo(await self.zone_of(guild_id))
 
     async def changed(self, guild_id: int) -> None:
         """Tell every listener that the server's releases changed."""
@@ -89,20 +117,26 @@ class ServerReleases:
         link: str | None,
         description: str | None,
         now: int,
+        kind: Origin = Origin.MODERATOR,
+        channel_id: int | None = None,
+        zone: str | None = None,
     ) -> Release:
-        """Store a release of the server, then tell the listeners."""
+        """Store a release of the server under a number it never had, then tell the listeners."""
         with self._own.changing(guild_id):
             async with self._db.transaction() as conn:
                 async with conn.execute(
-                    "SELECT COALESCE(MAX(number), 0) + 1 FROM reminder_releases WHERE guild_id = ?", (guild_id,)
+                    "INSERT INTO server_release_numbers (guild_id, last) VALUES (?, 1) "
+                    "ON CONFLICT (guild_id) DO UPDATE SET last = last + 1 RETURNING last",
+                    (guild_id,),
                 ) as cursor:
                     row = await cursor.fetchone()
-                number = int(row[0]) if row else 1
+                assert row is not None
+                number = int(row[0])
                 await conn.execute(
-                    "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at, "
+                    "kind, channel_id, zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (guild_id, number, title, date.isoformat(), time.strftime("%H:%M") if time else None, link,
-                     description, now),
+                     description, now, kind.value, channel_id, zone),
                 )  # fmt: skip
                 async with conn.execute(
                     "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
@@ -113,6 +147,7 @@ class ServerReleases:
         return _release(added)
 
     async def count_own_releases(self, guild_id: int) -> int:
+        """How many releases of its own the server has (at most `MAX_OWN_RELEASES`)."""
         row = await self._db.read.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
         return int(row[0]) if row else 0
 
@@ -141,7 +176,9 @@ class ServerReleases:
     async def forget_server(self, guild_id: int) -> None:
         """The bot left the server long enough ago: its releases go with the rest of its data."""
         with self._own.changing(guild_id):
-            await self._db.execute("DELETE FROM reminder_releases WHERE guild_id = ?", (guild_id,))
+            async with self._db.transaction() as conn:
+                await conn.execute("DELETE FROM reminder_releases WHERE guild_id = ?", (guild_id,))
+                await conn.execute("DELETE FROM server_release_numbers WHERE guild_id = ?", (guild_id,))
 
 
 def _release(row: sqlite3.Row) -> Release:
@@ -149,13 +186,14 @@ def _release(row: sqlite3.Row) -> Release:
     return Release(
         id=f"{OWN_PREFIX}{row['number']}",
         title=str(row["title"]),
-        kind="event",
+        kind=Origin(str(row["kind"])).value,
         date=dt.date.fromisoformat(str(row["date"])),
         time=None if time is None else dt.time.fromisoformat(str(time)),
-        zone=None,
+        zone=row["zone"],
         link=row["link"],
         description=row["description"],
         status=None,
         confidence=Confidence.UNKNOWN,
         sources=(),
+        channel_id=row["channel_id"],
     )

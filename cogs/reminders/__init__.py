@@ -34,6 +34,7 @@ async def setup(bot: HeatedRivalryBot) -> None:
     mirror = EventMirror(bot, service, EventStore(bot.db))
     service.replanned.append(mirror.changed)
     bot.releases.listeners.append(service.own_releases_changed)
+    bot.releases.zone_of = service.server_zone
     bot.provide(service)
     bot.add_dynamic_items(NotifyButton)
     await bot.add_cog(RemindersCog(bot, service, mirror))

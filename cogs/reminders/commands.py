@@ -30,6 +30,7 @@ from bot.errors import UserError
 from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
 from bot.moments import DateTimeError, ScheduleError, future_release_epoch, parse_date, parse_time
+from bot.releases import MAX_OWN_RELEASES
 from bot.typed import LINK_LIMIT, link_problem
 from bot.when import When
 from cogs.reminders.components import post_view
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["HeatedRivalryBot"]
 
-MAX_OWN_RELEASES = 25  # so that /reminders remove-release can list every one in its autocomplete
 CHECK_POSTS = 10  # how many upcoming posts `python -m bot check` lists
 
 

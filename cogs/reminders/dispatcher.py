@@ -42,11 +42,11 @@ from typing import Protocol
 from bot.catalogue import Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
-from bot.delivery import MAX_ATTEMPTS, DeliveryError, Failure, retry_delay
+from bot.delivery import DEFAULT_GRACE_S, MAX_ATTEMPTS, DeliveryError, Failure, retry_delay
 from bot.i18n import N_, _, language, using
 from bot.presence import Presence
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
-from cogs.reminders.schedule import DEFAULT_GRACE_S, Action, decide, reminder_plan
+from cogs.reminders.schedule import Action, decide, reminder_plan
 from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
 
 log = logging.getLogger(__name__)

@@ -18,13 +18,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Release
+from bot.delivery import DEFAULT_GRACE_S, ON_TIME_S
 from bot.i18n import ENGLISH, using
 from bot.moments import PlanError, local_instant, release_epoch
 from bot.when import When
 from cogs.reminders.timeparse import LeadTime
-
-DEFAULT_GRACE_S = 12 * 3600
-ON_TIME_S = 10 * 60  # a post this close to its due time is "on time": dispatch, retries and rate limits take a while
 
 
 def due_epoch(release_at: int, lead: LeadTime, server_zone: ZoneInfo, *, wall: dt.time | None = None) -> int:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
+from bot.delivery import DEFAULT_GRACE_S
 from bot.i18n import ENGLISH, N_, Text, _l
 from bot.markup import quote
 from bot.moments import PlanError, release_epoch
@@ -25,7 +26,7 @@ from bot.refusal import Refusal
 from bot.releases import ServerReleases
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
 from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan, title_text
-from cogs.reminders.schedule import DEFAULT_GRACE_S, next_release, reminder_plan
+from cogs.reminders.schedule import next_release, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 
@@ -103,6 +104,10 @@ class Reminders:
         return [
             (post, by_id.get(post.release_id)) for post in await self.store.posts(guild_id, [PostState.PENDING], limit)
         ]
+
+    async def server_zone(self, guild_id: int) -> str:
+        """The server's time zone (`/reminders timezone`), as `bot.releases` reads it for other features."""
+        return (await self.store.config(guild_id)).zone
 
     async def own_releases_changed(self, guild_id: int) -> None:
         """A release of the server was added or removed (`bot.releases`): its posts, and its events, follow."""
