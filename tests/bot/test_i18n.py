@@ -71,10 +71,9 @@ def french() -> Catalog:
     return read(LOCALES_DIR / "fr" / "LC_MESSAGES" / "messages.po")
 
 
-# The languages that must be complete: every entry translated, none fuzzy. Issue 21 asks the same of pt-BR, es-ES
-# and es-419; each joins this list when its translators have finished it (pt-BR is partial today, and Spanish has no
-# catalogue yet).
-REQUIRED_COMPLETE = ("fr",)
+# The languages that must be complete: every entry translated, none fuzzy. Issue 21 asks the same of pt-BR; it joins
+# this list when its translators have finished it (it is partial today).
+REQUIRED_COMPLETE = ("fr", "es-ES", "es-419")
 
 
 @pytest.mark.parametrize("tag", REQUIRED_COMPLETE)
@@ -155,14 +154,16 @@ def test_french_typography_is_consistent(french: Catalog) -> None:
             assert not re.search(r"(?<![\u00a0]):(?=\s|$)", form), f"colon without a non-breaking space in {form!r}"
 
 
-def test_french_answers_name_the_french_commands(french: Catalog) -> None:
-    """A sentence naming a command names it as a French member's Discord shows it."""
-    names = {m.string for m in entries(french) if m.context == "command name"}
-    for message in entries(french):
+@pytest.mark.parametrize("tag", ["fr", "es-ES", "es-419"])
+def test_answers_name_the_commands_as_the_readers_discord_shows_them(tag: str) -> None:
+    """A sentence naming a command names it as a member's Discord shows it in that language."""
+    catalog = read(LOCALES_DIR / i18n.catalogue_dir_name(tag) / "LC_MESSAGES" / "messages.po")
+    names = {m.string for m in entries(catalog) if m.context == "command name"}
+    for message in entries(catalog):
         if message.context is None:
             for form in forms(message):
                 for command in re.findall(r"`/([^`{]+?)(?: [^` ]+:[^`]*)?`", form):
-                    assert set(command.split()) <= names, f"`/{command}` is not a French command name ({form!r})"
+                    assert set(command.split()) <= names, f"`/{command}` is not a {tag} command name ({form!r})"
 
 
 # --- the machinery -----------------------------------------------------------------------------------------
@@ -171,6 +172,9 @@ def test_french_answers_name_the_french_commands(french: Catalog) -> None:
 def test_a_discord_locale_picks_its_catalogue_or_english() -> None:
     assert language("fr").tag == "fr" and language(discord.Locale.french) is language("fr")
     assert language("pt-BR").tag == "pt-BR"
+    assert language("es-ES").tag == "es-ES" and language(discord.Locale.spain_spanish) is language("es-ES")
+    assert language("es-419").tag == "es-419", "Discord's es-419 is gettext's es_419, a catalogue of its own"
+    assert language(discord.Locale.latin_american_spanish).gettext("Previous") == "Anterior"
     for unknown in ("de", "ja", "en-US", "en-GB", None, "", "xx-YY"):
         assert language(unknown).tag == "en", unknown
     assert language("fr").gettext("Previous") == "Précédent"
@@ -187,6 +191,11 @@ def test_plurals_dates_and_numbers_follow_the_language() -> None:
     assert french.date(day) == "vendredi 11 décembre 2026"
     assert french.number(1234) == "1\u202f234" and english.number(1234) == "1,234"
     assert french.percent(0.5) == "50\u00a0%" and english.percent(0.5) == "50%"
+    spain, latin_america = language("es-ES"), language("es-419")
+    assert spain.ngettext("{n} voter", "{n} voters", 0) == "0 votantes", "Spanish counts 0 in the plural"
+    assert latin_america.ngettext("{n} voter", "{n} voters", 1) == "1 votante"
+    assert spain.date(day) == latin_america.date(day) == "viernes 11 de diciembre de 2026"
+    assert spain.number(1234.5) == "1.234,5" and latin_america.number(1234.5) == "1,234.5", "each region's numbers"
 
 
 def test_marked_messages_are_written_in_the_language_current_when_shown() -> None:
@@ -239,6 +248,8 @@ async def test_the_command_translator_reads_the_catalogues() -> None:
     soundtrack = app_commands.locale_str("soundtrack")
     assert await translator.translate(soundtrack, discord.Locale.french, name) == "trame-sonore"
     assert await translator.translate(soundtrack, discord.Locale.brazil_portuguese, name) == "trilha-sonora"
+    assert await translator.translate(soundtrack, discord.Locale.spain_spanish, name) == "banda-sonora"
+    assert await translator.translate(soundtrack, discord.Locale.latin_american_spanish, name) == "banda-sonora"
     assert await translator.translate(soundtrack, discord.Locale.german, name) is None, "no catalogue: English"
     assert await translator.translate(soundtrack, discord.Locale.american_english, name) is None
     assert await translator.translate(soundtrack, discord.Locale.french, other) is None

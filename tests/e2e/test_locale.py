@@ -61,7 +61,12 @@ async def test_a_french_client_gets_french_answers_and_errors(full_server: FanSe
 async def test_a_french_member_types_the_localised_command_names(full_server: FanServer) -> None:
     registered = {command["name"]: command for command in full_server.fd.commands()}
     soundtrack = registered["soundtrack"]
-    assert soundtrack["name_localizations"] == {"fr": "trame-sonore", "pt-BR": "trilha-sonora"}
+    assert soundtrack["name_localizations"] == {
+        "es-419": "banda-sonora",
+        "es-ES": "banda-sonora",
+        "fr": "trame-sonore",
+        "pt-BR": "trilha-sonora",
+    }
     assert soundtrack["description_localizations"]["fr"] == "La trame sonore de Rivalité passionnée"
     settings = next(o for o in registered["poll-admin"]["options"] if o["name"] == "settings")
     mode = next(o for o in settings["options"] if o["name"] == "mode")

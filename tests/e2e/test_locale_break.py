@@ -147,6 +147,8 @@ async def test_every_command_in_unusual_and_garbage_locales_answers_in_its_langu
         assert "Compositeur" in about and "Composer" not in about, locale
     elif locale == "pt-BR":
         assert "Compositor" in about, locale
+    elif locale in ("es-ES", "es-419"):  # Discord's two Spanish locales, each with its own catalogue
+        assert "Sello discográfico" in about and '"Composer"' not in about, locale
     else:
         assert '"Composer"' in about, (locale, about)
 
@@ -158,7 +160,8 @@ async def test_every_server_locale_writes_the_ballot_and_close_summary_in_its_la
     for locale in sorted(LOCALES):
         guild = fd.add_guild(f"Server {locale}", preferred_locale=locale)
         servers.append((locale, guild, guild.add_text_channel("poll"), guild.add_member("Mod", manage_guild=True)))
-    expected = {"fr": "Ta pièce préférée de Rivalité passionnée"}
+    spanish = "Tu pista favorita de Heated Rivalry"
+    expected = {"fr": "Ta pièce préférée de Rivalité passionnée", "es-ES": spanish, "es-419": spanish}
     async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", catalogue):
         for locale, _guild, channel, mod in servers:
             await mod.run("/poll-admin post", options={"channel": channel})
@@ -173,6 +176,8 @@ async def test_every_server_locale_writes_the_ballot_and_close_summary_in_its_la
             chart_of(closed)
             if locale == "fr":
                 assert closed.content == "Le vote est fermé pour la ronde 1.", locale
+            elif locale in ("es-ES", "es-419"):
+                assert closed.content == "La votación de la ronda 1 está cerrada.", locale
             elif locale != "pt-BR":
                 assert closed.content == "Voting is closed for round 1.", locale
 

@@ -174,6 +174,13 @@ def test_the_answer_says_which_citys_time_it_is_in_the_readers_language() -> Non
             "Ciudad de México est lu comme Mexico, soit l'heure de America/Mexico_City"
         ), "the city as the reader's language writes it"
         assert resolve_zone("Londres", NOW).read_as is None, "typed as the reader writes it: nothing to explain"
+    for spanish in ("es-ES", "es-419"):
+        with using(language(spanish)):
+            assert resolve_zone("Mexico", NOW).read_as == (
+                "Mexico se interpreta como Ciudad de México, es decir, la hora de America/Mexico_City"
+            ), spanish
+            assert resolve_zone("Nueva York", NOW).read_as is None, spanish
+            assert resolve_zone("ciudad de mexico", NOW).read_as is None, "accents aside, as Spanish writes it"
     assert resolve_zone("Montréal", NOW).read_as is None, "the zone's own city, accents aside"
 
 
@@ -202,6 +209,9 @@ def test_cities_in_the_readers_language_rank_first_and_are_named_in_it() -> None
     with using(language("pt-BR")):
         assert zone_choices("nova", NOW)[0] == ("America/New_York (Nova York)", "America/New_York")
         assert values("maca")[0] == "Asia/Macao"
+    for spanish in ("es-ES", "es-419"):
+        with using(language(spanish)):
+            assert zone_choices("nueva", NOW)[0] == ("America/New_York (Nueva York)", "America/New_York"), spanish
     assert zone_choices("london", NOW)[0] == ("Europe/London", "Europe/London"), "no name to add in English"
 
 
