@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import language, using
+from cogs.reminders import zones
 from cogs.reminders.zones import (
     ABBREVIATIONS,
     ZoneError,
@@ -99,6 +100,13 @@ def test_unknown_zones_are_refused_with_city_suggestions(typed: str, message: st
     with pytest.raises(ZoneError) as error:
         resolve_zone(typed, NOW)
     assert str(error.value).startswith(message)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_lookups() -> None:
+    """The city lookups are built once per process (`zones.warm`, which the bot runs at start): not inside a timed
+    hypothesis example."""
+    zones.warm()
 
 
 @given(st.text(max_size=120))
