@@ -19,6 +19,7 @@ from bot.embeds import (
     join_within,
     source_links,
     source_list,
+    source_name,
     spoiler,
 )
 from bot.i18n import N_, _, current, ngettext, pgettext
@@ -394,7 +395,7 @@ def about_card(cat: Catalogue, *, version: str, started_at: int, latency_ms: flo
     card.add(_("Servers"), current().number(guild_count), inline=True)
     card.add(_("Catalogue"), tracks_summary(cat))
     overlay = _("bundled catalogue + the operator's overlay") if len(cat.files) > 1 else _("bundled catalogue")
-    used = sorted({s.name for s in cat.sources.values()})
+    used = sorted({source_name(s) for s in cat.sources.values()})  # "Vulture (mirror)" in the reader's words
     card.add(
         _("Where the facts come from"),
         ngettext(

@@ -126,7 +126,7 @@ def catalogue_dir_name(tag: str) -> str:
 def language(locale: object = None) -> Language:
     """The language for a Discord locale (`discord.Locale`, or its value such as `fr`, `pt-BR`, `en-US`).
 
-    The catalogue of the locale itself, else of its language (`es-ES` → `es`), else English; None or an
+    The catalogue of the locale itself, else of its language (`fr-FR` → `fr`), else English; None or an
     unknown locale is English. Cached: one `Language` per locale.
     """
     return _language(str(locale) if locale is not None else "")

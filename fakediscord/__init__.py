@@ -44,6 +44,20 @@ user: commands are delivered (the guild is not in the bot's cache, ``app_permiss
 what interaction responses use), nothing else is, REST there is 403 50001, and ``click``/``select`` there raise.
 ``member.click(message, label, dm=True)`` clicks a copy of the message in a DM with the bot (no guild in the
 interaction); ``guild.delete_role(role)`` deletes a role (GUILD_ROLE_DELETE; a mention of it then notifies nobody).
+
+Threads (Threads topic; Channel resource): the bot starts them from a message (the thread takes its id, the message
+gets ``thread``, a THREAD_STARTER_MESSAGE opens the thread) or without one (public or private), edits them
+(``archived``, ``locked``, ``auto_archive_duration``, ``name``) and lists the active ones, under Discord's rules
+(name 1-100, durations 60/1440/4320/10080, CREATE_PUBLIC_THREADS / CREATE_PRIVATE_THREADS to start one,
+SEND_MESSAGES_IN_THREADS to post, 160004, 50024, 50083 "Thread is archived", 160005 "Thread is locked"); a post in
+an archived thread unarchives it unless it is locked. A ``Thread`` is a ``Channel``: ``channel.threads``,
+``guild.threads``, ``fd.channel_messages(thread)``, ``member.send(text, channel=thread)``, ``member.run(...,
+channel=thread)`` and ``member.click`` on a message in a thread all work. Moderators act by hand with
+``guild.edit_thread(thread, by=mod, archived=True, locked=True)`` and ``guild.delete_thread(thread, by=mod)``;
+``thread.join(member)`` adds a member; ``guild.run_thread_automation()`` archives threads idle for their
+``auto_archive_duration`` on the emulator clock. The bot gets THREAD_CREATE/UPDATE/DELETE, THREAD_LIST_SYNC,
+THREAD_MEMBER_UPDATE and THREAD_MEMBERS_UPDATE (about others only with GUILD_MEMBERS) for threads it can view,
+and GUILD_CREATE lists the active ones.
 """
 
 from .client import Member, Mentions, Pick, Reply, pick
@@ -55,7 +69,18 @@ from .limits import Violation
 from .locales import LOCALES
 from .rest import RecordedRequest
 from .snowflake import Clock
-from .state import AuditLogEntry, Channel, Guild, Message, Role, ScheduledEvent, StoredFile, User
+from .state import (
+    AuditLogEntry,
+    Channel,
+    Guild,
+    Message,
+    Role,
+    ScheduledEvent,
+    StoredFile,
+    Thread,
+    ThreadMember,
+    User,
+)
 
 __all__ = [
     "LOCALES",
@@ -77,6 +102,8 @@ __all__ = [
     "Role",
     "ScheduledEvent",
     "StoredFile",
+    "Thread",
+    "ThreadMember",
     "User",
     "Violation",
     "application_id_from_token",

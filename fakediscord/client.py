@@ -20,6 +20,7 @@ from .commands import (
     convert_option,
     find_command,
 )
+from .errors import APIError
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -31,7 +32,7 @@ from .interactions import (
 )
 from .locales import checked_locale
 from .messages import build_message
-from .state import Channel, Guild, GuildMember, Message, Role, User
+from .state import Channel, Guild, GuildMember, Message, Role, Thread, User
 
 if TYPE_CHECKING:
     from .core import FakeDiscord
@@ -291,15 +292,24 @@ class Member:
     # -- messages -------------------------------------------------------------------------------------------
 
     async def send(self, content: str, *, channel: Channel | None = None) -> Message:
-        """Post a plain message as this member (dispatches MESSAGE_CREATE to the bot)."""
+        """Post a plain message as this member (dispatches MESSAGE_CREATE to the bot).
+
+        ``channel`` may be a thread: the member needs SEND_MESSAGES_IN_THREADS there, an archived thread
+        unarchives and the member joins it, and a locked one refuses them without MANAGE_THREADS (`Thread.admit_post`).
+        """
         channel = channel or self.guild.system_channel
-        have = channel.permissions_for(self.record)
-        if have & (perms.VIEW_CHANNEL | perms.SEND_MESSAGES) != perms.VIEW_CHANNEL | perms.SEND_MESSAGES:
+        need = perms.VIEW_CHANNEL | channel.send_permission
+        if channel.permissions_for(self.record) & need != need:
             raise AssertionError(f"{self.name} cannot send messages in #{channel.name}")
+        try:
+            channel.admit_post(self.record)
+        except APIError as exc:
+            raise AssertionError(f"{self.name} cannot send messages in #{channel.name}: {exc}") from None
         fd = self._fd
         message = build_message(fd.world, channel, self.user, {"content": content})
         fd.world.store_message(channel, message)
-        await fd.gateway.dispatch("MESSAGE_CREATE", dict(message))
+        if not isinstance(channel, Thread) or channel.bot_can_view:
+            await fd.gateway.dispatch("MESSAGE_CREATE", dict(message))
         return message
 
     # -- slash commands -------------------------------------------------------------------------------------
@@ -388,6 +398,10 @@ class Member:
         needed = perms.VIEW_CHANNEL | perms.USE_APPLICATION_COMMANDS
         if self.permissions_in(channel) & needed != needed:
             raise CommandNotAvailable(f"{self.name} cannot use application commands in #{channel.name}")
+        if isinstance(channel, Thread) and channel.archived:
+            # Threads topic: "Users cannot edit messages, add reactions, use application commands, or join archived
+            # threads."
+            raise CommandNotAvailable(f"#{channel.name} is an archived thread: application commands cannot be used")
         return channel
 
     async def _autocomplete(

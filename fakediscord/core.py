@@ -248,7 +248,7 @@ class FakeDiscord:
 
     # -- hooks used by the REST handlers --------------------------------------------------------------------
 
-    def openapi_violations(self, method: str, spec_path: str, body: Any) -> list[Violation]:
+    def openapi_violations(self, method: str, spec_path: str, body: Any, schema: str | None = None) -> list[Violation]:
         if body is None or self._openapi_setting is False:
             return []
         if not self._openapi_loaded:
@@ -257,7 +257,7 @@ class FakeDiscord:
             self._openapi = get_validator(None if setting is True else Path(str(setting)))
         if self._openapi is None or not self._openapi.has_operation(method, spec_path):
             return []
-        return self._openapi.validate(method, spec_path, body)
+        return self._openapi.validate(method, spec_path, body, schema)
 
     def nonce_lookup(self, author_id: str, nonce: Any) -> Message | None:
         message = self._nonces.get((author_id, str(nonce)))

@@ -82,3 +82,27 @@ def invalid_webhook_token() -> APIError:
 
 def invalid_form_body(errors: JSON) -> APIError:
     return APIError(400, 50035, "Invalid Form Body", errors)
+
+
+def invalid_channel_type() -> APIError:
+    """50024, e.g. a thread started in a thread or a voice channel (Opcodes and Status Codes, JSON Error Codes)."""
+    return APIError(400, 50024, "Cannot execute action on this channel type")
+
+
+def thread_archived(status: int = 400) -> APIError:
+    """50083: "Tried to perform an operation on an archived thread, such as editing a message or adding a user to
+    the thread" (JSON Error Codes); Discord's message is "Thread is archived" (undiscord #399, discord-api-docs
+    #6884, #6928). It comes as 403 when a send is refused because the thread is locked (discord-api-docs #7707)."""
+    return APIError(status, 50083, "Thread is archived")
+
+
+def thread_already_created() -> APIError:
+    return APIError(400, 160004, "A thread has already been created for this message")
+
+
+def thread_locked() -> APIError:
+    return APIError(403, 160005, "Thread is locked")
+
+
+def max_active_threads() -> APIError:
+    return APIError(400, 160006, "Maximum number of active threads reached")

@@ -518,6 +518,8 @@ class Gateway:
             if not owner or not self._wants(session, t):
                 continue
             d = build(session)
+            if t == "THREAD_MEMBERS_UPDATE" and not self._wants_thread_members(session, d):
+                continue
             if t in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
                 d = self._apply_message_content_intent(session, d)
             futures.append(self._send_dispatch(session, t, d))
@@ -528,6 +530,17 @@ class Gateway:
         if t in _ALWAYS:
             return True
         return bool(session.intents & _EVENT_INTENTS.get(t, INTENT_GUILDS))
+
+    def _wants_thread_members(self, session: Session, d: JSON) -> bool:
+        """THREAD_MEMBERS_UPDATE about others needs GUILD_MEMBERS: "If the current user does not have the
+        GUILD_MEMBERS Gateway Intent, then this event will only be sent if the current user was added to or removed
+        from the thread" (Gateway Events › Thread Members Update)."""
+        if session.intents & INTENT_GUILD_MEMBERS:
+            return True
+        bot_id = self.world.bot_user.id
+        added = {str(m.get("user_id")) for m in d.get("added_members") or []}
+        removed = {str(i) for i in d.get("removed_member_ids") or []}
+        return bot_id in added | removed
 
     def _apply_message_content_intent(self, session: Session, d: JSON) -> JSON:
         """Without MESSAGE_CONTENT, other users' messages arrive with content, embeds and components blanked."""

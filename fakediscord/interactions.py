@@ -32,7 +32,7 @@ from .messages import (
     build_message,
 )
 from .snowflake import snowflake_time
-from .state import Channel, Guild, GuildMember, Message, StoredFile, World
+from .state import Channel, Guild, GuildMember, Message, StoredFile, ThreadAction, World
 
 JSON = dict[str, Any]
 
@@ -309,6 +309,35 @@ class Interactions:
             )
         ]
 
+    def check_thread(self, record: InteractionRecord, body: JSON) -> None:
+        """A callback that posts in a thread, or updates a message there, follows the thread's rules
+        (`Thread.check_write`): in a locked thread the app without MANAGE_THREADS gets its answer refused, 50083
+        "Thread is archived" once the thread is closed (discord-api-docs #6884: "Run a slash command in a thread ...
+        Lock the thread as a moderator ... Have the bot respond to the deferred command"; #7707) and 160005 while it
+        is open; an archived thread's messages cannot be updated. Private (ephemeral) answers post nothing there."""
+        rtype = body.get("type")
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        if rtype in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE) and not int(data.get("flags") or 0) & FLAG_EPHEMERAL:
+            self._thread_rule(record, "post")
+        elif rtype == UPDATE_MESSAGE and record.source is not None and not record.source.ephemeral:
+            self._thread_rule(record, "edit")
+
+    def _thread_rule(self, record: InteractionRecord, action: ThreadAction) -> None:
+        record.channel.check_write(record.guild.bot_member, action)
+
+    def _thread_rule_for(
+        self, record: InteractionRecord, message: Message | None, action: ThreadAction, what: str
+    ) -> None:
+        """`_thread_rule` for a webhook call on ``message`` (None: a new visible message), noted on the record."""
+        if message is not None and message.ephemeral:
+            return
+        try:
+            self._thread_rule(record, action)
+        except errors.APIError as exc:
+            record.reject(exc, what)
+            raise
+
     def apply_callback(
         self, record: InteractionRecord, body: JSON, files: list[StoredFile], *, with_response: bool
     ) -> JSON | None:
@@ -401,10 +430,12 @@ class Interactions:
         return extra
 
     def _store(self, record: InteractionRecord, message: Message) -> None:
-        self.world.messages[message.id] = message
-        if not message.ephemeral:
-            record.channel.messages.append(message)
-            self.emit("MESSAGE_CREATE", dict(message))
+        if message.ephemeral:
+            self.world.messages[message.id] = message
+            return
+        record.channel.admit_post(record.guild.bot_member, join=False)
+        self.world.store_message(record.channel, message)
+        self.emit("MESSAGE_CREATE", dict(message))
 
     def _emit_update(self, message: Message) -> None:
         if not message.ephemeral and not message.deleted:
@@ -439,6 +470,7 @@ class Interactions:
 
     def edit(self, record: InteractionRecord, message: Message, body: JSON, files: list[StoredFile]) -> Message:
         first_edit_of_placeholder = record.loading and message is record.original
+        self._thread_rule_for(record, message, "edit", f"edit of {message.id}")
         mask = SETTABLE_FLAGS
         apply_edit(self.world, message, body, files=files, flags_mask=mask, mark_edited=not first_edit_of_placeholder)
         if first_edit_of_placeholder:
@@ -451,6 +483,7 @@ class Interactions:
     def delete(self, record: InteractionRecord, message: Message) -> None:
         """Delete a response or follow-up. A deleted loading message keeps its interaction waiting for the follow-up
         that would have edited it, which now fails (see `followup`)."""
+        self._thread_rule_for(record, message, "delete", f"delete of {message.id}")
         message.deleted = True
         if not message.ephemeral:
             self.emit(
@@ -487,6 +520,8 @@ class Interactions:
             record.filled = True
             record.followups.append(placeholder)
             return placeholder
+        if not int(body.get("flags") or 0) & FLAG_EPHEMERAL:
+            self._thread_rule_for(record, None, "post", "followup")
         message = build_message(
             self.world,
             record.channel,

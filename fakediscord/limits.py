@@ -288,6 +288,31 @@ def _check_nonce(c: _Collector, nonce: Any, path: str) -> None:
         c.max_len(path, nonce, 25)
 
 
+# -- threads --------------------------------------------------------------------------------------------------
+
+AUTO_ARCHIVE_CHOICES = (60, 1440, 4320, 10080)
+"""Minutes a thread may stay inactive before it archives (Channel › Thread Metadata)."""
+
+
+def check_thread(body: JSON, *, creating: bool) -> list[Violation]:
+    """A thread's name and archive time, when starting one (Start Thread from Message / without Message) or
+    editing it (Modify Channel, JSON Params (Thread)): ``name`` "1-100 character channel name" (required to
+    start one), ``auto_archive_duration`` "can be set to: 60, 1440, 4320, 10080". The spec lets an edit's name
+    be empty; the documentation does not."""
+    c = _Collector()
+    name = body.get("name")
+    if creating and name is None:
+        c.add("name", "BASE_TYPE_REQUIRED", "This field is required")
+    elif name is not None and not isinstance(name, str):
+        c.add("name", "BASE_TYPE_BAD_TYPE", "Must be a string.")
+    else:
+        c.length_between("name", name, 1, 100)
+    duration = body.get("auto_archive_duration")
+    if duration is not None and (isinstance(duration, bool) or duration not in AUTO_ARCHIVE_CHOICES):
+        c.add("auto_archive_duration", "BASE_TYPE_CHOICES", f"Value must be one of {AUTO_ARCHIVE_CHOICES}.")
+    return c.items
+
+
 # -- interaction callbacks ------------------------------------------------------------------------------------
 
 

@@ -33,7 +33,9 @@ CHANGE_NICKNAME = 1 << 26
 MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_EVENTS = 1 << 33
+MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 CREATE_EVENTS = 1 << 44
 
@@ -54,6 +56,7 @@ DEFAULT_EVERYONE = (
     | CHANGE_NICKNAME
     | USE_APPLICATION_COMMANDS
     | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
 """@everyone permissions for a new guild. MENTION_EVERYONE is left out on purpose: fan servers usually disable it."""
@@ -110,8 +113,15 @@ def channel_permissions(
     member_id: str,
     member_role_ids: Iterable[str],
     overwrites: Iterable[Overwrite],
+    send_permission: int = SEND_MESSAGES,
 ) -> int:
-    """Apply overwrites in Discord's order: @everyone, then all member roles together, then the member."""
+    """Apply overwrites in Discord's order: @everyone, then all member roles together, then the member.
+
+    ``send_permission`` is the bit whose absence implicitly denies the message-dependent ones: SEND_MESSAGES in a
+    channel, SEND_MESSAGES_IN_THREADS in a thread (Permissions › Inherited Permissions (Threads): "The
+    SEND_MESSAGES permission is not inherited; users must have SEND_MESSAGES_IN_THREADS to send a message in a
+    thread").
+    """
     if base & ADMINISTRATOR or base == ALL:
         return ALL
     by_id = {(ow.type, ow.id): ow for ow in overwrites}
@@ -131,7 +141,7 @@ def channel_permissions(
         perms = (perms & ~member.deny) | member.allow
     if not perms & VIEW_CHANNEL:
         return 0
-    if not perms & SEND_MESSAGES:
-        # Discord implicitly denies the message-dependent permissions when sending is denied.
+    if not perms & send_permission:
+        # Discord implicitly denies the message-dependent permissions when sending is denied (Implicit Permissions).
         perms &= ~(SEND_TTS_MESSAGES | MENTION_EVERYONE | EMBED_LINKS | ATTACH_FILES)
     return perms

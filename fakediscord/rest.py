@@ -27,7 +27,7 @@ from . import errors
 from . import permissions as perms
 from .faults import Fault
 from .interactions import InteractionRecord
-from .limits import Violation, check_callback, check_commands, check_message, error_tree
+from .limits import Violation, check_callback, check_commands, check_message, check_thread, error_tree
 from .messages import REPLY, apply_edit, build_message
 from .state import (
     EVENT_ACTIVE,
@@ -39,8 +39,14 @@ from .state import (
     GUILD_SCHEDULED_EVENT_CREATE,
     GUILD_SCHEDULED_EVENT_DELETE,
     GUILD_SCHEDULED_EVENT_UPDATE,
+    MAX_ACTIVE_THREADS,
     MEMBER_ROLE_UPDATE,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
     STAGE_CHANNEL,
+    TEXT_CHANNEL,
+    THREAD_CREATE,
+    THREAD_UPDATE,
     VOICE_CHANNEL,
     AuditLogEntry,
     Channel,
@@ -50,10 +56,12 @@ from .state import (
     Role,
     ScheduledEvent,
     StoredFile,
+    Thread,
     World,
     image_hash,
     iso_utc,
 )
+from .threads import start_thread
 
 if TYPE_CHECKING:
     from .core import FakeDiscord
@@ -234,6 +242,10 @@ class RestApi:
         r.add_patch(wm, self.edit_webhook_message)
         r.add_delete(wm, self.delete_webhook_message)
         r.add_get(a + "/channels/{channel_id}", self.get_channel)
+        r.add_patch(a + "/channels/{channel_id}", self.edit_channel)
+        r.add_post(a + "/channels/{channel_id}/threads", self.start_thread_without_message)
+        r.add_post(a + "/channels/{channel_id}/messages/{message_id}/threads", self.start_thread_from_message)
+        r.add_get(a + "/guilds/{guild_id}/threads/active", self.list_active_threads)
         r.add_get(a + "/channels/{channel_id}/messages", self.list_messages)
         r.add_post(a + "/channels/{channel_id}/messages", self.create_message)
         r.add_get(a + "/channels/{channel_id}/messages/{message_id}", self.get_message)
@@ -416,11 +428,14 @@ class RestApi:
         hand: list[Violation],
         *,
         spec_path: str | None = None,
+        schema: str | None = None,
     ) -> None:
-        """Run the OpenAPI check plus ``hand`` violations; record them and raise Discord's 50035 if any."""
+        """Run the OpenAPI check plus ``hand`` violations; record them and raise Discord's 50035 if any.
+
+        ``schema`` picks the member of the operation's union that applies (see `SpecValidator.validate`)."""
         rec = self._record(request)
         found = list(hand)
-        found += self.fd.openapi_violations(request.method, spec_path or rec.route, body)
+        found += self.fd.openapi_violations(request.method, spec_path or rec.route, body, schema)
         if not found:
             return
         stamped = [Violation(v.path, v.code, v.message, v.source, rec.method, rec.route) for v in found]
@@ -436,7 +451,9 @@ class RestApi:
         guild.requests_while_unavailable += not guild.available
         return guild
 
-    def _channel(self, channel_id: str, *, need: int = perms.VIEW_CHANNEL) -> Channel:
+    def _channel(self, channel_id: str, *, need: int = perms.VIEW_CHANNEL, sending: bool = False) -> Channel:
+        """The channel (or thread) if the bot may see it (else 403 50001) and has ``need`` there (else 50013);
+        ``sending`` adds the permission a message needs there (SEND_MESSAGES_IN_THREADS in a thread)."""
         channel = self.world.channels.get(channel_id)
         if not isinstance(channel, Channel):
             raise errors.unknown_channel()
@@ -444,6 +461,8 @@ class RestApi:
         have = channel.guild.bot_permissions_in(channel)
         if not have & perms.VIEW_CHANNEL:
             raise errors.missing_access()
+        if sending:
+            need |= channel.send_permission
         if have & need != need:
             raise errors.missing_permissions()
         return channel
@@ -620,6 +639,7 @@ class RestApi:
             hand = check_callback(body)
             hand += [Violation(*v) for v in fd.interactions.check_callback_type(record, body)]
             self.validate(request, body, hand)
+            fd.interactions.check_thread(record, body)
         except errors.APIError as exc:
             record.reject(exc, f"callback type {body.get('type') if isinstance(body, dict) else '?'}")
             raise
@@ -671,7 +691,94 @@ class RestApi:
     # -- channels and messages ------------------------------------------------------------------------------
 
     async def get_channel(self, request: web.Request) -> web.Response:
-        return json_response(self._channel(request.match_info["channel_id"]).to_json())
+        channel = self._channel(request.match_info["channel_id"])
+        if isinstance(channel, Thread):
+            return json_response(channel.with_member(self.world.bot_user.id))
+        return json_response(channel.to_json())
+
+    async def edit_channel(self, request: web.Request) -> web.Response:
+        """Modify Channel, for threads (JSON Params (Thread)): the body is checked against the thread member of the
+        spec's union and Discord's rules (`Thread.edit`); THREAD_UPDATE goes out and the audit log records it with
+        ``X-Audit-Log-Reason``. Editing other channels is not emulated (405, as before the route existed)."""
+        channel = self._channel(request.match_info["channel_id"])
+        if not isinstance(channel, Thread):
+            raise errors.APIError(405, 0, "405: Method Not Allowed")
+        body = self._json_body(request)
+        self.validate(request, body, check_thread(body, creating=False), schema="UpdateThreadRequestPartial")
+        audited = channel.edit(channel.guild.bot_member, body)
+        self._audit(request, channel.guild, THREAD_UPDATE, channel.id, audited)
+        return json_response(channel.with_member(self.world.bot_user.id))
+
+    # -- threads ------------------------------------------------------------------------------------------
+
+    def _thread_parent(self, request: web.Request) -> Channel:
+        """Where a thread may start: a text channel the bot sees. A thread in a thread, or in a voice channel, is
+        50024 "Cannot execute action on this channel type" (Start Thread: "When called on a GUILD_TEXT channel,
+        creates a PUBLIC_THREAD"; announcement and forum channels are not emulated)."""
+        channel = self._channel(request.match_info["channel_id"])
+        if isinstance(channel, Thread) or channel.type != TEXT_CHANNEL:
+            raise errors.invalid_channel_type()
+        return channel
+
+    def _start(
+        self, request: web.Request, parent: Channel, body: JSON, kind: int, source: Message | None = None
+    ) -> web.Response:
+        """Start the thread once the request passed its checks: the guild's cap on active threads (160006), then
+        `start_thread`, the audit log (110 THREAD_CREATE, with ``X-Audit-Log-Reason``); answers the thread."""
+        guild = parent.guild
+        if len(guild.active_threads) >= MAX_ACTIVE_THREADS:
+            raise errors.max_active_threads()
+        thread = start_thread(
+            parent,
+            guild.bot_member,
+            str(body["name"]),
+            kind=kind,
+            source=source,
+            auto_archive_duration=body.get("auto_archive_duration"),
+            rate_limit_per_user=body.get("rate_limit_per_user"),
+            invitable=body.get("invitable"),
+        )
+        self._audit(request, guild, THREAD_CREATE, thread.id, [])
+        return json_response(thread.to_json(), 201)
+
+    async def start_thread_from_message(self, request: web.Request) -> web.Response:
+        """Start Thread from Message: a public thread with the message's id; needs CREATE_PUBLIC_THREADS
+        (Permissions: "Allows for creating public and announcement threads"); "a message can only have a single
+        thread created from it": 400 160004."""
+        parent = self._thread_parent(request)
+        body = self._json_body(request)
+        self.validate(request, body, check_thread(body, creating=True))
+        self._channel(parent.id, need=perms.VIEW_CHANNEL | perms.CREATE_PUBLIC_THREADS)
+        source = self._channel_message(request, parent)
+        if source.id in parent.guild.threads:
+            raise errors.thread_already_created()
+        return self._start(request, parent, body, PUBLIC_THREAD, source)
+
+    async def start_thread_without_message(self, request: web.Request) -> web.Response:
+        """Start Thread without Message: ``type`` 11 (public, needs CREATE_PUBLIC_THREADS) or 12 (private, needs
+        CREATE_PRIVATE_THREADS); "type currently defaults to PRIVATE_THREAD". The body is checked against the
+        text-channel member of the spec's union (the other is the forum's)."""
+        parent = self._thread_parent(request)
+        body = self._json_body(request)
+        kind = body.get("type") or PRIVATE_THREAD
+        hand = check_thread(body, creating=True)
+        if kind not in (PUBLIC_THREAD, PRIVATE_THREAD):
+            hand.append(
+                Violation("type", "BASE_TYPE_CHOICES", f"Value must be one of {(PUBLIC_THREAD, PRIVATE_THREAD)}.")
+            )
+        self.validate(request, body, hand, schema="CreateTextThreadWithoutMessageRequest")
+        create = perms.CREATE_PUBLIC_THREADS if kind == PUBLIC_THREAD else perms.CREATE_PRIVATE_THREADS
+        self._channel(parent.id, need=perms.VIEW_CHANNEL | create)
+        return self._start(request, parent, body, kind)
+
+    async def list_active_threads(self, request: web.Request) -> web.Response:
+        """List Active Guild Threads: "all active threads in the guild that the current user can access", newest
+        first, and the bot's thread member for each it joined."""
+        guild = self._guild(request.match_info["guild_id"])
+        threads = [t for t in guild.active_threads if t.bot_can_view]
+        bot_id = self.world.bot_user.id
+        members = [t.members[bot_id].to_json(t.id) for t in threads if bot_id in t.members]
+        return json_response({"threads": [t.to_json() for t in threads], "members": members})
 
     async def list_messages(self, request: web.Request) -> web.Response:
         channel = self._channel(request.match_info["channel_id"])
@@ -709,7 +816,7 @@ class RestApi:
     async def create_message(self, request: web.Request) -> web.Response:
         fd = self.fd
         world = self.world
-        channel = self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        channel = self._channel(request.match_info["channel_id"], sending=True)
         body = self._json_body(request) if self._body(request) is not None else {}
         files = self._files(request)
         hand = check_message(body)
@@ -756,6 +863,7 @@ class RestApi:
                 extra["referenced_message"] = referenced
         if body.get("tts") and not have & perms.SEND_TTS_MESSAGES:
             body = {**body, "tts": False}
+        channel.admit_post(channel.guild.bot_member)
         message = build_message(world, channel, author, body, msg_type=msg_type, files=files, extra=extra)
         world.store_message(channel, message)
         if nonce is not None:
@@ -771,6 +879,7 @@ class RestApi:
             keys = set(body) - {"flags"}
             if keys:
                 raise errors.APIError(403, 50005, "Cannot edit a message authored by another user")
+        channel.check_write(channel.guild.bot_member, "edit")
         self.validate(request, body, check_message(body))
         apply_edit(self.world, message, body, files=self._files(request))
         self.fd.dispatch("MESSAGE_UPDATE", dict(message))
@@ -782,6 +891,7 @@ class RestApi:
         own = str(message["author"]["id"]) == self.world.bot_user.id
         if not own and not channel.guild.bot_permissions_in(channel) & perms.MANAGE_MESSAGES:
             raise errors.missing_permissions()
+        channel.check_write(channel.guild.bot_member, "delete")
         message.deleted = True
         self.fd.dispatch("MESSAGE_DELETE", {"id": message.id, "channel_id": channel.id, "guild_id": channel.guild.id})
         return no_content()
@@ -791,6 +901,7 @@ class RestApi:
             request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.READ_MESSAGE_HISTORY | perms.ADD_REACTIONS
         )
         message = self._channel_message(request, channel)
+        channel.check_write(channel.guild.bot_member, "react")
         emoji = request.match_info["emoji"]
         reactions: list[JSON] = message.setdefault("reactions", [])
         for reaction in reactions:
@@ -805,6 +916,7 @@ class RestApi:
     async def remove_reaction(self, request: web.Request) -> web.Response:
         channel = self._channel(request.match_info["channel_id"])
         message = self._channel_message(request, channel)
+        channel.check_write(channel.guild.bot_member, "delete")
         emoji = request.match_info["emoji"]
         for reaction in list(message.get("reactions", [])):
             if reaction["emoji"]["name"] == emoji and reaction["me"]:
@@ -815,7 +927,7 @@ class RestApi:
         return no_content()
 
     async def typing(self, request: web.Request) -> web.Response:
-        self._channel(request.match_info["channel_id"], need=perms.VIEW_CHANNEL | perms.SEND_MESSAGES)
+        self._channel(request.match_info["channel_id"], sending=True)
         return no_content()
 
     # -- guilds -------------------------------------------------------------------------------------------

@@ -7,13 +7,15 @@ emit live events (GUILD_CREATE, CHANNEL_CREATE, ...) for objects tests add after
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from . import errors
 from . import permissions as perms
 from .locales import DEFAULT_LOCALE, checked_locale
 from .permissions import Overwrite
@@ -26,7 +28,19 @@ JSON = dict[str, Any]
 
 TEXT_CHANNEL = 0
 VOICE_CHANNEL = 2
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
 STAGE_CHANNEL = 13
+DEFAULT_AUTO_ARCHIVE_DURATION = 1440
+"""What a thread gets when its creation leaves ``auto_archive_duration`` out. The documentation gives no API default;
+the emulator takes 24 hours, what Discord's clients pre-select unless a channel sets ``default_auto_archive_duration``
+("used by our clients to pre-select a different auto_archive_duration value", Threads topic)."""
+MAX_ACTIVE_THREADS = 1000
+"""Active threads a guild may hold; beyond, 160006 "Maximum number of active threads reached" (JSON Error Codes).
+The Threads topic says only "guilds are capped at a certain number of active threads"; 1,000 is the figure Discord's
+help pages give."""
+THREAD_MEMBER_COUNT_CAP = 50
+"""``member_count`` "stops counting at 50" (Threads topic, Thread Fields)."""
 GUILD_MEMBERS_INTENT = 1 << 1
 
 MODERATOR_PERMISSIONS = (
@@ -37,6 +51,7 @@ MODERATOR_PERMISSIONS = (
     | perms.MANAGE_ROLES
     | perms.MANAGE_EVENTS
     | perms.CREATE_EVENTS
+    | perms.MANAGE_THREADS
     | perms.MENTION_EVERYONE
     | perms.KICK_MEMBERS
     | perms.BAN_MEMBERS
@@ -235,6 +250,11 @@ class Message(dict[str, Any]):
         return list(self.get("components", []))
 
     @property
+    def type(self) -> int:
+        """Discord's message type: 0 default, 18 THREAD_CREATED, 19 reply, 20 slash command, 21 thread starter."""
+        return int(self.get("type", 0))
+
+    @property
     def nonce(self) -> str | int | None:
         nonce: str | int | None = self.get("nonce")
         return nonce
@@ -261,6 +281,13 @@ class Message(dict[str, Any]):
     def mention_everyone(self) -> bool:
         return bool(self.get("mention_everyone", False))
 
+
+THREAD_CREATED = 18
+"""Message type of the parent's notice "<user> started a thread" (Message › Message Types)."""
+THREAD_STARTER_MESSAGE = 21
+"""Message type of the first message of a thread started from a message (Message › Message Types)."""
+HAS_THREAD = 1 << 5
+"""Message flag: "this message has an associated thread, with the same id as the message"."""
 
 EVENT_STAGE_INSTANCE = 1
 EVENT_VOICE = 2
@@ -353,9 +380,13 @@ class ScheduledEvent(dict[str, Any]):
 
 
 MEMBER_ROLE_UPDATE = 25
+"""Audit log event types (Audit Log › Audit Log Events)."""
 GUILD_SCHEDULED_EVENT_CREATE = 100
 GUILD_SCHEDULED_EVENT_UPDATE = 101
 GUILD_SCHEDULED_EVENT_DELETE = 102
+THREAD_CREATE = 110
+THREAD_UPDATE = 111
+THREAD_DELETE = 112
 
 
 @dataclass(frozen=True)
@@ -387,6 +418,16 @@ class Channel:
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def threads(self) -> list[Thread]:
+        """The threads started in this channel (active and archived, not deleted), oldest first."""
+        return [t for t in self.guild.threads.values() if t.parent is self]
+
+    @property
+    def send_permission(self) -> int:
+        """The permission a message needs here: SEND_MESSAGES (threads: SEND_MESSAGES_IN_THREADS, see `Thread`)."""
+        return perms.SEND_MESSAGES
+
     def to_json(self) -> JSON:
         data: JSON = {
             "id": self.id,
@@ -407,22 +448,33 @@ class Channel:
         return data
 
     def permissions_for(self, member: GuildMember) -> int:
-        base = self.guild.base_permissions(member)
+        return self.compute_permissions(self.guild.base_permissions(member), member.user.id, member.role_ids)
+
+    @property
+    def permission_overwrites(self) -> list[Overwrite]:
+        """The overwrites its permissions are computed from: its own (a thread's are its parent's)."""
+        return self.overwrites
+
+    def compute_permissions(self, base: int, member_id: str, role_ids: list[str] | tuple[str, ...]) -> int:
+        """Guild-level ``base`` permissions after this channel's overwrites for the member and roles."""
         return perms.channel_permissions(
             base,
             guild_id=self.guild.id,
-            member_id=member.user.id,
-            member_role_ids=member.role_ids,
-            overwrites=self.overwrites,
+            member_id=member_id,
+            member_role_ids=role_ids,
+            overwrites=self.permission_overwrites,
+            send_permission=self.send_permission,
         )
 
     def set_member_permissions(self, member: GuildMember | Member, value: int | None) -> None:
         """Make ``value`` exactly the member's permissions here (None removes the overwrite).
 
-        Dispatches CHANNEL_UPDATE so the bot's cache (``channel.permissions_for``) agrees.
+        Dispatches CHANNEL_UPDATE so the bot's cache (``channel.permissions_for``) agrees, and THREAD_LIST_SYNC when
+        the bot gains access to the channel (see `Guild.bot_access_changes`).
         """
-        self._set_member_overwrite(member.id, value)
-        self.guild.world.dispatch("CHANNEL_UPDATE", self.to_json())
+        with self.guild.bot_access_changes():
+            self._set_member_overwrite(member.id, value)
+            self.guild.world.dispatch("CHANNEL_UPDATE", self.to_json())
 
     def _set_member_overwrite(self, user_id: str, value: int | None) -> None:
         self.overwrites = [ow for ow in self.overwrites if not (ow.type == 1 and ow.id == user_id)]
@@ -431,6 +483,260 @@ class Channel:
 
     def visible_messages(self) -> list[Message]:
         return [m for m in self.messages if not m.deleted]
+
+    def check_write(self, who: GuildMember, action: ThreadAction) -> None:
+        """Whether Discord lets ``who`` do ``action`` here; only threads restrict it (`Thread.check_write`)."""
+
+    def admit_post(self, who: GuildMember, *, join: bool = True) -> None:
+        """``who`` posts here; only threads change for it (`Thread.admit_post`)."""
+
+
+ThreadAction = Literal["post", "edit", "react", "delete"]
+"""What a member (or the bot) does in a channel: send a message, edit one, add a reaction, delete or unreact."""
+
+
+@dataclass(frozen=True)
+class ThreadMember:
+    """A user's membership of a thread (Channel › Thread Member Object)."""
+
+    user_id: str
+    join_timestamp: str
+    flags: int = 0
+
+    def to_json(self, thread_id: str | None) -> JSON:
+        """The thread member object; ``thread_id=None`` leaves out ``id`` and ``user_id``, as the threads of
+        GUILD_CREATE carry it ("These fields are omitted on the member sent within each thread in the GUILD_CREATE
+        event")."""
+        data: JSON = {"join_timestamp": self.join_timestamp, "flags": self.flags}
+        if thread_id is not None:
+            data = {"id": thread_id, "user_id": self.user_id, **data}
+        return data
+
+
+@dataclass(eq=False, kw_only=True)
+class Thread(Channel):
+    """A thread: a channel inside ``parent`` with Discord's thread rules (Threads topic; Channel resource).
+
+    Its permissions are the parent's ("Threads inherit permissions from the parent channel", Permissions ›
+    Inherited Permissions), except that SEND_MESSAGES_IN_THREADS, not SEND_MESSAGES, lets one post; a private
+    thread is visible only to its members and to those with MANAGE_THREADS. Messages are stored per thread
+    (``fd.channel_messages(thread)``); a thread started from a message shares that message's id and begins with a
+    THREAD_STARTER_MESSAGE (type 21).
+    """
+
+    parent: Channel = field(repr=False)
+    owner_id: str
+    """Who started it ("owner_id has been repurposed to store the id of the user that started the thread")."""
+    last_activity: datetime
+    """When it was last active: "sending a message, unarchiving a thread, or changing the auto-archive time"."""
+    auto_archive_duration: int = DEFAULT_AUTO_ARCHIVE_DURATION
+    rate_limit_per_user: int = 0
+    invitable: bool = True
+    archived: bool = False
+    locked: bool = False
+    archive_timestamp: str = ""
+    create_timestamp: str = ""
+    members: dict[str, ThreadMember] = field(default_factory=dict)
+    """Members by user id (Threads topic, Thread Membership)."""
+    total_message_sent: int = 0
+    starter_message_id: str | None = None
+    """The parent's message it was started from (the same id as the thread), if any."""
+
+    @property
+    def send_permission(self) -> int:
+        return perms.SEND_MESSAGES_IN_THREADS
+
+    @property
+    def threads(self) -> list[Thread]:
+        return []  # a thread holds no threads
+
+    @property
+    def message_count(self) -> int:
+        """Discord's "number of messages (not including the initial message or deleted messages) in a thread"."""
+        return sum(1 for m in self.visible_messages() if m.get("type") != THREAD_STARTER_MESSAGE)
+
+    @property
+    def permission_overwrites(self) -> list[Overwrite]:
+        """The parent's: "Threads inherit permissions from the parent channel"."""
+        return self.parent.overwrites
+
+    def permissions_for(self, member: GuildMember) -> int:
+        """The parent's permissions, or none in a private thread for a non-member without MANAGE_THREADS
+        ("You must be invited to the thread to be able to view or participate in it, or be a moderator")."""
+        have = super().permissions_for(member)
+        if self.type == PRIVATE_THREAD and member.id not in self.members and not have & perms.MANAGE_THREADS:
+            return 0
+        return have
+
+    def to_json(self) -> JSON:
+        metadata: JSON = {
+            "archived": self.archived,
+            "auto_archive_duration": self.auto_archive_duration,
+            "archive_timestamp": self.archive_timestamp,
+            "locked": self.locked,
+            "create_timestamp": self.create_timestamp,
+        }
+        if self.type == PRIVATE_THREAD:
+            metadata["invitable"] = self.invitable
+        return {
+            "id": self.id,
+            "type": self.type,
+            "guild_id": self.guild.id,
+            "parent_id": self.parent.id,
+            "owner_id": self.owner_id,
+            "name": self.name,
+            "last_message_id": self.messages[-1].id if self.messages else None,
+            "rate_limit_per_user": self.rate_limit_per_user,
+            "flags": 0,
+            "message_count": self.message_count,
+            "member_count": min(len(self.members), THREAD_MEMBER_COUNT_CAP),
+            "total_message_sent": self.total_message_sent,
+            "thread_metadata": metadata,
+        }
+
+    def with_member(self, user_id: str) -> JSON:
+        """``to_json`` plus ``member`` when ``user_id`` joined: Get Channel "If the channel is a thread, a thread
+        member object is included in the returned result"."""
+        data = self.to_json()
+        if user_id in self.members:
+            data["member"] = self.members[user_id].to_json(self.id)
+        return data
+
+    # -- who sees it, and what they may do in it --------------------------------------------------------------
+
+    @property
+    def bot_can_view(self) -> bool:
+        """The bot gets this thread's events only if it can view it ("Clients will not be informed of a thread
+        through the gateway if they do not have permission to view that thread", Threads topic › Permissions)."""
+        return self.guild.has_bot and bool(self.guild.bot_permissions_in(self) & perms.VIEW_CHANNEL)
+
+    def dispatch(self, event: str, data: JSON) -> None:
+        """Send a gateway event about this thread, to a bot that can view it."""
+        if self.bot_can_view:
+            self.guild.world.dispatch(event, data)
+
+    def check_write(self, who: GuildMember, action: ThreadAction) -> None:
+        """Discord's rules for an archived or locked thread, raising its error (Threads topic):
+
+        - post: "Sending a message will automatically unarchive the thread, unless the thread has been locked by a
+          moderator"; "Users (including bot users) without the MANAGE_THREADS permission ... won't be able to
+          create or update messages in locked threads": 403 50083 "Thread is archived" for a locked, archived
+          thread (discord-api-docs #6884, #7707), 160005 "Thread is locked" for a locked, active one;
+        - edit, react: "Archived threads are generally immutable. To send a message or add a reaction, a thread
+          must first be unarchived" (Channel › Example Thread Channel): 400 50083; editing in a locked thread
+          without MANAGE_THREADS: 160005;
+        - delete (and removing a reaction): "The only operation that should happen within an archived thread is
+          messages being deleted", but "deleting messages and adding or removing reactions will *only* be allowed
+          in locked threads if that thread is also active": 400 50083 in a locked, archived thread.
+        """
+        manager = bool(self.permissions_for(who) & perms.MANAGE_THREADS)
+        if action == "post":
+            if self.locked and not manager:
+                raise errors.thread_archived(403) if self.archived else errors.thread_locked()
+            return
+        if action in ("edit", "react") and self.archived:
+            raise errors.thread_archived()
+        if action == "edit" and self.locked and not manager:
+            raise errors.thread_locked()
+        if action == "delete" and self.locked and self.archived and not manager:
+            raise errors.thread_archived()
+
+    def admit_post(self, who: GuildMember, *, join: bool = True) -> None:
+        """``who`` posts here: the rules of `check_write`, then an archived thread unarchives ("The API will
+        helpfully automatically unarchive a thread when sending a message in that thread") and ``who`` joins it
+        ("The API will helpfully automatically add users to a thread when sending a message in that thread").
+        ``join=False`` for interaction responses, which the app posts without sending a message itself."""
+        self.check_write(who, "post")
+        if self.archived:
+            self._apply({"archived": False})
+        if join:
+            self.join(who)
+
+    # -- membership ---------------------------------------------------------------------------------------------
+
+    def join(self, who: GuildMember | Member) -> bool:
+        """``who`` joins (or is added); False if already a member. THREAD_MEMBERS_UPDATE goes out ("Sent when anyone
+        is added to or removed from a thread"; the gateway sends it only to bots with GUILD_MEMBERS unless the bot
+        itself joined), its thread member carrying the guild member, as documented for that event."""
+        if who.id in self.members:
+            return False
+        self.members[who.id] = ThreadMember(who.id, self.guild.world.clock.iso_now())
+        self.announce_member(who.id)
+        return True
+
+    def announce_member(self, user_id: str) -> None:
+        """THREAD_MEMBERS_UPDATE for ``user_id`` having joined."""
+        added = self.members[user_id].to_json(self.id)
+        record = self.guild.members.get(user_id)
+        if record is not None:
+            added.update(member=record.to_json(), presence=None)
+        self.dispatch(
+            "THREAD_MEMBERS_UPDATE",
+            {
+                "id": self.id,
+                "guild_id": self.guild.id,
+                "member_count": min(len(self.members), THREAD_MEMBER_COUNT_CAP),
+                "added_members": [added],
+            },
+        )
+
+    # -- changes --------------------------------------------------------------------------------------------
+
+    def edit(self, who: GuildMember, changes: JSON) -> list[JSON]:
+        """``who`` edits the thread (Modify Channel, JSON Params (Thread)); returns the audit log's changes.
+
+        Discord's rules, raising its errors (Threads topic › Editing & Deleting Threads, Modify Channel):
+        - an archived thread takes no change unless the request sets ``archived`` to false: 400 50083 (Modify
+          Channel: "Requires the thread to have archived set to false or be set to false in the request";
+          discord-api-docs #6928);
+        - "Editing a thread to change the name, archived, auto_archive_duration fields requires MANAGE_THREADS or
+          that the current user is the thread creator";
+        - unarchiving "only requires the current user has already been added to the thread. If locked is true, then
+          the user must have created the thread or have MANAGE_THREADS";
+        - "Editing a thread to change rate_limit_per_user or locked requires MANAGE_THREADS";
+        each refusal is 403 50013. A value equal to the current one is no change.
+        """
+        changing = {k: v for k, v in changes.items() if v is not None and getattr(self, k, v) != v}
+        unarchiving = changing.get("archived") is False
+        if self.archived and not unarchiving:
+            raise errors.thread_archived()
+        manager = bool(self.permissions_for(who) & perms.MANAGE_THREADS)
+        creator = who.id == self.owner_id
+        moderated = {"locked", "rate_limit_per_user"} & changing.keys()
+        joined_unarchive = set(changing) == {"archived"} and unarchiving and who.id in self.members
+        if not manager and (moderated or not (creator or (joined_unarchive and not self.locked))):
+            raise errors.missing_permissions()
+        audited = [{"key": k, "old_value": getattr(self, k), "new_value": v} for k, v in changing.items()]
+        self._apply(changing)
+        return audited
+
+    def _apply(self, changes: JSON) -> None:
+        """Apply thread field changes and dispatch THREAD_UPDATE ("Sent when a thread is updated"); an unarchive
+        is followed by THREAD_MEMBER_UPDATE to its members (Threads topic › Unarchiving a Thread)."""
+        now = self.guild.world.clock.now()
+        for key, value in changes.items():
+            setattr(self, key, value)
+        if "archived" in changes or "auto_archive_duration" in changes:
+            # "archive_timestamp is changed when creating, archiving, or unarchiving a thread, and when changing the
+            # auto_archive_duration field"; activity is "unarchiving a thread, or changing the auto-archive time".
+            self.archive_timestamp = now.isoformat()
+            if not self.archived:
+                self.last_activity = now
+        self.refresh_starter()
+        self.dispatch("THREAD_UPDATE", self.to_json())
+        bot_id = self.guild.world.bot_user.id
+        if changes.get("archived") is False and bot_id in self.members:
+            self.dispatch("THREAD_MEMBER_UPDATE", {**self.members[bot_id].to_json(self.id), "guild_id": self.guild.id})
+
+    def refresh_starter(self) -> None:
+        """Keep the ``thread`` of the message it was started from current ("the thread that was started from this
+        message", Message Object)."""
+        source = self.guild.world.messages.get(self.starter_message_id or "")
+        if source is not None and source.channel_id == self.parent.id:
+            source["thread"] = self.to_json()
+
+    def auto_archive_due(self, now: datetime) -> bool:
+        return not self.archived and now >= self.last_activity + timedelta(minutes=self.auto_archive_duration)
 
 
 @dataclass
@@ -512,6 +818,9 @@ class Guild:
         """The guild's language (community setting): ``preferred_locale`` and interactions' ``guild_locale``."""
         self.scheduled_events: dict[str, ScheduledEvent] = {}
         """Scheduled events by id (``ScheduledEvent`` is the JSON Discord returns)."""
+        self.threads: dict[str, Thread] = {}
+        """Threads by id, active and archived (``channel.threads`` lists a channel's); not in ``channels``, as
+        threads are not listed with the guild's channels."""
         self.audit_log: list[AuditLogEntry] = []
         """Audited actions (role changes, scheduled events), oldest first."""
         self.commands: list[JSON] | None = None
@@ -622,11 +931,12 @@ class Guild:
     def edit_role(self, role: Role, *, permissions: int | None = None, position: int | None = None) -> Role:
         """A moderator edits ``role`` by hand (its permissions, its place in the list): GUILD_ROLE_UPDATE goes out.
         The bot's own role is ``guild.bot_role``."""
-        if permissions is not None:
-            role.permissions = permissions
-        if position is not None:
-            role.position = position
-        self.world.dispatch("GUILD_ROLE_UPDATE", {"guild_id": self.id, "role": role.to_json()})
+        with self.bot_access_changes():
+            if permissions is not None:
+                role.permissions = permissions
+            if position is not None:
+                role.position = position
+            self.world.dispatch("GUILD_ROLE_UPDATE", {"guild_id": self.id, "role": role.to_json()})
         return role
 
     def delete_role(self, role: Role) -> None:
@@ -634,11 +944,12 @@ class Guild:
         a message renders as "@deleted-role" and notifies nobody."""
         if role.id == self.id:
             raise ValueError("@everyone cannot be deleted")
-        del self.roles[role.id]
-        for member in self.members.values():
-            if role.id in member.role_ids:
-                member.role_ids.remove(role.id)
-        self.world.dispatch("GUILD_ROLE_DELETE", {"guild_id": self.id, "role_id": role.id})
+        with self.bot_access_changes():
+            del self.roles[role.id]
+            for member in self.members.values():
+                if role.id in member.role_ids:
+                    member.role_ids.remove(role.id)
+            self.world.dispatch("GUILD_ROLE_DELETE", {"guild_id": self.id, "role_id": role.id})
 
     def add_member(
         self,
@@ -831,6 +1142,147 @@ class Guild:
             raise KeyError(f"no scheduled event {event_id} in {self.name!r}")
         return stored
 
+    # -- threads ----------------------------------------------------------------------------------------------
+
+    def new_thread(
+        self,
+        parent: Channel,
+        owner: GuildMember,
+        name: str,
+        *,
+        kind: int = PUBLIC_THREAD,
+        auto_archive_duration: int | None = None,
+        rate_limit_per_user: int | None = None,
+        invitable: bool | None = None,
+        thread_id: str | None = None,
+    ) -> Thread:
+        """Store a thread started by ``owner`` (valid fields; ``thread_id``: the message it starts from), with
+        ``owner`` as its first member, as Discord returns it; nothing is dispatched (the caller sends THREAD_CREATE
+        and what follows, see `announce_thread`)."""
+        now = self.world.clock.now()
+        thread = Thread(
+            self,
+            thread_id or self.world.snowflakes.next(),
+            name,
+            0,
+            type=kind,
+            parent=parent,
+            owner_id=owner.id,
+            last_activity=now,
+            auto_archive_duration=auto_archive_duration or DEFAULT_AUTO_ARCHIVE_DURATION,
+            rate_limit_per_user=rate_limit_per_user or 0,
+            invitable=True if invitable is None else invitable,
+            archive_timestamp=now.isoformat(),
+            create_timestamp=now.isoformat(),
+            members={owner.id: ThreadMember(owner.id, now.isoformat())},
+            starter_message_id=thread_id,
+        )
+        self.threads[thread.id] = thread
+        self.world.channels[thread.id] = thread
+        return thread
+
+    def announce_thread(self, thread: Thread) -> None:
+        """THREAD_CREATE for a new thread (with ``newly_created``, "When a thread is created, includes an additional
+        newly_created boolean field"), then THREAD_MEMBERS_UPDATE for its creator joining ("A Thread Members Update
+        Gateway Event is always sent when the current user is added to or removed from a thread")."""
+        thread.dispatch("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
+        thread.announce_member(thread.owner_id)
+
+    @property
+    def active_threads(self) -> list[Thread]:
+        """Threads not archived, newest first (List Active Guild Threads: "ordered by their id, in descending order")."""
+        return sorted((t for t in self.threads.values() if not t.archived), key=lambda t: int(t.id), reverse=True)
+
+    def edit_thread(
+        self, thread: Thread, *, by: GuildMember | Member | None = None, reason: str | None = None, **changes: Any
+    ) -> Thread:
+        """A member edits a thread by hand (``by``, default: the owner), e.g. a moderator archiving it:
+        ``archived=True`` (and ``locked=True`` for "Close & Lock"), or ``name=...``, ``auto_archive_duration=...``.
+        Discord's rules apply (`Thread.edit`): a refusal raises Discord's ``APIError``. THREAD_UPDATE goes out and
+        the audit log records it (111 THREAD_UPDATE)."""
+        who = self._member_record(by)
+        audited = thread.edit(who, changes)
+        self.audit_log.append(AuditLogEntry(THREAD_UPDATE, who.id, thread.id, reason, tuple(audited)))
+        return thread
+
+    def delete_thread(self, thread: Thread, *, by: GuildMember | Member | None = None) -> None:
+        """A moderator deletes a thread ("Deleting a thread requires the MANAGE_THREADS permission", else
+        ``PermissionError``): THREAD_DELETE with "just the id, guild_id, parent_id, and type fields" goes out and the
+        thread's messages are gone with it."""
+        who = self._member_record(by)
+        if not thread.permissions_for(who) & perms.MANAGE_THREADS:
+            raise PermissionError(f"{who.user.username} may not delete the thread {thread.name!r}")
+        thread.dispatch(
+            "THREAD_DELETE", {"id": thread.id, "guild_id": self.id, "parent_id": thread.parent.id, "type": thread.type}
+        )
+        del self.threads[thread.id]
+        del self.world.channels[thread.id]
+        for message in thread.messages:
+            message.deleted = True
+        self.audit_log.append(AuditLogEntry(THREAD_DELETE, who.id, thread.id))
+
+    def run_thread_automation(self) -> list[Thread]:
+        """What Discord does to threads by itself as time passes, up to the emulator clock's now: each thread
+        inactive for its ``auto_archive_duration`` archives (THREAD_UPDATE). Returns the threads archived. Tests
+        call it after ``fd.clock.advance``, like `run_event_automation`.
+
+        Threads topic › Active & Archived Threads: "Threads automatically archive after a period of inactivity";
+        "'Activity' is defined as sending a message, unarchiving a thread, or changing the auto-archive time"; the
+        period is "usually not below the auto_archive_duration" (Discord may archive earlier as a guild nears its
+        active-thread cap; the emulator uses the duration exactly).
+        """
+        now = self.world.clock.now()
+        due = [t for t in self.threads.values() if t.auto_archive_due(now)]
+        for thread in due:
+            thread._apply({"archived": True})
+        return due
+
+    @contextlib.contextmanager
+    def bot_access_changes(self) -> Iterator[None]:
+        """Around a change of permissions: THREAD_LIST_SYNC for the text channels the bot gains access to.
+
+        Gateway Events › Thread List Sync: "Sent when the current user gains access to a channel", with
+        ``channel_ids`` ("Parent channel IDs whose threads are being synced ... may contain channel_ids that have no
+        active threads"), their active threads the bot can view and its thread members among them.
+        """
+        before = {c.id for c in self._bot_visible_channels()}
+        yield
+        gained = [c for c in self._bot_visible_channels() if c.id not in before]
+        if not gained:
+            return
+        threads = [t for t in self.active_threads if t.parent in gained and t.bot_can_view]
+        bot_id = self.world.bot_user.id
+        self.world.dispatch(
+            "THREAD_LIST_SYNC",
+            {
+                "guild_id": self.id,
+                "channel_ids": [c.id for c in gained],
+                "threads": [t.to_json() for t in threads],
+                "members": [t.members[bot_id].to_json(t.id) for t in threads if bot_id in t.members],
+            },
+        )
+
+    def _bot_visible_channels(self) -> list[Channel]:
+        return [c for c in self.text_channels() if self.bot_permissions_in(c) & perms.VIEW_CHANNEL]
+
+    def _threads_json(self) -> list[JSON]:
+        """GUILD_CREATE's ``threads``: "All active threads in the guild that current user has permission to view",
+        each with the bot's thread member (without ``id`` and ``user_id``) where it joined."""
+        bot_id = self.world.bot_user.id
+        out = []
+        for thread in self.active_threads:
+            if thread.bot_can_view:
+                data = thread.to_json()
+                if bot_id in thread.members:
+                    data["member"] = thread.members[bot_id].to_json(None)
+                out.append(data)
+        return out
+
+    def _member_record(self, who: GuildMember | Member | None) -> GuildMember:
+        record = self.members[self.owner_id] if who is None else getattr(who, "record", who)
+        assert isinstance(record, GuildMember)
+        return record
+
     # -- roles ------------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -865,13 +1317,7 @@ class Guild:
         ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE | USE_EXTERNAL_EMOJIS (Discord change log 2022-06-29)."""
         if self.has_bot:
             return self.bot_permissions_in(channel)
-        everyone = perms.channel_permissions(
-            self.everyone.permissions,
-            guild_id=self.id,
-            member_id="",
-            member_role_ids=(),
-            overwrites=channel.overwrites,
-        )
+        everyone = channel.compute_permissions(self.everyone.permissions, "", ())
         return everyone & perms.INTERACTION_RESPONSE_PERMISSIONS
 
     def to_json(self, *, intents: int) -> JSON:
@@ -905,7 +1351,7 @@ class Guild:
             "roles": [r.to_json() for r in self.roles.values()],
             "channels": [c.to_json() for c in self.channels.values()],
             "members": members,
-            "threads": [],
+            "threads": self._threads_json(),
             "emojis": [],
             "stickers": [],
             "voice_states": [],
@@ -1024,9 +1470,14 @@ class World:
         return self.listener.member_client(record)
 
     def store_message(self, channel: Channel, data: JSON) -> Message:
+        """Store a message visible in ``channel``; in a thread it counts as activity and in ``total_message_sent``
+        ("number of messages ever sent in a thread"), except the thread's starter message."""
         message = data if isinstance(data, Message) else Message(data)  # keep a built message's files
         channel.messages.append(message)
         self.messages[message.id] = message
+        if isinstance(channel, Thread) and message.type != THREAD_STARTER_MESSAGE:
+            channel.total_message_sent += 1
+            channel.last_activity = self.clock.now()
         return message
 
     def find_message(self, channel_id: str, message_id: str) -> Message | None:

@@ -33,6 +33,7 @@ from bot.moments import DateTimeError, ScheduleError, future_release_epoch, pars
 from bot.releases import MAX_OWN_RELEASES
 from bot.typed import LINK_LIMIT, link_problem
 from bot.when import When
+from cogs.reminders import zones
 from cogs.reminders.components import post_view
 from cogs.reminders.events import EventMirror, SyncReport, missing_event_permissions
 from cogs.reminders.posts import PostMode, find_release, release_choices, title_text
@@ -71,6 +72,7 @@ class RemindersCog(
         # Replanning every server takes seconds when there are thousands: it runs while the shards connect
         # instead of before. Posting, /reminders and `check` wait for it (`planned`).
         self._planning = asyncio.create_task(self._plan_all(), name="reminders-replan")
+        self._warming = asyncio.create_task(asyncio.to_thread(zones.warm), name="zones-warm")  # off the event loop
 
     async def _plan_all(self) -> None:
         try:
@@ -141,7 +143,7 @@ class RemindersCog(
 
     async def cog_unload(self) -> None:
         self._planning.cancel()
-        await asyncio.gather(self._planning, return_exceptions=True)
+        await asyncio.gather(self._planning, self._warming, return_exceptions=True)
         await self.service.dispatcher.stop()
         await self.mirror.stop()
 

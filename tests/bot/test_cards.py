@@ -123,7 +123,10 @@ def every_card(cat: Catalogue) -> list[discord.Embed]:
     return [card.build() for card in cards]
 
 
-@pytest.mark.parametrize(("locale", "labels"), [("en", ("mirror", "AI press summary")), ("fr", ("miroir", "résumé"))])
+@pytest.mark.parametrize(
+    ("locale", "labels"),
+    [("en", ("mirror", "AI press summary")), ("fr", ("miroir", "résumé")), ("pt-BR", ("espelho", "resumo"))],
+)
 def test_a_link_to_a_mirror_or_a_summary_says_so_on_every_card(
     catalogue: Catalogue, locale: str, labels: tuple[str, str]
 ) -> None:
@@ -143,6 +146,18 @@ def test_a_link_to_a_mirror_or_a_summary_says_so_on_every_card(
                 seen.add(name.split(" (", 1)[1])
     assert any(labels[0] in label for label in seen) and any(labels[1] in label for label in seen), seen
     assert any("[Vulture (" in json.dumps(embed.to_dict(), ensure_ascii=False) for embed in embeds)
+
+
+@pytest.mark.parametrize(("locale", "mirror"), [("en", "Billboard (mirror)"), ("pt-BR", "Billboard (espelho)")])
+def test_the_about_cards_example_sources_are_labelled_in_the_readers_language(
+    catalogue: Catalogue, locale: str, mirror: str
+) -> None:
+    """The same kind as above, on the one card that names sources without linking them: its examples ("e.g.
+    Billboard (mirror)") were the fact sheet's English names in every language."""
+    with using(language(locale)):
+        about = about_card(catalogue, version="1", started_at=0, latency_ms=None, guild_count=3).build()
+    examples = about.fields[-1].value or ""  # "Where the facts come from"
+    assert mirror in examples, examples
 
 
 def test_provenance_notes_are_italic_not_spoilers(catalogue: Catalogue) -> None:

@@ -126,9 +126,14 @@ async def test_the_settings_command_matches_the_spec(loaded_bot: HeatedRivalryBo
     assert language["type"] == 3 and language["required"]
     choices = {choice["value"]: choice for choice in language["choices"]}
     assert list(choices) == ["server", "en", *available()], "English and each language with a catalogue"
-    assert {"fr", "pt-BR"} <= set(choices)
+    assert {"fr", "pt-BR", "es-ES", "es-419"} <= set(choices)
     assert choices["server"]["name"] == "Follow the server's Discord language"
     assert choices["server"]["name_localizations"]["fr"] == "Suivre la langue Discord du serveur"
+    assert choices["server"]["name_localizations"]["es-419"] == "Seguir el idioma de Discord del servidor"
+    assert choices["es-ES"]["name"] == "Spanish (Spain)" and choices["es-419"]["name"] == "Spanish (Latin America)"
+    assert choices["es-ES"]["name_localizations"]["es-ES"] == "Español (España)"
+    assert choices["es-419"]["name_localizations"]["es-419"] == "Español (Latinoamérica)"
+    assert choices["es-ES"]["name_localizations"]["fr"] == "Espagnol (Espagne)", "named in each reader's language"
     assert choices["fr"]["name"] == "French" and choices["fr"]["name_localizations"]["fr"] == "Français"
     assert choices["pt-BR"]["name_localizations"]["pt-BR"] == "Português (Brasil)"
     assert choices["pt-BR"]["name_localizations"]["de"] == "Portugiesisch (Brasilien)", "any client, no catalogue"
@@ -156,13 +161,22 @@ async def test_the_payload_and_its_hash_carry_the_localisations(loaded_bot: Heat
     translation is a changed tree."""
     payload = await tree_payload(loaded_bot.tree)
     commands = by_name(payload)
-    assert commands["soundtrack"]["name_localizations"] == {"fr": "trame-sonore", "pt-BR": "trilha-sonora"}
+    assert commands["soundtrack"]["name_localizations"] == {
+        "es-419": "banda-sonora",
+        "es-ES": "banda-sonora",
+        "fr": "trame-sonore",
+        "pt-BR": "trilha-sonora",
+    }
     soundtrack = {sub["name"]: sub for sub in commands["soundtrack"]["options"]}
     assert soundtrack["track"]["name_localizations"]["fr"] == "pièce"
     assert soundtrack["track"]["options"][0]["name_localizations"]["fr"] == "pièce"
     assert soundtrack["episode"]["options"][0]["description_localizations"]["fr"] == "Le numéro de l'épisode"
     settings = subcommands(commands["poll-admin"])["settings"]
     assert [c["name_localizations"]["fr"] for c in settings["results"]["choices"]] == ["en direct", "masqués"]
+    assert [c["name_localizations"]["es-ES"] for c in settings["results"]["choices"]] == ["en directo", "ocultos"]
+    assert [c["name_localizations"]["es-419"] for c in settings["results"]["choices"]] == ["en vivo", "ocultos"]
+    countdown = {sub["name"]: sub for sub in commands["releases"]["options"]}["countdown"]["name_localizations"]
+    assert (countdown["es-ES"], countdown["es-419"]) == ("cuenta-atrás", "cuenta-regresiva"), "each region's word"
     retranslated = json.loads(json.dumps(payload))
     by_name(retranslated)["soundtrack"]["name_localizations"]["fr"] = "bande-sonore"
     assert payload_hash(retranslated) != payload_hash(payload)

@@ -71,10 +71,9 @@ def french() -> Catalog:
     return read(LOCALES_DIR / "fr" / "LC_MESSAGES" / "messages.po")
 
 
-# The languages that must be complete: every entry translated, none fuzzy. Issue 21 asks the same of pt-BR, es-ES
-# and es-419; each joins this list when its translators have finished it (pt-BR is partial today, and Spanish has no
-# catalogue yet).
-REQUIRED_COMPLETE = ("fr",)
+# The languages that must be complete: every entry translated, none fuzzy (issue 21: French, Brazilian Portuguese, and
+# Spanish as Discord's two Spanish locales).
+REQUIRED_COMPLETE = ("fr", "pt-BR", "es-ES", "es-419")
 
 
 @pytest.mark.parametrize("tag", REQUIRED_COMPLETE)
@@ -155,14 +154,20 @@ def test_french_typography_is_consistent(french: Catalog) -> None:
             assert not re.search(r"(?<![\u00a0]):(?=\s|$)", form), f"colon without a non-breaking space in {form!r}"
 
 
-def test_french_answers_name_the_french_commands(french: Catalog) -> None:
-    """A sentence naming a command names it as a French member's Discord shows it."""
-    names = {m.string for m in entries(french) if m.context == "command name"}
-    for message in entries(french):
+@pytest.mark.parametrize("tag", REQUIRED_COMPLETE)
+def test_answers_name_the_commands_as_the_readers_discord_shows_them(tag: str) -> None:
+    """A sentence naming a command (`/sondage-admin réglages mode:top 3`) names it, its option and the option's
+    choice as a member's Discord shows them in that language."""
+    catalog = read(LOCALES_DIR / i18n.catalogue_dir_name(tag) / "LC_MESSAGES" / "messages.po")
+    names = {context: {m.string for m in entries(catalog) if m.context == context} for context in NAME_CONTEXTS}
+    choices = {m.string for m in entries(catalog) if m.context == "choice name"}
+    for message in entries(catalog):
         if message.context is None:
             for form in forms(message):
-                for command in re.findall(r"`/([^`{]+?)(?: [^` ]+:[^`]*)?`", form):
-                    assert set(command.split()) <= names, f"`/{command}` is not a French command name ({form!r})"
+                for command, option, value in re.findall(r"`/([^`{]+?)(?: ([^` ]+):([^`]*))?`", form):
+                    assert set(command.split()) <= names["command name"], f"`/{command}`: not in {tag} ({form!r})"
+                    assert not option or option in names["option name"], f"`{option}:`: not in {tag} ({form!r})"
+                    assert not value or "{" in value or value in {*choices, "…"}, f"`:{value}` ({tag}): {form!r}"
 
 
 # --- the machinery -----------------------------------------------------------------------------------------
@@ -171,6 +176,9 @@ def test_french_answers_name_the_french_commands(french: Catalog) -> None:
 def test_a_discord_locale_picks_its_catalogue_or_english() -> None:
     assert language("fr").tag == "fr" and language(discord.Locale.french) is language("fr")
     assert language("pt-BR").tag == "pt-BR"
+    assert language("es-ES").tag == "es-ES" and language(discord.Locale.spain_spanish) is language("es-ES")
+    assert language("es-419").tag == "es-419", "Discord's es-419 is gettext's es_419, a catalogue of its own"
+    assert language(discord.Locale.latin_american_spanish).gettext("Previous") == "Anterior"
     for unknown in ("de", "ja", "en-US", "en-GB", None, "", "xx-YY"):
         assert language(unknown).tag == "en", unknown
     assert language("fr").gettext("Previous") == "Précédent"
@@ -187,6 +195,11 @@ def test_plurals_dates_and_numbers_follow_the_language() -> None:
     assert french.date(day) == "vendredi 11 décembre 2026"
     assert french.number(1234) == "1\u202f234" and english.number(1234) == "1,234"
     assert french.percent(0.5) == "50\u00a0%" and english.percent(0.5) == "50%"
+    spain, latin_america = language("es-ES"), language("es-419")
+    assert spain.ngettext("{n} voter", "{n} voters", 0) == "0 votantes", "Spanish counts 0 in the plural"
+    assert latin_america.ngettext("{n} voter", "{n} voters", 1) == "1 votante"
+    assert spain.date(day) == latin_america.date(day) == "viernes 11 de diciembre de 2026"
+    assert spain.number(1234.5) == "1.234,5" and latin_america.number(1234.5) == "1,234.5", "each region's numbers"
 
 
 def test_marked_messages_are_written_in_the_language_current_when_shown() -> None:
@@ -196,7 +209,8 @@ def test_marked_messages_are_written_in_the_language_current_when_shown() -> Non
         assert str(marked) == "Bulletin publié\u00a0: <url>"
         assert _("Previous") == "Précédent" and ngettext("{n} pt", "{n} pts", 3) == "3 pts"
         assert str(_nl("{n} voter", "{n} voters", 1)) == "1 votant"
-    assert marked.render(language("pt-BR")) == "Ballot posted: <url>", "pt-BR lacks it: English"
+    assert marked.render(language("pt-BR")) == "Cédula publicada: <url>"
+    assert marked.render(language("de")) == "Ballot posted: <url>", "no catalogue: English"
     assert str(Text("Sources · {title}", values={"title": _l("Previous")}).render(language("fr"))) == (
         "Sources · Précédent"
     ), "values that are messages are written in the same language"
@@ -239,6 +253,8 @@ async def test_the_command_translator_reads_the_catalogues() -> None:
     soundtrack = app_commands.locale_str("soundtrack")
     assert await translator.translate(soundtrack, discord.Locale.french, name) == "trame-sonore"
     assert await translator.translate(soundtrack, discord.Locale.brazil_portuguese, name) == "trilha-sonora"
+    assert await translator.translate(soundtrack, discord.Locale.spain_spanish, name) == "banda-sonora"
+    assert await translator.translate(soundtrack, discord.Locale.latin_american_spanish, name) == "banda-sonora"
     assert await translator.translate(soundtrack, discord.Locale.german, name) is None, "no catalogue: English"
     assert await translator.translate(soundtrack, discord.Locale.american_english, name) is None
     assert await translator.translate(soundtrack, discord.Locale.french, other) is None

@@ -61,7 +61,12 @@ async def test_a_french_client_gets_french_answers_and_errors(full_server: FanSe
 async def test_a_french_member_types_the_localised_command_names(full_server: FanServer) -> None:
     registered = {command["name"]: command for command in full_server.fd.commands()}
     soundtrack = registered["soundtrack"]
-    assert soundtrack["name_localizations"] == {"fr": "trame-sonore", "pt-BR": "trilha-sonora"}
+    assert soundtrack["name_localizations"] == {
+        "es-419": "banda-sonora",
+        "es-ES": "banda-sonora",
+        "fr": "trame-sonore",
+        "pt-BR": "trilha-sonora",
+    }
     assert soundtrack["description_localizations"]["fr"] == "La trame sonore de Rivalité passionnée"
     settings = next(o for o in registered["poll-admin"]["options"] if o["name"] == "settings")
     mode = next(o for o in settings["options"] if o["name"] == "mode")
@@ -126,16 +131,21 @@ async def test_unknown_languages_fall_back_to_english(fd: FakeDiscord, tmp_path:
         assert said(typo).content.startswith("No track matches 'zzqx'.")
 
 
-async def test_the_second_language_takes_only_its_catalogue(full_server: FanServer) -> None:
-    """pt-BR has the command names, the soundtrack's answers and the refusals of typed input; what it lacks reads
-    in English."""
+async def test_the_second_language_is_complete(full_server: FanServer) -> None:
+    """pt-BR is complete (issue 21): the soundtrack's answers, the refusals of typed input, the poll's and the
+    reminders' own answers, in Brazilian Portuguese and its lead-time units."""
     bruna = full_server.guild.add_member("Bruna", locale="pt-BR")
     album = await bruna.run("/trilha-sonora sobre")
     assert field_names(album)[:3] == ["Compositor", "Gravadora", "Lançamento digital"]
     blank = await bruna.run("/trilha-sonora música", busca="\u200b \u200b")
     assert said(blank).content == "`busca` fica vazio sem os espaços e caracteres invisíveis: digite algum texto."
     mine = await bruna.run("/enquete meu-voto")
-    assert said(mine).content.startswith("You haven't voted in round 1 yet"), "not translated yet: English"
+    assert said(mine).content == "Você ainda não votou na rodada 1: use `/enquete votar` ou a cédula."
+    rafa = full_server.guild.add_member("Rafa", manage_guild=True, locale="pt-BR")
+    leads = await rafa.run("/lembretes antecedência", tempos="1sem, 1d, 0")
+    assert said(leads).content.startswith(
+        "Os lembretes serão publicados para cada lançamento: 1 semana antes, 1 dia antes e na hora do lançamento."
+    )
 
 
 # -- reminders ------------------------------------------------------------------------------------------------

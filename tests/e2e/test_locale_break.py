@@ -146,7 +146,9 @@ async def test_every_command_in_unusual_and_garbage_locales_answers_in_its_langu
     if locale in ("fr", "fr-FR"):  # a regional variant reads its language's catalogue
         assert "Compositeur" in about and "Composer" not in about, locale
     elif locale == "pt-BR":
-        assert "Compositor" in about, locale
+        assert "Compositor" in about and "Composer" not in about, locale
+    elif locale in ("es-ES", "es-419"):  # Discord's two Spanish locales, each with its own catalogue
+        assert "Sello discográfico" in about and '"Composer"' not in about, locale
     else:
         assert '"Composer"' in about, (locale, about)
 
@@ -158,23 +160,31 @@ async def test_every_server_locale_writes_the_ballot_and_close_summary_in_its_la
     for locale in sorted(LOCALES):
         guild = fd.add_guild(f"Server {locale}", preferred_locale=locale)
         servers.append((locale, guild, guild.add_text_channel("poll"), guild.add_member("Mod", manage_guild=True)))
-    expected = {"fr": "Ta pièce préférée de Rivalité passionnée"}
+    spanish = "Tu pista favorita de Heated Rivalry"
+    expected = {
+        "fr": "Ta pièce préférée de Rivalité passionnée",
+        "pt-BR": "Faixa favorita de Heated Rivalry",
+        "es-ES": spanish,
+        "es-419": spanish,
+    }
+    spanish_closing = "La votación de la ronda 1 está cerrada."
+    closing = {
+        "fr": "Le vote est fermé pour la ronde 1.",
+        "pt-BR": "A votação da rodada 1 está encerrada.",
+        "es-ES": spanish_closing,
+        "es-419": spanish_closing,
+    }
     async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", catalogue):
         for locale, _guild, channel, mod in servers:
             await mod.run("/poll-admin post", options={"channel": channel})
             ballot = fd.channel_messages(channel)[-1]
             title = ballot.embeds[0]["title"]
-            assert title == expected.get(locale, title if locale == "pt-BR" else "Favourite Heated Rivalry track"), (
-                locale
-            )
+            assert title == expected.get(locale, "Favourite Heated Rivalry track"), locale
             await mod.run("/poll vote", track="melt")
             closed = said(await mod.run("/poll-admin close"))
             assert not closed.ephemeral
             chart_of(closed)
-            if locale == "fr":
-                assert closed.content == "Le vote est fermé pour la ronde 1.", locale
-            elif locale != "pt-BR":
-                assert closed.content == "Voting is closed for round 1.", locale
+            assert closed.content == closing.get(locale, "Voting is closed for round 1."), locale
 
 
 # -- plural forms -------------------------------------------------------------------------------------------------

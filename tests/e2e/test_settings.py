@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.catalogue import Catalogue
 from bot.clock import SystemClock
@@ -117,3 +118,75 @@ async def test_the_choice_outlives_a_restart_and_a_french_moderator_reads_french
         assert ballot.embeds[0]["title"] == "Ta pièce préférée de Rivalité passionnée", (
             "the stored choice, after a restart"
         )
+
+
+async def test_a_latin_american_fan_server_posts_in_its_spanish_while_each_member_reads_their_own(
+    fd: FakeDiscord, tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """Discord's two Spanish locales are two languages of the bot: a Mexican server that is not a Community server
+    chooses Latin American Spanish for its posts (ballot, reminders), typed as its moderator's Discord names the
+    commands, the lead times and the zone (`1min`, `Ciudad de México`); a fan from Spain reads Spain's Spanish in
+    private, and an English-speaking fan English."""
+    guild = fd.add_guild("Fans de Heated Rivalry MX", bot_permissions=perms.DEFAULT_BOT)  # Discord says en-US
+    channel = guild.add_text_channel("anuncios")
+    mod = guild.add_member("Mod", manage_guild=True, locale="es-419")
+    paco = guild.add_member("Paco", locale="es-ES")
+    shane = guild.add_member("Shane")
+    news = guild.add_role("Noticias", mentionable=True, position=0)
+    async with emulated_bot(fd, fake_token(), tmp_path / "bot.sqlite3", catalogue) as bot:
+        clock = bot.clock
+        assert isinstance(clock, SystemClock)
+        chosen = private(await mod.run("/configuración idioma", idioma="es-419"))
+        assert chosen == (
+            "A partir de ahora publico en español (Latinoamérica) en este servidor: recordatorios, boletas, "
+            "resultados de la encuesta, eventos de Discord y avisos. Las respuestas privadas siguen el idioma de "
+            "Discord de cada miembro."
+        )
+
+        private(await mod.run("/recordatorios canal", options={"canal": channel}))
+        private(await mod.run("/recordatorios rol", rol=news))
+        zone = private(await mod.run("/recordatorios zona-horaria", zona="Ciudad de México"))
+        assert zone.startswith("Zona horaria: **America/Mexico_City**: UTC-6 todo el año (sin horario de verano)")
+        leads = private(await mod.run("/recordatorios anticipación", options={"anticipación": "1min, 0"}))
+        assert leads.startswith(
+            "Los recordatorios se publicarán para cada lanzamiento: 1 minuto antes y en el momento del lanzamiento."
+        ), "Spanish lead-time units, said back in words"
+        release = release_slot(clock.now(), minutes_ahead=5)
+        epoch = int(release.timestamp())
+        local = release.astimezone(ZoneInfo("America/Mexico_City"))  # the time as the moderator types it
+        added = private(
+            await mod.run(
+                "/recordatorios agregar-lanzamiento",
+                options={"título": "Fiesta de escucha", "fecha": f"{local:%Y-%m-%d}", "hora": f"{local:%H:%M}"},
+            )
+        )
+        assert added.startswith(f"Se ha agregado **Fiesta de escucha**: <t:{epoch}:F> (<t:{epoch}:R>).")
+
+        private(await mod.run("/encuesta-admin publicar", options={"canal": channel}))
+        ballot = fd.channel_messages(channel)[-1]
+        assert ballot.embeds[0]["title"] == "Tu pista favorita de Heated Rivalry"
+        assert "**Mi voto** muestra tu boleta" in ballot.embeds[0]["description"], "the server's Spanish: boleta"
+        buttons = [c.get("label") for row in ballot.components for c in row["components"] if c["type"] == 2]
+        assert buttons == ["Mi voto", "Resultados"]
+
+        mine = private(await paco.run("/encuesta mi-voto"))
+        assert mine == "Todavía no has votado en la ronda 1: usa `/encuesta votar` o la papeleta.", "Spain's: papeleta"
+        vote = await paco.run("/encuesta votar", pista=pick("melt"))
+        assert said(vote).content.startswith("Tu voto en la ronda 1: **Melt · pista 2** (último cambio: <t:")
+        english = await shane.run("/poll vote", track=pick("rivalry"))
+        assert said(english).content.startswith("Your vote in round 1: **Rivalry · track 1**"), "a private answer"
+
+        clock.jump_to(epoch - 60 - 0.5)
+        await eventually(lambda: len(bot_posts(fd, channel, "Recordatorio de lanzamiento")) == 1)
+        [post] = bot_posts(fd, channel, "Recordatorio de lanzamiento")
+        assert post.content == f"{news.mention} **Fiesta de escucha**: <t:{epoch}:F> (<t:{epoch}:R>)"
+        assert post.embeds[0]["footer"]["text"] == "Recordatorio de lanzamiento · 1 minuto", "the post: Spanish"
+        assert post.embeds[0]["description"].startswith(f"Sale <t:{epoch}:R>: <t:{epoch}:F>.")
+        notify = [c.get("label") for row in post.components for c in row["components"] if c["type"] == 2]
+        assert "Avisarme" in notify
+        assert post.mentioned_role_ids == [news.id]
+
+        status = said(await mod.run("/recordatorios estado")).embeds[0]
+        assert status["title"] == f"Recordatorios de lanzamientos · {guild.name}"
+        configuration = next(f["value"] for f in status["fields"] if f["name"] == "Configuración")
+        assert "Anticipación: 1 minuto antes y en el momento del lanzamiento" in configuration

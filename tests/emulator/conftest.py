@@ -95,6 +95,13 @@ async def post_cmd(interaction: discord.Interaction, where: discord.TextChannel,
     await interaction.response.send_message(f"posted in {where.mention}", ephemeral=True)
 
 
+@app_commands.command(name="here", description="Says where it was used")
+async def here_cmd(interaction: discord.Interaction, private: bool = False) -> None:
+    """Answers with the kind of channel discord.py resolved and the interaction's `channel_id`."""
+    kind = type(interaction.channel).__name__
+    await interaction.response.send_message(f"{kind} {interaction.channel_id}", ephemeral=private)
+
+
 STEPS: list[str] = []  # what `/steps` did, step by step: "<step>: ok" or "<step>: <Discord's error code>"
 
 
@@ -135,6 +142,7 @@ class EmuBot(commands.Bot):
             self.tree.add_command(cmd)
         guild = discord.Object(self.guild_id)
         self.tree.add_command(post_cmd, guild=guild)
+        self.tree.add_command(here_cmd, guild=guild)
         await self.tree.sync()
         await self.tree.sync(guild=guild)
 

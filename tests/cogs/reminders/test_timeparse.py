@@ -150,6 +150,8 @@ def test_spec_round_trips(leads: list[LeadTime]) -> None:
         ("fr", "7J, 1 j", (LeadTime(days=7), LeadTime(days=1))),
         ("fr", "7d, 1w, 30m", (LeadTime(days=7), LeadTime(minutes=30))),  # the English units are always understood
         ("pt-BR", "1sem, 2d, 3h, 15min", (LeadTime(days=7), LeadTime(days=2), LeadTime(minutes=180), LeadTime(0, 15))),
+        ("es-ES", "2sem, 1d12h, 1h30min, 0", (LeadTime(days=14), LeadTime(1, 720), LeadTime(minutes=90), AT_RELEASE)),
+        ("es-419", "1sem, 2d, 3h, 15min", (LeadTime(days=7), LeadTime(days=2), LeadTime(minutes=180), LeadTime(0, 15))),
         ("en", "1w, 2d, 3h, 15m", (LeadTime(days=7), LeadTime(days=2), LeadTime(minutes=180), LeadTime(0, 15))),
     ],
 )
@@ -173,6 +175,13 @@ def test_a_refusal_lists_the_units_in_the_readers_language() -> None:
     with using(language("pt-BR")), pytest.raises(LeadTimeError) as error:
         parse_lead_time("1x")
     assert "sem, d, h ou min" in str(error.value)
+    for spanish in ("es-ES", "es-419"):
+        with using(language(spanish)), pytest.raises(LeadTimeError) as error:
+            parse_lead_times("7d, 1x")
+        assert str(error.value) == (
+            "'1x' no es un tiempo de " + ("antelación" if spanish == "es-ES" else "anticipación") + ": usa un número "
+            "seguido de sem, d, h o min (como 7d o 1h30min), o 0."
+        ), spanish
 
 
 def test_what_is_stored_reads_back_in_english_whoever_reads_it() -> None:

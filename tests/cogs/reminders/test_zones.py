@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import language, using
+from cogs.reminders import zones
 from cogs.reminders.zones import (
     ABBREVIATIONS,
     ZoneError,
@@ -101,6 +102,13 @@ def test_unknown_zones_are_refused_with_city_suggestions(typed: str, message: st
     assert str(error.value).startswith(message)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_lookups() -> None:
+    """The city lookups are built once per process (`zones.warm`, which the bot runs at start): not inside a timed
+    hypothesis example."""
+    zones.warm()
+
+
 @given(st.text(max_size=120))
 def test_any_text_is_a_zone_or_a_refusal_suggesting_only_cities(typed: str) -> None:
     """Kind: time zones as typed. Never an exception other than `ZoneError`; suggestions are cities (or UTC),
@@ -174,6 +182,13 @@ def test_the_answer_says_which_citys_time_it_is_in_the_readers_language() -> Non
             "Ciudad de México est lu comme Mexico, soit l'heure de America/Mexico_City"
         ), "the city as the reader's language writes it"
         assert resolve_zone("Londres", NOW).read_as is None, "typed as the reader writes it: nothing to explain"
+    for spanish in ("es-ES", "es-419"):
+        with using(language(spanish)):
+            assert resolve_zone("Mexico", NOW).read_as == (
+                "Mexico se interpreta como Ciudad de México, es decir, la hora de America/Mexico_City"
+            ), spanish
+            assert resolve_zone("Nueva York", NOW).read_as is None, spanish
+            assert resolve_zone("ciudad de mexico", NOW).read_as is None, "accents aside, as Spanish writes it"
     assert resolve_zone("Montréal", NOW).read_as is None, "the zone's own city, accents aside"
 
 
@@ -202,6 +217,9 @@ def test_cities_in_the_readers_language_rank_first_and_are_named_in_it() -> None
     with using(language("pt-BR")):
         assert zone_choices("nova", NOW)[0] == ("America/New_York (Nova York)", "America/New_York")
         assert values("maca")[0] == "Asia/Macao"
+    for spanish in ("es-ES", "es-419"):
+        with using(language(spanish)):
+            assert zone_choices("nueva", NOW)[0] == ("America/New_York (Nueva York)", "America/New_York"), spanish
     assert zone_choices("london", NOW)[0] == ("Europe/London", "Europe/London"), "no name to add in English"
 
 
