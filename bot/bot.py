@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 # Loaded in this order in setup_hook; a feature that fails to load stops the start rather than
 # leaving a bot whose commands are registered but unanswered.
-EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.settings", "cogs.about")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.party", "cogs.settings", "cogs.about",
+)  # fmt: skip
 
 ServiceT = TypeVar("ServiceT")
 STALE_COMPONENT = N_(
