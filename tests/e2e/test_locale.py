@@ -306,7 +306,7 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
         "catalogue titles stay as published"
     )
     assert (
-        f"**Trame sonore de Rivalité passionnée sur CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
+        f"**Trame sonore de Rivalité passionnée en CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
         f"2026{NBSP}»)"
     ) in card["description"], "issue 21: the bot's own words around the facts are French; the facts stay as stated"
     assert labels(said(upcoming)) == ["M'avertir"]
