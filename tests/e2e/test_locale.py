@@ -296,7 +296,7 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
     assert not said(upcoming).ephemeral, "a public answer, in the member's language"
     card = said(upcoming).embeds[0]
     assert card["title"] == "Sorties à venir"
-    assert card["footer"]["text"] == "Les modérateurs ajoutent des événements avec /rappels ajouter-sortie.", (
+    assert card["footer"]["text"] == "Les modérateurs ajoutent des évènements avec /rappels ajouter-sortie.", (
         "only dates: no time to show in anyone's zone"
     )
     assert (
@@ -306,7 +306,7 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
         "catalogue titles stay as published"
     )
     assert (
-        f"**Trame sonore de Rivalité passionnée sur CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
+        f"**Trame sonore de Rivalité passionnée en CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
         f"2026{NBSP}»)"
     ) in card["description"], "issue 21: the bot's own words around the facts are French; the facts stay as stated"
     assert labels(said(upcoming)) == ["M'avertir"]
