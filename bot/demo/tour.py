@@ -218,7 +218,7 @@ async def french_server(t: FrenchServer) -> None:
     await t.run("Modo", "/rappels salon", salon=t.news)
     await t.run("Modo", "/rappels fuseau-horaire", fuseau="Montréal")
     await t.run("Modo", "/rappels délais", délais="7j, 1j, 0")
-    await t.run("Modo", "/rappels évènements", mode="on")
+    await t.run("Modo", "/rappels événements", mode="on")
     t.say("\n".join(render_events(t.guild)) + "\n")
 
 

@@ -201,8 +201,8 @@ def test_overlay_file_on_disk(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("format_name", "english", "french"),
     [
-        ("Vinyl", "Heated Rivalry soundtrack on Vinyl", "Trame sonore de Rivalité passionnée sur Vinyle"),
-        ("CD", "Heated Rivalry soundtrack on CD", "Trame sonore de Rivalité passionnée sur CD"),
+        ("Vinyl", "Heated Rivalry soundtrack on Vinyl", "Trame sonore de Rivalité passionnée en Vinyle"),
+        ("CD", "Heated Rivalry soundtrack on CD", "Trame sonore de Rivalité passionnée en CD"),
     ],
 )
 def test_an_untitled_editions_release_names_its_format_in_the_readers_words(

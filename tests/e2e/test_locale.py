@@ -296,7 +296,7 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
     assert not said(upcoming).ephemeral, "a public answer, in the member's language"
     card = said(upcoming).embeds[0]
     assert card["title"] == "Sorties à venir"
-    assert card["footer"]["text"] == "Les modérateurs ajoutent des évènements avec /rappels ajouter-sortie.", (
+    assert card["footer"]["text"] == "Les modérateurs ajoutent des événements avec /rappels ajouter-sortie.", (
         "only dates: no time to show in anyone's zone"
     )
     assert (
