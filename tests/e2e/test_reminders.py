@@ -23,7 +23,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database
-from cogs.reminders.dispatcher import RETRY_BASE_S
+from bot.delivery import RETRY_BASE_S
 from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
