@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.catalogue import Catalogue, Confidence, Edition, Episode, Song, Source, Track, Use
+from bot.catalogue import Catalogue, Confidence, Edition, Episode, Song, Source, Track, Use, format_words
 from bot.embeds import (
     Card,
     confidence_note,
@@ -106,8 +106,7 @@ def edition_status(status: str) -> str:
 
 def edition_format(name: str) -> str:
     """An edition's format as the bundled catalogue names it, in the reader's language; others as written."""
-    words = {"Digital (streaming and download)": _("Digital (streaming and download)"), "Vinyl": _("Vinyl")}
-    return words.get(name, name)
+    return str(format_words(name))
 
 
 def tracks_summary(cat: Catalogue) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from bot.i18n import Text, _l, _lp
+from bot.i18n import N_, Text, _l, _lp
 
 T = TypeVar("T")
 
@@ -228,7 +228,7 @@ class Edition:
             )
         return Release(
             id=self.release_id,
-            title=self.release_title or _l("Heated Rivalry soundtrack on {format}", format=self.format),
+            title=self.release_title or _l("Heated Rivalry soundtrack on {format}", format=format_words(self.format)),
             kind=self.id,
             date=day,
             time=None,
@@ -271,6 +271,16 @@ class Song:
         """'Feist – Sealion', or the artist alone when the sources name no title (`bot.cards.song_label` says so
         in the reader's language)."""
         return f"{self.artist} – {self.title}" if self.title else self.artist
+
+
+# The formats the bundled catalogue names, as marked words (an overlay's own format names are shown as written).
+FORMATS = {"Digital (streaming and download)": N_("Digital (streaming and download)"), "Vinyl": N_("Vinyl")}
+
+
+def format_words(name: str) -> str | Text:
+    """An edition's format: the bot's marked words for a format the bundled catalogue names ("Vinyl" reads "Vinyle"
+    in French), else the name as written ("CD")."""
+    return _l(FORMATS[name]) if name in FORMATS else name
 
 
 # An undated edition's status as a release (`/releases`: "Heated Rivalry soundtrack on CD · date not announced

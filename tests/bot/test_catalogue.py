@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.catalogue import Catalogue, CatalogueError, Confidence, Fact, load_catalogue, parse_catalogue
+from bot.catalogue import Catalogue, CatalogueError, Confidence, Edition, Fact, load_catalogue, parse_catalogue
+from bot.i18n import language, text, using
 
 BUNDLED = (Path(__file__).parents[2] / "bot" / "data" / "catalogue.toml").read_text("utf-8")
 FACT_SHEET = Path(__file__).parents[3] / "shared" / "reference" / "soundtrack-facts.json"
@@ -195,3 +196,22 @@ def test_overlay_file_on_disk(tmp_path: Path) -> None:
     path.write_text("[album]\nlabel = 'Someone Else'\n", "utf-8")
     with pytest.raises(CatalogueError, match=r"mine\.toml: album\.label: this value needs its sources"):
         load_catalogue(path)
+
+
+@pytest.mark.parametrize(
+    ("format_name", "english", "french"),
+    [
+        ("Vinyl", "Heated Rivalry soundtrack on Vinyl", "Trame sonore de Rivalité passionnée en Vinyle"),
+        ("CD", "Heated Rivalry soundtrack on CD", "Trame sonore de Rivalité passionnée en CD"),
+    ],
+)
+def test_an_untitled_editions_release_names_its_format_in_the_readers_words(
+    format_name: str, english: str, french: str
+) -> None:
+    """The bot's words around the format, and the format itself when the bundled catalogue names it (a pt-BR review
+    found "em Vinyl" waiting for the first format without a release title of its own)."""
+    edition = Edition("lp", format_name, "announced", Fact(None, Confidence.UNKNOWN), Confidence.MULTI, ())
+    title = edition.release().title
+    assert text(title) == english
+    with using(language("fr")):
+        assert text(title) == french

@@ -209,7 +209,7 @@ def test_marked_messages_are_written_in_the_language_current_when_shown() -> Non
         assert str(marked) == "Bulletin publié\u00a0: <url>"
         assert _("Previous") == "Précédent" and ngettext("{n} pt", "{n} pts", 3) == "3 pts"
         assert str(_nl("{n} voter", "{n} voters", 1)) == "1 votant"
-    assert marked.render(language("pt-BR")) == "Cédula publicada: <url>"
+    assert marked.render(language("pt-BR")) == "Mensagem de votação publicada: <url>"
     assert marked.render(language("de")) == "Ballot posted: <url>", "no catalogue: English"
     assert str(Text("Sources · {title}", values={"title": _l("Previous")}).render(language("fr"))) == (
         "Sources · Précédent"

@@ -140,7 +140,7 @@ async def test_the_second_language_is_complete(full_server: FanServer) -> None:
     blank = await bruna.run("/trilha-sonora música", busca="\u200b \u200b")
     assert said(blank).content == "`busca` fica vazio sem os espaços e caracteres invisíveis: digite algum texto."
     mine = await bruna.run("/enquete meu-voto")
-    assert said(mine).content == "Você ainda não votou na rodada 1: use `/enquete votar` ou a cédula."
+    assert said(mine).content == "Você ainda não votou na rodada 1: use `/enquete votar` ou a mensagem de votação."
     rafa = full_server.guild.add_member("Rafa", manage_guild=True, locale="pt-BR")
     leads = await rafa.run("/lembretes antecedência", tempos="1sem, 1d, 0")
     assert said(leads).content.startswith(
@@ -306,7 +306,7 @@ async def test_releases_upcoming_and_notify_in_french(french_server: FanServer) 
         "catalogue titles stay as published"
     )
     assert (
-        f"**Trame sonore de Rivalité passionnée sur CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
+        f"**Trame sonore de Rivalité passionnée en CD** · date pas encore annoncée (annoncée pour «{NBSP}later in "
         f"2026{NBSP}»)"
     ) in card["description"], "issue 21: the bot's own words around the facts are French; the facts stay as stated"
     assert labels(said(upcoming)) == ["M'avertir"]
