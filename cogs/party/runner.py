@@ -103,7 +103,8 @@ class Runner:
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._marked: set[int] = set()  # parties whose next post this process attempted: no need to look for it
+        # (party, step) of the posts this process attempted: no need to look for them in their channel
+        self._marked: set[tuple[int, int]] = set()
         self._parked: set[int] = set()  # servers whose parties wait (unavailable) or never go on (left)
 
     def wake(self) -> None:
@@ -224,12 +225,12 @@ class Runner:
                 await self._finish(party, PartyState.STOPPED, NO_TRACKS, expected=PartyState.SCHEDULED)
                 return
             party = await self.store.begin(party, tracks, decision.shift, now)
-            self._marked.add(party.id)
+            self._marked.add((party.id, 0))
         line = party.line
         assert line is not None
         post = start_post(party, line, late=party.shift > ON_TIME_S)
         message_id = None
-        if party.attempted_at is not None and party.id not in self._marked:  # it may have landed before a crash
+        if party.attempted_at is not None and (party.id, 0) not in self._marked:  # it may have landed before a crash
             message_id = await self.stage.find(party.channel_id, post, party.attempted_at)
         message_id = message_id or await self._make(party, party.channel_id, post, 0)
         if message_id is None:
@@ -262,7 +263,7 @@ class Runner:
         now = self.clock.now()
         ended_early = party.waits_next  # it waited for Next until its length cap: the recap
         target = line.recap if ended_early else catch_up(line, party.step, now)
-        if party.attempted_at is not None and party.id not in self._marked:
+        if party.attempted_at is not None and (party.id, party.step) not in self._marked:
             for step in range(party.step, target + 1):  # an attempt may have landed before a crash
                 if await self._found(party, line, step, now):
                     return
@@ -323,9 +324,9 @@ class Runner:
 
     async def _make(self, party: Party, channel_id: int, post: PartyPost, step: int) -> int | None:
         """Hand the post to Discord (its attempt noted first); None when it failed (what follows is decided)."""
-        if party.attempted_at is None and party.id not in self._marked:
+        if party.attempted_at is None:  # the first attempt at this step: a crash from here on looks for it first
             await self.store.mark_attempt(party, self.clock.now())
-        self._marked.add(party.id)
+        self._marked.add((party.id, party.step))
         try:
             return await self.stage.post(party, channel_id, post, nonce("party", party.id, step))
         except DeliveryError as error:
@@ -364,6 +365,7 @@ class Runner:
 
     async def _wrap_up(self, party: Party) -> None:
         """The party is over (or will not go on): its thread is archived, and its release has nothing more to say."""
+        self._marked = {key for key in self._marked if key[0] != party.id}
         if party.thread_id is not None:
             await self.stage.close_thread(party.thread_id)
         await self.ended(party)
