@@ -9,9 +9,12 @@ bot's own tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import re
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +24,16 @@ import pytest
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.clock import SystemClock
+from bot.db import Database
 from bot.demo.harness import emulated_bot, fake_token
-from cogs.party.rules import COUNTDOWN_S
+from bot.releases import Origin, ServerReleases, own_number
+from cogs.party.rules import COUNTDOWN_S, MAX_LENGTH_S, Advance, Play
+from cogs.party.store import Made, PartyStore
 from fakediscord import Channel, FakeDiscord, Guild, Member, Message, Reply, Thread
 from fakediscord.snowflake import snowflake_time
-from tests.e2e.conftest import FanServer
+from fakediscord.state import PUBLIC_THREAD
+from fakediscord.threads import start_thread
+from tests.e2e.conftest import FanServer, Start, kill
 
 SETTLE = 0.05
 ON_TIME_S = 2.0  # issue 22: each cue within 2 s of its time
@@ -242,6 +250,8 @@ async def test_a_34_track_timed_party_and_a_hosted_one_at_the_same_time(parties:
     jump(fd, clock, start - 0.5)
     await eventually(lambda: len(timed.guild.threads) == 1 and len(hosted.guild.threads) == 1)
     thread, other_thread = thread_of(timed), thread_of(hosted)
+    counting = private(await timed.fan.run("/party now", channel=timed.channel))
+    assert f"**The album, timed** starts <t:{schedule_of[0]}:R>, in <#{thread.id}>: track 1 is **Rivalry**." in counting
     for number in range(1, TRACKS + 1):
         jump(fd, clock, schedule_of[number - 1] - 0.5)
         await eventually(lambda n=number: len(cues(fd, thread)) == n)  # type: ignore[misc]
@@ -249,6 +259,10 @@ async def test_a_34_track_timed_party_and_a_hosted_one_at_the_same_time(parties:
             await eventually(lambda: len(cues(fd, other_thread)) == 1)
             moved = await hosted.mod.click(cues(fd, other_thread)[0], "Next")
             assert "On to track 2" in private(moved)
+            await eventually(lambda: len(cues(fd, other_thread)) == 2)
+            waiting = private(await hosted.fan.run("/party now", channel=hosted.channel))
+            assert "**Hosted night** is playing track 2 of 2: **Face-Off**, 0:0" in waiting, waiting
+            assert "When it ends, the host clicks **Next**." in waiting
         if number == 3:
             await timed.fan.click(cues(fd, thread)[-1], "Track of the night")
         if number == 5:
@@ -475,3 +489,84 @@ async def test_a_start_that_passed_while_the_bot_was_away_follows_the_downtime_p
         assert "did not take place: I was away when it was due" in missed
         status = private(await missed_server.mod.run("/party-admin status", channel=missed_server.channel))
         assert "its start passed while I was away, longer ago than the 12-hour grace period" in status
+
+
+# -- the real process: SIGKILLs mid-party ----------------------------------------------------------------------
+
+CRASH_TRACK_S = 10  # each track of the SIGKILL test's party, in real time: a restart fits well within one
+
+
+async def seed_running_party(database: Path, guild: Guild, channel: Channel, thread: Thread, cue_at: int) -> None:
+    """A timed party of tracks 1-3 that started in an earlier run: its start message is out, its thread open, and
+    track 1's cue is due at `cue_at`; its release is the server's, as `/party-admin schedule` makes it."""
+    start_at, now = cue_at - COUNTDOWN_S, int(time.time())
+    guild_id, thread_id = int(guild.id), int(thread.id)
+    moment = dt.datetime.fromtimestamp(start_at, dt.UTC)
+    async with Database.open(database) as db:
+        release = await ServerReleases(db).add_release(
+            guild_id, title="Crash night", date=moment.date(), time=moment.time(), link=None, description=None,
+            now=now, kind=Origin.PARTY, zone="UTC",
+        )  # fmt: skip
+        number = own_number(release.id)
+        assert number is not None
+        store = PartyStore(db)
+        party = await store.create(
+            guild_id, release=number, title="Crash night", start_at=start_at, play=Play.TRACKS, picks=(1, 2, 3),
+            advance=Advance.TIMED, channel_id=int(channel.id), venue_id=None, link=None, host_id=int(guild.owner_id), now=now,
+        )  # fmt: skip
+        tracks = [(track_id, CRASH_TRACK_S) for track_id in BUNDLED[:3]]
+        party = await store.begin(party, tracks, 0, now)
+        made = Made(party, 0, start_at, thread_id, False, next_due=cue_at, deadline=start_at + MAX_LENGTH_S,
+                    thread_id=thread_id)  # fmt: skip
+        await store.record(made, now)
+
+
+def party_over(database: Path) -> bool:
+    """The bot's own record says the party is over: its recap was recorded, nothing more will be posted."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM parties WHERE state = 'over'").fetchone()
+    return int(row[0]) == 1
+
+
+@pytest.mark.slow
+async def test_a_sigkill_mid_party_then_a_restart(
+    fd: FakeDiscord, tmp_path: Path, launcher: Callable[[Path], Start]
+) -> None:
+    """The bot is killed while discord.py waits to retry track 2's cue, which Discord stored but whose answer was
+    lost, and the outage outlasts Discord's memory of nonces; then again the instant Discord shows track 3's cue
+    (before the bot may have recorded it). Each restart resumes at the right track: every cue exactly once, in
+    order, and the recap counts the three."""
+    guild = fd.add_guild("Crash Fans")
+    channel = guild.add_text_channel("listening-party")
+    thread = start_thread(channel, guild.bot_member, "Crash night", kind=PUBLIC_THREAD)
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text(
+        '[overlay]\nsources = ["test"]\n[sources]\ntest = { name = "Test data", url = "https://example.org/t" }\n'
+        + "".join(f'[[tracks]]\nid = "{track_id}"\nduration = "0:{CRASH_TRACK_S}"\n' for track_id in BUNDLED[:3]),
+        "utf-8",
+    )
+    database = tmp_path / "bot.sqlite3"
+    cue_at = int(time.time()) + 8
+    await seed_running_party(database, guild, channel, thread, cue_at)
+    start = launcher(overlay)
+
+    first = await start()
+    await eventually(lambda: len(cues(fd, thread)) == 1, timeout=30)
+    fd.faults.add("POST", thread_posts(fd, thread), kind="commit_then_502")
+    await eventually(lambda: len(cues(fd, thread)) == 2, timeout=30)
+    await kill(first)  # Discord stored track 2's cue; its answer was lost and discord.py waits to retry
+    fd.faults.clear()
+    fd.clock.advance(600)  # the outage outlasts Discord's memory of the nonce: only the bot can tell now
+    second = await start()
+    await eventually(lambda: len(cues(fd, thread)) >= 3, timeout=30)
+    await kill(second)  # the instant track 3's cue shows: its record may not be made yet
+    await start()
+    await eventually(lambda: party_over(database), timeout=60)
+    made = cues(fd, thread)
+    assert [footer(m).split(" · ")[1] for m in made] == ["track 1 of 3", "track 2 of 3", "track 3 of 3"]
+    assert [m.embeds[0]["title"] for m in made] == ["Track 1 · Rivalry", "Track 2 · Melt",
+                                                     "Track 3 · Those English Words Just Roll Off Your Tongue"]  # fmt: skip
+    [recap] = [m for m in fd.channel_messages(thread) if "recap" in footer(m)]
+    assert "3 of 3 tracks played." in recap.embeds[0]["description"]
+    assert "passed over" not in recap.embeds[0]["description"]
+    await eventually(lambda: thread.archived)
