@@ -570,3 +570,39 @@ async def test_a_sigkill_mid_party_then_a_restart(
     assert "3 of 3 tracks played." in recap.embeds[0]["description"]
     assert "passed over" not in recap.embeds[0]["description"]
     await eventually(lambda: thread.archived)
+
+
+async def test_a_party_posts_in_the_servers_language_and_answers_each_member_in_theirs(
+    french_server: FanServer,
+) -> None:
+    """A French server's party speaks French in its channel and thread (its buttons too); an English-speaking fan's
+    `/party now` and ♥ answer in English, a French-speaking one's in French."""
+    fd, clock, guild = french_server.fd, french_server.bot.clock, french_server.guild
+    assert isinstance(clock, SystemClock)
+    host = guild.add_member("Hôte", manage_guild=True, locale="fr")
+    here = Server(guild, french_server.channel, host, french_server.fan, french_server.other_fan)
+    at = slot(clock.now())
+    start = int(at.timestamp())
+    said = await schedule(here, at, title="Soirée album", play="tracks", tracks="1", advance="hosted")
+    assert "**Soirée album** est programmée" in said, "the host reads French"
+    jump(fd, clock, start - 0.5)
+    await eventually(lambda: len(guild.threads) == 1)
+    thread = thread_of(here)
+    jump(fd, clock, start + COUNTDOWN_S - 0.5)
+    await eventually(lambda: any("pièce 1 sur 1" in footer(m) for m in fd.channel_messages(thread)))
+    [opening] = [m for m in fd.channel_messages(here.channel) if footer(m).startswith("Soirée d'écoute n°")]
+    assert "La soirée d'écoute commence" in opening.embeds[0]["description"]
+    [cue] = [m for m in fd.channel_messages(thread) if "pièce 1 sur 1" in footer(m)]
+    assert cue.embeds[0]["title"] == "Pièce 1 · Rivalry"
+    english = private(await french_server.fan.click(cue, "Pièce de la soirée"))
+    assert "Your track of the night: **Rivalry**" in english
+    french = private(await french_server.other_fan.click(cue, "Pièce de la soirée"))
+    assert "Ta pièce de la soirée" in french, french
+    assert "is playing track 1 of 1: **Rivalry**" in private(
+        await french_server.fan.run("/party now", channel=here.channel)
+    )
+    assert "pièce 1 sur 1" in private(await french_server.other_fan.run("/party now", channel=here.channel))
+    assert "le bilan" in private(await host.click(cue, "Suivant"))
+    await eventually(lambda: any("bilan" in footer(m) for m in fd.channel_messages(thread)))
+    [recap] = [m for m in fd.channel_messages(thread) if "bilan" in footer(m)]
+    assert "**Rivalry** (2 ♥)" in recap.embeds[0]["description"]
