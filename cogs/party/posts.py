@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.cards import heard_in, listen_line
 from bot.catalogue import Catalogue
 from bot.embeds import Card, format_duration
-from bot.i18n import N_, _, in_every_language, ngettext, pgettext
+from bot.i18n import N_, _, current, in_every_language, ngettext, pgettext
 from bot.markup import discord_timestamp, literal
 from cogs.party.rules import MAX_LENGTH_S, Advance, Hearts, PartyState, Timeline, playing
 from cogs.party.store import Party, Posted
@@ -148,15 +148,7 @@ def recap_post(party: Party, posts: Sequence[Posted], night: Hearts, *, ended_ea
         lines.append(_("The party reached its {hours}-hour limit, so it ends here.", hours=MAX_LENGTH_S // 3600))
     top = night.top(TOP)
     if top:
-        leader = top[0]
-        lines.append(
-            _(
-                "Track of the night: **{title}** ({count} {heart}).",
-                title=literal(leader.title, 200),
-                count=leader.votes,
-                heart=HEART,
-            )
-        )
+        lines.append(track_of_the_night(night))
         lines += [
             _("#{place} **{title}** · {count} {heart}", place=entry.place, title=literal(entry.title, 200),
               count=entry.votes, heart=HEART)
@@ -169,6 +161,24 @@ def recap_post(party: Party, posts: Sequence[Posted], night: Hearts, *, ended_ea
     card = Card(title=_("Recap · {title}", title=literal(party.title, 200)), description="\n".join(lines),
                 footer=footer)  # fmt: skip
     return PartyPost(card, in_every_language(lambda: _(RECAP_FOOTER, party=party.id)), hearts=night if top else None)
+
+
+def track_of_the_night(night: Hearts) -> str:
+    """The track with the most hearts, or the tracks tied for the most (never one of them picked arbitrarily)."""
+    leaders = night.top(1)
+    if len(leaders) == 1:
+        return _(
+            "Track of the night: **{title}** ({count} {heart}).",
+            title=literal(leaders[0].title, 200),
+            count=leaders[0].votes,
+            heart=HEART,
+        )
+    return _(
+        "Tied for track of the night: {titles} ({count} {heart} each).",
+        titles=current().join(f"**{literal(entry.title, 200)}**" for entry in leaders),
+        count=leaders[0].votes,
+        heart=HEART,
+    )
 
 
 def chart_title(party: Party) -> str:
@@ -250,12 +260,8 @@ def ended_text(party: Party, posts: Sequence[Posted], night: Hearts | None, now:
             title=title,
             when=discord_timestamp(ended, "R"),
         )
-        top = night.top(1) if night is not None else ()
-        if top:
-            text += " " + _(
-                "Track of the night: **{title}** ({count} {heart}).", title=literal(top[0].title, 200), count=top[0].votes,
-                heart=HEART,
-            )  # fmt: skip
+        if night is not None and night.top(1):
+            text += " " + track_of_the_night(night)
         return text + " " + _("No other party is scheduled yet.")
     return _(
         "The last listening party, **{title}** ({when}), {outcome}. No other party is scheduled yet.",

@@ -291,7 +291,8 @@ async def test_a_34_track_timed_party_and_a_hosted_one_at_the_same_time(parties:
     assert posted_at(recap) - schedule_of[-1] <= ON_TIME_S
     text = recap.embeds[0]["description"]
     assert "34 of 34 tracks played." in text
-    assert "Track of the night: **Jane and Lily** (1 ♥)." in text and "#1 **Jane and Lily** · 1 ♥" in text
+    assert "Tied for track of the night: **Jane and Lily** and **Test cue 9** (1 ♥ each)." in text
+    assert "#1 **Jane and Lily** · 1 ♥" in text
     assert "#1 **Test cue 9** · 1 ♥" in text, "a tie shares the place"
     assert len(recap.files) == 1 and recap.files[0].description and "Jane and Lily" in recap.files[0].description
     assert thread.archived
