@@ -212,8 +212,10 @@ class PartyService:
         party = await self.store.party(party_id)
         if party is None or party.guild_id != guild_id or party.tracks is None or not 1 <= step <= len(party.tracks):
             raise PartyRuleError(_("This party is no longer known."))
-        if party.state is not PartyState.RUNNING:
+        if party.state is PartyState.OVER:
             raise PartyRuleError(_("This party is over: its recap names the track of the night."))
+        if party.state is not PartyState.RUNNING:
+            raise PartyRuleError(_("This party did not go on to the end: no track of the night is named."))
         track_id = party.tracks[step - 1][0]
         chosen = heart(await self.store.heart_of(party_id, user_id), track_id)
         await self.store.set_heart(party_id, user_id, chosen, self.clock.now())
@@ -264,6 +266,7 @@ class PartyService:
             )
         if not await self.store.set_state(party, PartyState.CANCELLED, self.clock.now(), expected=party.state):
             raise PartyRuleError(_("That party has just ended or was cancelled already."))
+        await self.runner.settled(party.id)  # a cue on its way lands before the thread is archived, not after
         if party.thread_id is not None:
             await self.runner.stage.close_thread(party.thread_id)
         await self.ended(party)

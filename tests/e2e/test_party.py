@@ -607,3 +607,30 @@ async def test_a_party_posts_in_the_servers_language_and_answers_each_member_in_
     await eventually(lambda: any("bilan" in footer(m) for m in fd.channel_messages(thread)))
     [recap] = [m for m in fd.channel_messages(thread) if "bilan" in footer(m)]
     assert "**Rivalry** (2 ♥)" in recap.embeds[0]["description"]
+
+
+async def test_cancelling_a_running_party_archives_its_thread_and_stops_it(server: FanServer) -> None:
+    fd, clock, guild = server.fd, server.bot.clock, server.guild
+    assert isinstance(clock, SystemClock)
+    mod = guild.add_member("Mod", manage_guild=True)
+    here = Server(guild, server.channel, mod, server.fan, server.other_fan)
+    at = slot(clock.now())
+    start = int(at.timestamp())
+    await schedule(here, at, title="Short night", play="tracks", tracks="1-3", advance="hosted")
+    jump(fd, clock, start - 0.5)
+    await eventually(lambda: len(guild.threads) == 1)
+    thread = thread_of(here)
+    jump(fd, clock, start + COUNTDOWN_S - 0.5)
+    await eventually(lambda: len(cues(fd, thread)) == 1)
+    cancelled = private(await mod.run("/party-admin cancel", channel=server.channel, party="Short night"))
+    assert "Cancelled **Short night**" in cancelled
+    await server.bot.wait_idle()
+    assert thread.archived
+    assert "No listening party is running" in private(await mod.click(cues(fd, thread)[0], "Next"))
+    hearted = private(await server.fan.click(cues(fd, thread)[0], "Track of the night"))
+    assert "This party did not go on to the end" in hearted
+    assert "**Short night**" in (said := private(await server.fan.run("/party now", channel=server.channel)))
+    assert "was cancelled" in said
+    jump(fd, clock, start + 7200)
+    await server.bot.wait_idle()
+    assert len(cues(fd, thread)) == 1 and not any("recap" in footer(m) for m in fd.channel_messages(thread))
