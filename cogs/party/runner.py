@@ -238,6 +238,8 @@ class Runner:
         try:
             thread_id = await self.stage.open_thread(party, message_id)
         except DeliveryError as error:
+            # The start message is out: the retry, maybe past Discord's memory of its nonce, looks for it first.
+            self._marked.discard((party.id, 0))
             await self._failed(party, error, 0)
             return
         made = Made(party, 0, party.start_at + party.shift, message_id, False, next_due=line.due(1),

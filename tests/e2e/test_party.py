@@ -25,6 +25,7 @@ import pytest
 from bot.catalogue import Catalogue, load_catalogue
 from bot.clock import SystemClock
 from bot.db import Database
+from bot.delivery import RETRY_BASE_S
 from bot.demo.harness import emulated_bot, fake_token
 from bot.releases import Origin, ServerReleases, own_number
 from cogs.party.rules import COUNTDOWN_S, MAX_LENGTH_S, Advance, Play
@@ -634,3 +635,24 @@ async def test_cancelling_a_running_party_archives_its_thread_and_stops_it(serve
     jump(fd, clock, start + 7200)
     await server.bot.wait_idle()
     assert len(cues(fd, thread)) == 1 and not any("recap" in footer(m) for m in fd.channel_messages(thread))
+
+
+async def test_a_thread_discord_fails_to_open_is_opened_later_on_the_one_start_message(server: FanServer) -> None:
+    """Discord's proxy answers 503 to the thread (discord.py does not retry it); the bot's own retry comes after
+    Discord forgot the start message's nonce, so it finds the message in the channel rather than posting it again."""
+    fd, clock, guild = server.fd, server.bot.clock, server.guild
+    assert isinstance(clock, SystemClock)
+    here = Server(guild, server.channel, guild.add_member("Mod", manage_guild=True), server.fan, server.other_fan)
+    at = slot(clock.now())
+    start = int(at.timestamp())
+    await schedule(here, at, play="tracks", tracks="1", advance="hosted")
+    fd.faults.add("POST", f"/channels/{server.channel.id}/messages/{{message_id}}/threads", kind="5xx", status=503)
+    jump(fd, clock, start - 0.5)
+    await eventually(lambda: len(fd.channel_messages(server.channel)) == 1)
+    await server.bot.wait_idle()
+    assert guild.threads == {}
+    fd.clock.advance(600)  # Discord no longer remembers the start message's nonce
+    jump(fd, clock, start + RETRY_BASE_S + 1)
+    await eventually(lambda: len(guild.threads) == 1)
+    [opening] = [m for m in fd.channel_messages(server.channel) if footer(m).startswith("Listening party #")]
+    assert thread_of(here).id == opening.id
