@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.catalogue import Catalogue
 from bot.clock import Clock
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.markup import discord_timestamp, literal
 from bot.moments import future_release_epoch
 from bot.releases import MAX_OWN_RELEASES, Origin, ServerReleases, own_number
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECENT = 5  # parties the moderators' status lists besides the upcoming ones
+# Stored in English; the moderators' status translates it (a message id).
+RELEASE_REMOVED = N_("its release was removed with /reminders remove-release")
 
 
 class PartyService:
@@ -264,14 +266,33 @@ class PartyService:
             raise PartyRuleError(
                 _("No party scheduled or running in this server matches that: pick one from the list as you type.")
             )
-        if not await self.store.set_state(party, PartyState.CANCELLED, self.clock.now(), expected=party.state):
+        if not await self._cancel(party):
             raise PartyRuleError(_("That party has just ended or was cancelled already."))
+        return party
+
+    async def _cancel(self, party: Party, detail: str | None = None) -> bool:
+        """Cancel the party (False when it just ended or was cancelled): its thread is archived, its release goes."""
+        if not await self.store.set_state(party, PartyState.CANCELLED, self.clock.now(), detail, expected=party.state):
+            return False
         await self.runner.settled(party.id)  # a cue on its way lands before the thread is archived, not after
         if party.thread_id is not None:
             await self.runner.stage.close_thread(party.thread_id)
         await self.ended(party)
         self.runner.wake()
-        return party
+        return True
+
+    async def releases_changed(self, guild_id: int) -> None:
+        """The server's own releases changed (`bot.releases` tells every listener): a party whose release a moderator
+        removed with `/reminders remove-release` is cancelled with it, so no party runs without its reminders and
+        event, nor is announced after it was removed."""
+        upcoming = await self.store.of_guild(guild_id, upcoming=True)
+        if not upcoming:
+            return
+        held = {release.id for release in await self.releases.own_releases(guild_id)}
+        for party in upcoming:
+            if party.release_id not in held:
+                log.info("server %s: party %s is cancelled with its release", guild_id, party.id)
+                await self._cancel(party, RELEASE_REMOVED)
 
     async def choices(self, guild_id: int, typed: str) -> list[tuple[str, str]]:
         """The scheduled and running parties matching `typed`, for the autocomplete: (name, party id)."""

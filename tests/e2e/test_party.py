@@ -656,3 +656,20 @@ async def test_a_thread_discord_fails_to_open_is_opened_later_on_the_one_start_m
     await eventually(lambda: len(guild.threads) == 1)
     [opening] = [m for m in fd.channel_messages(server.channel) if footer(m).startswith("Listening party #")]
     assert thread_of(here).id == opening.id
+
+
+async def test_removing_a_partys_release_by_hand_cancels_the_party(parties: Parties) -> None:
+    """`/reminders remove-release` lists a party's release with the others; removing it cancels the party too, so
+    no party runs without its reminders and event."""
+    fd, clock, server = parties.fd, parties.clock, parties.timed
+    at = slot(clock.now())
+    await schedule(server, at, title="Gone night", play="tracks", tracks="1")
+    removed = private(await server.mod.run("/reminders remove-release", channel=server.channel, release="Gone night"))
+    assert "Gone night" in removed
+    await parties.bot.wait_idle()
+    assert "was cancelled" in private(await server.fan.run("/party now", channel=server.channel))
+    status = private(await server.mod.run("/party-admin status", channel=server.channel))
+    assert "its release was removed with /reminders remove-release" in status
+    jump(fd, clock, at.timestamp() + 5)
+    await parties.bot.wait_idle()
+    assert server.guild.threads == {} and fd.channel_messages(server.channel) == [], "nothing is posted"
