@@ -23,7 +23,6 @@ import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -43,6 +42,7 @@ from bot.db.database import (
 from bot.db.files import DatabaseFileError
 from bot.db.sql import POSTGRESQL, numbered, postgresql_ddl
 from bot.i18n import _l
+from bot.settings import redacted_url
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,6 @@ MIGRATION_LOCK = 0x4852_0001  # advisory lock held while a process migrates: two
 INSTANCE_LOCK = 0x4852_0002  # advisory lock held by the one bot serving the database (`instance_lock`)
 VERSION_TABLE = "schema_version"
 _BUSY_ERRORS = (asyncpg.exceptions.LockNotAvailableError, asyncpg.exceptions.QueryCanceledError)
-
-
-def redacted(url: str) -> str:
-    """`url` without its password, to be shown and logged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def _server_settings() -> dict[str, str]:
@@ -100,7 +91,7 @@ class PostgresDatabase(Database):
                 url, min_size=1, max_size=READERS, reset=_keep, server_settings=_server_settings()
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise DatabaseFileError(f"DATABASE_URL {redacted(url)}: cannot connect ({error})") from error
+            raise DatabaseFileError(f"DATABASE_URL {redacted_url(url)}: cannot connect ({error})") from error
         db = cls(url, pool)
         try:
             await db.migrate(migrations)
@@ -112,7 +103,7 @@ class PostgresDatabase(Database):
 
     @property
     def where(self) -> str:
-        return redacted(self.url)
+        return redacted_url(self.url)
 
     async def _connection(self) -> asyncpg.Connection:
         """The write connection, opened again when it was lost (the server restarted, a statement was cut short)."""
@@ -193,20 +184,8 @@ class PostgresDatabase(Database):
             return await _version(conn)
 
     async def migrate(self, migrations: Sequence[Migration]) -> list[Migration]:
-        """Apply every migration newer than `schema_version` in one transaction, under an advisory lock so that two
-        processes starting at once migrate one after the other; return those applied."""
         async with self._turn() as conn, conn.transaction():
-            await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-            await conn.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version BIGINT NOT NULL)")
-            todo = pending(await _version(conn), migrations)
-            for migration in todo:
-                log.info("applying migration %04d_%s", migration.version, migration.name)
-                for statement in split_statements(migration.sql):
-                    await conn.execute(postgresql_ddl(statement))
-            if todo:
-                await conn.execute(f"DELETE FROM {VERSION_TABLE}")
-                await conn.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES ($1)", todo[-1].version)
-        return todo
+            return await apply_migrations(conn, migrations)
 
     async def tables(self) -> dict[str, list[str]]:
         return await tables(self.read)
@@ -234,11 +213,21 @@ class PostgresDatabase(Database):
                     "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ?",
                     (INSTANCE_LOCK,),
                 )
-                name = "a process that has not said its name" if holder is None else str(holder[0])
-                raise DatabaseFileError(
-                    f"another copy of the bot is already running on DATABASE_URL {self.where} ({name}): stop it first"
+                raise InstanceRunning(
+                    self.where, "a process that has not said its name" if holder is None else str(holder[0])
                 )
             yield
+
+
+class InstanceRunning(DatabaseFileError):
+    """Another process holds the database's instance lock; `holder` is its `application_name` (pid and host)."""
+
+    def __init__(self, where: str, holder: str) -> None:
+        super().__init__(
+            f"another copy of the bot is already running on DATABASE_URL {where} ({holder}): stop it first, or give "
+            "this one its own database"
+        )
+        self.holder = holder
 
 
 class PostgresStatements:
@@ -273,6 +262,22 @@ class PostgresReads:
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self._pool.fetch(numbered(sql), *params))
+
+
+async def apply_migrations(conn: asyncpg.Connection, migrations: Sequence[Migration]) -> list[Migration]:
+    """Apply every migration newer than `schema_version`, inside the caller's transaction, under an advisory lock so
+    that two processes starting at once migrate one after the other; return those applied."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    await conn.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version BIGINT NOT NULL)")
+    todo = pending(await _version(conn), migrations)
+    for migration in todo:
+        log.info("applying migration %04d_%s", migration.version, migration.name)
+        for statement in split_statements(migration.sql):
+            await conn.execute(postgresql_ddl(statement))
+    if todo:
+        await conn.execute(f"DELETE FROM {VERSION_TABLE}")
+        await conn.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES ($1)", todo[-1].version)
+    return todo
 
 
 def rowcount(status: str) -> int:
