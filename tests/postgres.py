@@ -84,8 +84,9 @@ def _run(args: list[str], owner: tuple[int, int] | None) -> None:
 
 @contextlib.contextmanager
 def running(*, durable: bool = False) -> Iterator[Server]:
-    """A server for the block, removed afterwards. `durable`: fsync on, as a real installation runs (the benchmarks);
-    otherwise off, since a test's data never needs to survive a power cut."""
+    """A server for the block, removed afterwards. `durable` (the benchmarks): it writes as the bot's SQLite does,
+    fsync on but without waiting for it at each commit (`synchronous_commit = off`, as SQLite's WAL with
+    `synchronous = NORMAL`); otherwise no fsync at all, since a test's data never needs to survive a power cut."""
     bin_folder = binaries()
     owner = _owner()
     folder = Path(tempfile.mkdtemp(prefix="hr-pg-"))  # /tmp/hr-pg-…: short enough for a unix socket's path
@@ -96,8 +97,7 @@ def running(*, durable: bool = False) -> Iterator[Server]:
         _run([str(bin_folder / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8",
               "--locale=C", "--no-sync"], owner)  # fmt: skip
         options = f"-c listen_addresses='' -k {folder} -c max_connections=200 -c shared_buffers=32MB"
-        if not durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += " -c synchronous_commit=off" + ("" if durable else " -c fsync=off -c full_page_writes=off")
         _run([str(bin_folder / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
               "-t", "60", "start"], owner)  # fmt: skip
         try:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from bot.db.sql import Dialect
-from bot.i18n import N_
+from bot.i18n import N_, _l
 from bot.refusal import Refusal
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -73,6 +73,18 @@ def deadline() -> float | None:
         return None
     # A call made after the deadline (the handler was busy with Discord) still waits a bit.
     return max(found, asyncio.get_running_loop().time() + MIN_WAIT_S)
+
+
+async def take_turn(lock: asyncio.Lock, until: float | None) -> None:
+    """Acquire `lock` by `until` (None: however long it takes); `DatabaseBusy` when the turn does not come in time."""
+    if until is None:  # background work: the common case, without a timeout's cost
+        await lock.acquire()
+        return
+    try:
+        async with asyncio.timeout_at(until):
+            await lock.acquire()
+    except TimeoutError:
+        raise DatabaseBusy(_l(BUSY)) from None
 
 
 def wait_ms(until: float | None) -> int:

@@ -37,6 +37,7 @@ from bot.db.database import (
     deadline,
     pending,
     split_statements,
+    take_turn,
     wait_ms,
 )
 from bot.db.files import DatabaseFileError
@@ -131,11 +132,7 @@ class PostgresDatabase(Database):
         """This coroutine's turn on the write connection, bounded by the task's `interactive` deadline if any:
         waiting for the turn, and PostgreSQL for its locks and the statement, both end by it (`DatabaseBusy`)."""
         until = deadline()
-        try:
-            async with asyncio.timeout_at(until):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise DatabaseBusy(_l(BUSY)) from None
+        await take_turn(self._lock, until)
         conn = None
         try:
             async with asyncio.timeout_at(until):

@@ -31,6 +31,7 @@ from bot.db.database import (
     deadline,
     pending,
     split_statements,
+    take_turn,
     wait_ms,
 )
 from bot.db.files import (
@@ -146,11 +147,7 @@ class SqliteDatabase(Database):
         Either way a write lock that does not come raises `DatabaseBusy` before anything was written.
         """
         until = deadline()
-        try:
-            async with asyncio.timeout_at(until):
-                await self._lock.acquire()
-        except TimeoutError:
-            raise DatabaseBusy(_l(BUSY)) from None
+        await take_turn(self._lock, until)
         try:
             left = wait_ms(until)
             # Never wait past the deadline, but keep a timeout that ends a little early: set in steps of
