@@ -3,10 +3,17 @@ is not PostgreSQL's is one line, and SQLite's file commands say what to use inst
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
 from pathlib import Path
 
-from bot.db import load_migrations
+import pytest
+
+from bot.db import Database, load_migrations
+from bot.db.postgresql import InstanceRunning, PostgresDatabase
 from tests.bot.test_cli import run_bot
+from tests.conftest import make_token
 
 
 def test_check_names_the_postgresql_database_without_its_password(tmp_path: Path, postgres_url: str) -> None:
@@ -37,3 +44,29 @@ def test_backup_and_restore_point_to_postgresqls_own_tools(tmp_path: Path, postg
             f"error: DATABASE_URL is set: the bot's database is PostgreSQL's ({postgres_url}), so back it up and "
             f"restore it with PostgreSQL's tools (pg_dump, pg_restore), not `{command}`"
         ]
+
+
+async def test_one_bot_per_postgresql_database_and_the_second_is_told_which_process_runs(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    async with Database.open(postgres_url) as first, Database.open(postgres_url) as second:
+        assert isinstance(first, PostgresDatabase) and isinstance(second, PostgresDatabase)
+        async with first.instance_lock():
+            holder = rf"\(heated-rivalry-bot pid {os.getpid()} on [^)]+\): stop it first"
+            with pytest.raises(
+                InstanceRunning, match=rf"already running on DATABASE_URL {re.escape(postgres_url)} {holder}"
+            ):
+                async with second.instance_lock():
+                    pass
+            synced = await asyncio.to_thread(
+                run_bot, tmp_path, "sync", DATABASE_URL=postgres_url, DISCORD_TOKEN=make_token()
+            )
+            assert synced.returncode == 2
+            assert synced.stderr.splitlines() == [
+                f"error: the bot is running on DATABASE_URL {postgres_url} (heated-rivalry-bot pid {os.getpid()} on "
+                f"{os.uname().nodename}): ask it to sync with `systemctl reload heated-rivalry-bot` (a service), "
+                "`docker compose -f deploy/compose.yaml kill -s HUP bot` (Docker) or `kill -HUP <its pid>` as its user, "
+                "where it runs; or stop it and run sync again"
+            ]
+        async with second.instance_lock():  # the first bot stopped: its lock went with its connection
+            pass
