@@ -38,7 +38,7 @@ from bot.db import (
     restore_file,
 )
 from bot.db.copy import CopyMismatch, TableCopy, copy_to_postgresql
-from bot.db.postgresql import InstanceRunning, PostgresDatabase
+from bot.db.postgresql import DatabaseUnreachable, InstanceRunning, PostgresDatabase
 from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
 from bot.musicbrainz import MusicBrainzError
@@ -142,12 +142,20 @@ def _main(args: argparse.Namespace) -> int:
         if not isinstance(exc, DatabaseBusy) and not isinstance(exc.original, DatabaseBusy):
             raise
         assert settings is not None
+        where = (
+            f"DATABASE_PATH {settings.database_path.absolute()}"
+            if settings.database_url is None
+            else f"DATABASE_URL {redacted_url(settings.database_url)}"
+        )
         print(
-            f"error: DATABASE_PATH {settings.database_path.absolute()} stayed locked by another program while the "
-            "bot started: close it (a backup tool, an sqlite3 shell), then start again",
+            f"error: {where} stayed locked by another program while the bot started: close it (a backup tool, an "
+            "sqlite3 or psql shell), then start again",
             file=sys.stderr,
         )
         return CONFIG_ERROR
+    except DatabaseUnreachable as exc:
+        print(f"error: {exc}; check that it runs and that this machine reaches it", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print(
             "error: Discord refused DISCORD_TOKEN (401 Unauthorized): the token was reset or mistyped; "

@@ -91,8 +91,12 @@ class PostgresDatabase(Database):
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=READERS, reset=_keep, server_settings=_server_settings()
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise DatabaseFileError(f"DATABASE_URL {redacted_url(url)}: cannot connect ({error})") from error
+        except (OSError, asyncpg.CannotConnectNowError) as error:  # down, starting, or not reachable yet
+            raise DatabaseUnreachable(
+                f"cannot reach PostgreSQL at DATABASE_URL {redacted_url(url)} ({error})"
+            ) from error
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:  # a wrong password, database, role...
+            raise DatabaseFileError(f"DATABASE_URL {redacted_url(url)}: PostgreSQL refused it ({error})") from error
         db = cls(url, pool)
         try:
             await db.migrate(migrations)
@@ -214,6 +218,11 @@ class PostgresDatabase(Database):
                     self.where, "a process that has not said its name" if holder is None else str(holder[0])
                 )
             yield
+
+
+class DatabaseUnreachable(Exception):
+    """The PostgreSQL server does not answer (down, starting, a network outage): not a setting to fix, so the
+    service is restarted to try again (exit status 1), unlike a refusal (`DatabaseFileError`, status 2)."""
 
 
 class InstanceRunning(DatabaseFileError):

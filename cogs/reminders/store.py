@@ -6,9 +6,8 @@ Reads go to the database's read-only connection (`Database.read`), so they never
 
 A server's configuration and own releases are read on every `/releases` command and change only through this
 store, so they are kept in memory once read (`_ReadCache`) and forgotten by the write that changes them:
-`/releases upcoming` then needs no trip to the database's thread. This holds while this process is the only
-one writing the database (the README's set-up); processes sharing one database would each need to hear of
-the others' writes.
+`/releases upcoming` then needs no trip to the database. This holds while one process writes a server's rows: the
+only one on SQLite, and on a shared PostgreSQL the one serving the server's shard.
 """
 
 from __future__ import annotations

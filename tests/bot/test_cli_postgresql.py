@@ -14,6 +14,7 @@ from bot.db import Database, load_migrations
 from bot.db.postgresql import InstanceRunning, PostgresDatabase
 from tests.bot.test_cli import run_bot
 from tests.conftest import make_token
+from tests.postgres import Server
 
 
 def test_check_names_the_postgresql_database_without_its_password(tmp_path: Path, postgres_url: str) -> None:
@@ -70,3 +71,22 @@ async def test_one_bot_per_postgresql_database_and_the_second_is_told_which_proc
             ]
         async with second.instance_lock():  # the first bot stopped: its lock went with its connection
             pass
+
+
+def test_a_postgresql_that_does_not_answer_is_exit_1_so_the_service_tries_again(tmp_path: Path) -> None:
+    """A server down or still starting at boot is not a setting to fix: systemd restarts on 1, never on 2."""
+    down = f"postgresql://hrbot@/hrbot?host={tmp_path}"  # no server listens on a socket there
+    checked = run_bot(tmp_path, "check", DATABASE_URL=down)
+    assert checked.returncode == 1
+    [line] = checked.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach PostgreSQL at DATABASE_URL {down} (")
+    assert line.endswith("; check that it runs and that this machine reaches it")
+
+
+def test_a_database_postgresql_refuses_is_one_line_and_exit_2(tmp_path: Path, postgres: Server) -> None:
+    missing = postgres.url("no_such_database")
+    checked = run_bot(tmp_path, "check", DATABASE_URL=missing)
+    assert checked.returncode == 2
+    [line] = checked.stderr.splitlines()
+    assert line.startswith(f"error: DATABASE_URL {missing}: PostgreSQL refused it (")
+    assert 'database "no_such_database" does not exist' in line
