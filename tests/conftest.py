@@ -83,8 +83,13 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a database is opened, on each engine in turn: a SQLite file, or an empty PostgreSQL database."""
+    return tmp_path / "bot.sqlite3" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
     """A migrated, empty database on each engine in turn: every store test runs on both."""
-    target = tmp_path / "bot.sqlite3" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    async with Database.open(target) as database:
+    async with Database.open(database_target) as database:
         yield database
