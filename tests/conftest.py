@@ -12,7 +12,7 @@ from bot.catalogue import Catalogue, load_catalogue
 from bot.db import Database
 from bot.demo.harness import DEMO_APPLICATION_ID as APPLICATION_ID
 from bot.demo.harness import fake_token as make_token
-from tests.postgres import NoServer, Server, binaries, running
+from tests.postgres import NO_SERVER, NoServer, Server, binaries, running
 
 __all__ = ["APPLICATION_ID", "make_token"]
 
@@ -49,6 +49,17 @@ def full_overlay(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def full_catalogue(full_overlay: Path) -> Catalogue:
     return load_catalogue(full_overlay)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it last, and loudly, when the PostgreSQL tests were skipped: a green run without them proves half."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_SERVER in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests did not run on PostgreSQL: {NO_SERVER} (install Debian's postgresql package)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")
