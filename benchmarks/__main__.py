@@ -27,11 +27,12 @@ ALL = (
 )
 
 
-async def run_all(scale_name: str) -> list[Figure]:
+async def run_all(scale_name: str, only: Sequence[str] = ()) -> list[Figure]:
     scale = FULL if scale_name == "full" else SMOKE
     figures: list[Figure] = []
     for benchmark in ALL:
-        figures += await benchmark(scale)
+        if not only or benchmark.__name__ in only:
+            figures += await benchmark(scale)
     return figures
 
 
@@ -39,11 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--scale", choices=("full", "smoke"), default="full")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
+    parser.add_argument(
+        "--only", nargs="+", default=(), choices=[b.__name__ for b in ALL], help="run only these benchmarks"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
-    figures = asyncio.run(run_all(args.scale))
+    figures = asyncio.run(run_all(args.scale, args.only))
     print(render(figures))
     elapsed = time.perf_counter() - started
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

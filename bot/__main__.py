@@ -1,4 +1,5 @@
-"""`python -m bot [--env-file PATH] [run|check|sync|backup|restore|demo|catalogue]`: the operator's entry points.
+"""`python -m bot [--env-file PATH] [run|check|sync|backup|restore|migrate|demo|catalogue]`: the operator's entry
+points.
 
 Every configuration problem ends as one line on stderr naming what to fix, with exit status 2. Every command reads
 the same settings (`--env-file`: `bot.settings`) and names the database it uses; only `run` ever creates one, so a
@@ -14,7 +15,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -36,17 +37,34 @@ from bot.db import (
     lock_holder,
     restore_file,
 )
+from bot.db.copy import CopyMismatch, TableCopy, copy_to_postgresql
+from bot.db.postgresql import DatabaseUnreachable, InstanceRunning, PostgresDatabase
 from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
 from bot.musicbrainz import MusicBrainzError
-from bot.settings import Settings, SettingsError, configure_logging, exposed_settings_file, load_settings
+from bot.settings import (
+    Settings,
+    SettingsError,
+    check_database_url,
+    configure_logging,
+    exposed_settings_file,
+    load_settings,
+    redacted_url,
+)
 from bot.sync import sync_commands
 from bot.version import bot_version
 
 log = logging.getLogger("bot")
 
 CONFIG_ERROR = 2
-REPORTS = ("check", "backup", "restore", "sync", "catalogue")  # they print a report; their log shows problems only
+REPORTS = (
+    "check",
+    "backup",
+    "restore",
+    "sync",
+    "migrate",
+    "catalogue",
+)  # they print a report; their log shows problems only
 SERVICE = "heated-rivalry-bot"  # the systemd unit (deploy/), named in the steps the messages suggest
 RELOAD = (
     f"`systemctl reload {SERVICE}` (a service), `docker compose -f deploy/compose.yaml kill -s HUP bot` (Docker) or "
@@ -82,6 +100,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     restore = command("restore", "replace the database with the backup PATH (stop the bot first)")
     restore.add_argument("path", type=Path)
+    migrate = command("migrate", "copy the SQLite database into an empty PostgreSQL database, and verify the copy")
+    migrate.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database: postgresql://…")
     command("demo", "run the bot against a local emulated Discord and print a fan-server session")
     overlays.add_arguments(command("catalogue", "check overlays, or import one from MusicBrainz"))
     args = parser.parse_args(argv)
@@ -122,12 +142,20 @@ def _main(args: argparse.Namespace) -> int:
         if not isinstance(exc, DatabaseBusy) and not isinstance(exc.original, DatabaseBusy):
             raise
         assert settings is not None
+        where = (
+            f"DATABASE_PATH {settings.database_path.absolute()}"
+            if settings.database_url is None
+            else f"DATABASE_URL {redacted_url(settings.database_url)}"
+        )
         print(
-            f"error: DATABASE_PATH {settings.database_path.absolute()} stayed locked by another program while the "
-            "bot started: close it (a backup tool, an sqlite3 shell), then start again",
+            f"error: {where} stayed locked by another program while the bot started: close it (a backup tool, an "
+            "sqlite3 or psql shell), then start again",
             file=sys.stderr,
         )
         return CONFIG_ERROR
+    except DatabaseUnreachable as exc:
+        print(f"error: {exc}; check that it runs and that this machine reaches it", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print(
             "error: Discord refused DISCORD_TOKEN (401 Unauthorized): the token was reset or mistyped; "
@@ -165,9 +193,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Cat
 
         await run_demo(catalogue, sys.stdout)
         return 0
+    if settings.database_url is not None and args.command in ("backup", "restore"):
+        raise DatabaseFileError(
+            f"DATABASE_URL is set: the bot's database is PostgreSQL's ({redacted_url(settings.database_url)}), so "
+            f"back it up and restore it with PostgreSQL's tools (pg_dump, pg_restore), not `{args.command}`"
+        )
     if args.command == "restore":
         return restore(settings, args.path)
-    if args.command != "run" and not settings.database_path.exists():
+    uses_sqlite = settings.database_url is None or args.command == "migrate"
+    if args.command != "run" and uses_sqlite and not settings.database_path.exists():
         if args.command == "check":
             return await check(settings, catalogue, None)
         raise DatabaseFileError(no_database(settings, args.command))
@@ -178,18 +212,64 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Cat
         print(f"backed up {source} to {destination} ({size:,} bytes, quick_check ok)")
         return 0
     if args.command == "check":  # may run beside the bot: it only replans what the bot would plan
-        async with Database.open(settings.database_path) as db:
+        async with Database.open(settings.database) as db:
             return await check(settings, catalogue, db)
     if args.command == "sync":
         return await sync(settings, catalogue, guild_id=args.guild)
+    if args.command == "migrate":
+        return await migrate(settings, check_database_url(args.to) or "")
     if hasattr(signal, "SIGHUP"):  # until `run` answers it: `sync` beside a bot still starting must not end it
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    with instance_lock(settings.database_path):  # held until the process ends: one bot per database
-        async with Database.open(settings.database_path) as db:
-            log.info("database: %s (DATABASE_PATH from %s)", db.path, settings.origin("DATABASE_PATH"))
-            apply_endpoints(settings)
-            await run(settings, catalogue, db)
-            return 0
+    async with serving(settings) as db:  # held until the process ends: one bot per database
+        apply_endpoints(settings)
+        await run(settings, catalogue, db)
+        return 0
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Database]:
+    """The bot's database, with its instance lock held for the block: the lock file beside SQLite's, an advisory
+    lock on PostgreSQL (`PostgresDatabase.instance_lock`). Raises `AlreadyRunning` / `InstanceRunning`."""
+    variable = "DATABASE_PATH" if settings.database_url is None else "DATABASE_URL"
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.database_url is None:
+            stack.enter_context(instance_lock(settings.database_path))
+        db = await stack.enter_async_context(Database.open(settings.database))
+        if isinstance(db, PostgresDatabase):
+            await stack.enter_async_context(db.instance_lock())
+        log.info("database: %s (%s from %s)", db.where, variable, settings.origin(variable))
+        yield db
+
+
+async def migrate(settings: Settings, url: str) -> int:
+    """Copy the SQLite database (the bot stopped) into the empty PostgreSQL database `url`, and print the check."""
+    try:
+        with instance_lock(settings.database_path):
+            async with Database.open(settings.database_path) as db:
+                try:
+                    tables = await copy_to_postgresql(db, url)
+                except CopyMismatch as mismatch:
+                    print_copy(mismatch.tables)
+                    raise
+    except AlreadyRunning as running:
+        raise DatabaseFileError(
+            f"the bot is running on DATABASE_PATH {running.database} ({running.holder}): stop it first, so that "
+            "nothing changes while it is copied; nothing was copied"
+        ) from None
+    print_copy(tables)
+    print(
+        f"copied {sum(t.rows for t in tables):,} rows in {len(tables)} tables from {settings.database_path.absolute()} "
+        f"to {redacted_url(url)}, every table checked. Set DATABASE_URL to it in the bot's settings and start the bot."
+    )
+    return 0
+
+
+def print_copy(tables: Sequence[TableCopy]) -> None:
+    width = max(len("table"), *(len(t.table) for t in tables))
+    print(f"{'table':<{width}}  {'SQLite rows':>11}  {'PostgreSQL rows':>15}  checksum (SQLite / PostgreSQL)")
+    for t in tables:
+        same = "ok" if t.matches else "DIFFERENT"
+        print(f"{t.table:<{width}}  {t.rows:>11,}  {t.copied:>15,}  {t.checksum} / {t.copied_checksum}  {same}")
 
 
 def no_database(settings: Settings, command: str) -> str:
@@ -241,12 +321,16 @@ async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
 async def sync(settings: Settings, catalogue: Catalogue, *, guild_id: int | None) -> int:
     """Sync now; when the bot runs on this database, ask it to (SIGHUP), as it serves the commands it would sync."""
     try:
-        with instance_lock(settings.database_path):
-            async with Database.open(settings.database_path) as db:
-                apply_endpoints(settings)
-                return await force_sync(settings, catalogue, db, guild_id=guild_id or settings.dev_guild_id)
+        async with serving(settings) as db:
+            apply_endpoints(settings)
+            return await force_sync(settings, catalogue, db, guild_id=guild_id or settings.dev_guild_id)
     except AlreadyRunning as running:
         return ask_the_running_bot_to_sync(settings, running, guild_id)
+    except InstanceRunning as running:  # PostgreSQL: the bot may run on another machine, beyond a signal's reach
+        raise DatabaseFileError(
+            f"the bot is running on DATABASE_URL {redacted_url(settings.database_url or '')} ({running.holder}): ask "
+            f"it to sync with {RELOAD}, where it runs; or stop it and run sync again"
+        ) from None
 
 
 async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, guild_id: int | None) -> int:
@@ -254,7 +338,7 @@ async def force_sync(settings: Settings, catalogue: Catalogue, db: Database, *, 
         await bot.login(settings.require_token())  # runs setup_hook: extensions load, tree fills
         await sync_commands(bot, guild_id=guild_id, force=True)
     where = f"to server {guild_id}" if guild_id else "globally"
-    print(f"slash commands synced {where} (database {db.path})")
+    print(f"slash commands synced {where} (database {db.where})")
     return 0
 
 
@@ -323,7 +407,8 @@ async def check(settings: Settings, catalogue: Catalogue, db: Database | None) -
             "--env-file PATH check"
         )
     else:
-        print(f"database: ok, {db.path} at schema version {await db.schema_version()}, quick_check ok")
+        checked = ", quick_check ok" if db.path is not None else ""
+        print(f"database: ok, {db.where} at schema version {await db.schema_version()}{checked}")
         # The features load as at a start (replanning every server's reminders) but nothing connects.
         async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, sync_on_start=False) as bot:
             await bot.load_features()

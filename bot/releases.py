@@ -22,20 +22,17 @@ kept in memory once read (`bot.db.cache.ReadCache`) and forgotten by the write t
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sqlite3
 from collections.abc import Awaitable, Callable, Collection
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import Confidence, Release
+from bot.db import Database, Row
 from bot.db.cache import ReadCache
-from bot.db.database import Database
 from bot.moments import DEFAULT_ZONE
 
 OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one
 MAX_OWN_RELEASES = 25  # a server's own releases at once, parties included: /reminders remove-release lists them all
-_IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
 
 Listener = Callable[[int], Awaitable[None]]
 """Told a server's id once its own releases changed (added, removed)."""
@@ -99,8 +96,9 @@ class ServerReleases:
     async def own_releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
         """Each server's own releases by server id, soonest first as in `own_releases`, in one query."""
         rows = await self._db.read.fetchall(
-            f"SELECT * FROM reminder_releases WHERE guild_id {_IN_IDS} ORDER BY guild_id, date, time, number",
-            (json.dumps(sorted(guild_ids)),),
+            f"SELECT * FROM reminder_releases WHERE guild_id {self._db.dialect.in_ids} "
+            "ORDER BY guild_id, date, time, number",
+            (self._db.dialect.ids(guild_ids),),
         )
         found: dict[int, list[Release]] = {guild_id: [] for guild_id in guild_ids}
         for row in rows:
@@ -124,12 +122,11 @@ class ServerReleases:
         """Store a release of the server under a number it never had, then tell the listeners."""
         with self._own.changing(guild_id):
             async with self._db.transaction() as conn:
-                async with conn.execute(
+                row = await conn.fetchone(
                     "INSERT INTO server_release_numbers (guild_id, last) VALUES (?, 1) "
-                    "ON CONFLICT (guild_id) DO UPDATE SET last = last + 1 RETURNING last",
+                    "ON CONFLICT (guild_id) DO UPDATE SET last = server_release_numbers.last + 1 RETURNING last",
                     (guild_id,),
-                ) as cursor:
-                    row = await cursor.fetchone()
+                )
                 assert row is not None
                 number = int(row[0])
                 await conn.execute(
@@ -138,10 +135,9 @@ class ServerReleases:
                     (guild_id, number, title, date.isoformat(), time.strftime("%H:%M") if time else None, link,
                      description, now, kind.value, channel_id, zone),
                 )  # fmt: skip
-                async with conn.execute(
+                added = await conn.fetchone(
                     "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-                ) as cursor:
-                    added = await cursor.fetchone()
+                )
         assert added is not None
         await self.changed(guild_id)
         return _release(added)
@@ -157,13 +153,9 @@ class ServerReleases:
         if number is None:
             return None
         with self._own.changing(guild_id):
-            async with (
-                self._db.transaction() as conn,
-                conn.execute(
-                    "DELETE FROM reminder_releases WHERE guild_id = ? AND number = ? RETURNING *", (guild_id, number)
-                ) as cursor,
-            ):
-                row = await cursor.fetchone()
+            row = await self._db.fetchone(
+                "DELETE FROM reminder_releases WHERE guild_id = ? AND number = ? RETURNING *", (guild_id, number)
+            )
         if row is None:
             return None
         await self.changed(guild_id)
@@ -181,7 +173,7 @@ class ServerReleases:
                 await conn.execute("DELETE FROM server_release_numbers WHERE guild_id = ?", (guild_id,))
 
 
-def _release(row: sqlite3.Row) -> Release:
+def _release(row: Row) -> Release:
     time = row["time"]
     return Release(
         id=f"{OWN_PREFIX}{row['number']}",

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
@@ -59,8 +59,14 @@ class Settings:
     api_base: str
     gateway_url: str
     global_rate: float = 50.0  # DISCORD_GLOBAL_RATE: requests per second the bot paces itself under (bot.pacing)
+    database_url: str | None = None  # DATABASE_URL: PostgreSQL instead of SQLite at `database_path`
     env_file: Path | None = None  # the settings file that was read (absolute), if any
     origins: Mapping[str, str] = field(default_factory=dict)  # variable -> the file or ENVIRONMENT that set it
+
+    @property
+    def database(self) -> Path | str:
+        """The database the bot runs on: PostgreSQL's URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @property
     def application_id(self) -> int | None:
@@ -85,7 +91,18 @@ class Settings:
         overlays = ", ".join(str(p) for p in self.catalogue_paths) or "none (the bundled catalogue alone)"
         return [
             f"DISCORD_TOKEN: {token}",
-            f"DATABASE_PATH: {self.database_path.absolute()} (from {self.origin('DATABASE_PATH')})",
+            f"DATABASE_PATH: {self.database_path.absolute()} (from {self.origin('DATABASE_PATH')})"
+            + (
+                " (not used while DATABASE_URL is set, except as what `migrate --to` copies)"
+                if self.database_url
+                else ""
+            ),
+            "DATABASE_URL: "
+            + (
+                f"{redacted_url(self.database_url)} (from {self.origin('DATABASE_URL')})"
+                if self.database_url
+                else "not set (SQLite at DATABASE_PATH)"
+            ),
             f"CATALOGUE_PATH: {overlays}",
             f"DEV_GUILD_ID: {self.dev_guild_id or 'none (global commands)'}",
             f"LOG_LEVEL: {self.log_level}",
@@ -98,6 +115,7 @@ class Settings:
         token = "set" if self.token else "not set"
         return (
             f"Settings(token={token}, database_path={self.database_path!s}, "
+            f"database_url={self.database_url and redacted_url(self.database_url)}, "
             f"catalogue_paths={[str(p) for p in self.catalogue_paths]}, dev_guild_id={self.dev_guild_id}, "
             f"log_level={self.log_level}, api_base={self.api_base}, gateway_url={self.gateway_url})"
         )
@@ -144,6 +162,7 @@ def load_settings(
         api_base=_url("DISCORD_API_BASE", env.get("DISCORD_API_BASE") or DEFAULT_API_BASE, ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, ("ws", "wss")),
         global_rate=_global_rate(env.get("DISCORD_GLOBAL_RATE") or "50"),
+        database_url=check_database_url(env.get("DATABASE_URL", "")),
         env_file=found,
         origins={key: value for key, value in origins.items() if env.get(key)},
     )
@@ -257,6 +276,27 @@ def _database_path(raw: str) -> Path:
             "or choose another path."
         )
     return path
+
+
+def check_database_url(raw: str) -> str | None:
+    """PostgreSQL's connection URL (libpq's form, which asyncpg reads), or None for SQLite."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.netloc or "host=" in parts.query):
+        raise SettingsError(
+            f"DATABASE_URL={redacted_url(raw)!r} is not a PostgreSQL URL: write postgresql://USER:PASSWORD@HOST:5432/"
+            "DATABASE, or leave it unset to use SQLite at DATABASE_PATH."
+        )
+    return raw
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its password, to be shown and logged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rsplit('@', 1)[1]}"))
 
 
 def _read_only_file_system(path: Path) -> bool:

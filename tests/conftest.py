@@ -1,9 +1,9 @@
-"""Shared fixtures: the bundled catalogue, a fresh database on a temp file, a well-formed fake token."""
+"""Shared fixtures: the bundled catalogue, a fresh database on each engine, a well-formed fake token."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.catalogue import Catalogue, load_catalogue
 from bot.db import Database
 from bot.demo.harness import DEMO_APPLICATION_ID as APPLICATION_ID
 from bot.demo.harness import fake_token as make_token
+from tests.postgres import NO_SERVER, NoServer, Server, binaries, running
 
 __all__ = ["APPLICATION_ID", "make_token"]
 
@@ -50,7 +51,56 @@ def full_catalogue(full_overlay: Path) -> Catalogue:
     return load_catalogue(full_overlay)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it last, and loudly, when the PostgreSQL tests were skipped: a green run without them proves half."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_SERVER in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests did not run on PostgreSQL: {NO_SERVER} (install Debian's postgresql package)",
+            yellow=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Server]:
+    """A real PostgreSQL server for this test process (each xdist worker starts its own), stopped at the end.
+
+    Skipped only where the machine has no PostgreSQL to start; CI (`CI` set) has it installed by `.ci/run`, so there
+    its absence fails instead.
+    """
+    try:
+        binaries()
+    except NoServer as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    with running() as server:
+        yield server
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+def postgres_url(postgres: Server) -> Iterator[str]:
+    """`DATABASE_URL` of a new, empty database on the session's server, dropped after the test."""
+    name = postgres.create_database()
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     async with Database.open(tmp_path / "bot.sqlite3") as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a database is opened, on each engine in turn: a SQLite file, or an empty PostgreSQL database."""
+    return tmp_path / "bot.sqlite3" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
+    """A migrated, empty database on each engine in turn: every store test runs on both."""
+    async with Database.open(database_target) as database:
         yield database

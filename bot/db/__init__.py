@@ -1,6 +1,17 @@
-"""The database: one aiosqlite connection, numbered SQL migrations, typed accessors, and its files on disk."""
+"""The database: SQLite (one file, the default) or PostgreSQL (`DATABASE_URL`) behind one API, numbered SQL
+migrations, typed accessors in each feature's store, and SQLite's files on disk."""
 
-from bot.db.database import Database, DatabaseBusy, Migration, MigrationError, interactive, load_migrations
+from bot.db.database import (
+    Database,
+    DatabaseBusy,
+    Migration,
+    MigrationError,
+    Reader,
+    Row,
+    Transaction,
+    interactive,
+    load_migrations,
+)
 from bot.db.files import (
     AlreadyRunning,
     DatabaseFileError,
@@ -18,7 +29,10 @@ __all__ = [
     "DatabaseFileError",
     "Migration",
     "MigrationError",
+    "Reader",
     "Restored",
+    "Row",
+    "Transaction",
     "backup_file",
     "instance_lock",
     "interactive",

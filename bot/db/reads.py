@@ -9,7 +9,6 @@ open: its reads take turns on the writer's, as every statement did before.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 if TYPE_CHECKING:
-    from bot.db.database import Database
+    from bot.db.database import Row
+    from bot.db.sqlite import SqliteDatabase
 
 READ_BUSY_TIMEOUT_MS = 5000  # a WAL reader waits only while a checkpoint restarts the log: rare and short
 
@@ -25,16 +25,16 @@ READ_BUSY_TIMEOUT_MS = 5000  # a WAL reader waits only while a checkpoint restar
 class Reads:
     """`fetchone` / `fetchall` for reads: on the read-only connection when there is one, else on `db`'s own."""
 
-    def __init__(self, db: Database, conn: aiosqlite.Connection | None = None) -> None:
+    def __init__(self, db: SqliteDatabase, conn: aiosqlite.Connection | None = None) -> None:
         self._db = db
         self._conn = conn
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         """The first row of `sql`, or None; give a query that returns one row (it is read whole)."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         if self._conn is None:
             return await self._db.fetchall(sql, params)
         # One trip to the connection's thread (execute, fetch and close would be three).
@@ -42,7 +42,7 @@ class Reads:
 
 
 @asynccontextmanager
-async def read_connection(db: Database) -> AsyncIterator[Reads]:
+async def read_connection(db: SqliteDatabase) -> AsyncIterator[Reads]:
     """Open the read-only connection of `db` (a file in WAL mode) as `db.read` for the block, then close it."""
     if db.path is None:
         yield db.read

@@ -66,7 +66,7 @@ async def emulated_bot(
     apply_endpoints(settings)
     try:
         async with (
-            Database.open(settings.database_path) as db,
+            Database.open(settings.database) as db,
             HeatedRivalryBot(
                 settings=settings,
                 db=db,

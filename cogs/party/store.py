@@ -9,16 +9,16 @@ Reads go to the database's read-only connection, so `/party now` never waits for
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.db.database import Database
+from bot.db import Database, Row
 from bot.releases import OWN_PREFIX
 from cogs.party.rules import Advance, PartyState, Play, Timeline, timeline
 
-_IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
 _UPCOMING = "state IN ('scheduled', 'running')"
+# A step passed over (made by nobody); kept as it was when it is already recorded.
+_PASSED = "INSERT INTO party_posts (party_id, step, due_at) VALUES (?, ?, ?) ON CONFLICT (party_id, step) DO NOTHING"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +114,13 @@ class PartyStore:
         host_id: int,
         now: int,
     ) -> Party:
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
-                "INSERT INTO parties (guild_id, release, title, start_at, play, picks, advance, channel_id, venue_id, "
-                "link, host_id, state, due_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) RETURNING *",
-                (guild_id, release, title, start_at, play.value, json.dumps(list(picks)) if picks else None,
-                 advance.value, channel_id, venue_id, link, host_id, start_at, now, now),
-            ) as cursor,
-        ):  # fmt: skip
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            "INSERT INTO parties (guild_id, release, title, start_at, play, picks, advance, channel_id, venue_id, "
+            "link, host_id, state, due_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) RETURNING *",
+            (guild_id, release, title, start_at, play.value, json.dumps(list(picks)) if picks else None,
+             advance.value, channel_id, venue_id, link, host_id, start_at, now, now),
+        )  # fmt: skip
         assert row is not None
         return _party(row)
 
@@ -144,27 +140,21 @@ class PartyStore:
         self, party: Party, state: PartyState, now: int, detail: str | None = None, *, expected: PartyState
     ) -> bool:
         """Move the party from `expected` to `state` (False when it was no longer in `expected`)."""
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
-                "UPDATE parties SET state = ?, detail = COALESCE(?, detail), updated_at = ? WHERE id = ? AND state = ?",
-                (state.value, detail, now, party.id, expected.value),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        changed = await self._db.execute(
+            "UPDATE parties SET state = ?, detail = COALESCE(?, detail), updated_at = ? WHERE id = ? AND state = ?",
+            (state.value, detail, now, party.id, expected.value),
+        )
+        return changed > 0
 
     async def request_next(self, party: Party, from_step: int, now: int, host_id: int) -> bool:
         """The host (or a moderator, who becomes the host) clicked Next under the cue of `from_step`: the next post is
         due now. False when the party has moved on since, or is not waiting for Next."""
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
-                "UPDATE parties SET due_at = ?, waits_next = 0, host_id = ?, updated_at = ? "
-                "WHERE id = ? AND state = 'running' AND step = ? AND waits_next = 1",
-                (now, host_id, now, party.id, from_step + 1),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        changed = await self._db.execute(
+            "UPDATE parties SET due_at = ?, waits_next = 0, host_id = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'running' AND step = ? AND waits_next = 1",
+            (now, host_id, now, party.id, from_step + 1),
+        )
+        return changed > 0
 
     async def party_releases(self) -> set[tuple[int, int]]:
         """(server, release number) of every party, for the releases left behind by a schedule cut short."""
@@ -176,32 +166,29 @@ class PartyStore:
     async def due(self, now: int, limit: int, *, excluding: Collection[int], parked: Collection[int]) -> list[Party]:
         """Upcoming parties whose next post is due, earliest first, leaving out the parties `excluding` (in flight)
         and the servers `parked`."""
+        dialect = self._db.dialect
         rows = await self._db.read.fetchall(
-            f"SELECT * FROM parties WHERE {_UPCOMING} AND due_at <= ? AND id NOT {_IN_IDS} "
-            f"AND guild_id NOT {_IN_IDS} ORDER BY due_at, id LIMIT ?",
-            (now, _ids(excluding), _ids(parked), limit),
+            f"SELECT * FROM parties WHERE {_UPCOMING} AND due_at <= ? AND id NOT {dialect.in_ids} "
+            f"AND guild_id NOT {dialect.in_ids} ORDER BY due_at, id LIMIT ?",
+            (now, dialect.ids(excluding), dialect.ids(parked), limit),
         )
         return [_party(row) for row in rows]
 
     async def next_due(self, *, after: int, parked: Collection[int]) -> int | None:
         row = await self._db.read.fetchone(
-            f"SELECT MIN(due_at) FROM parties WHERE {_UPCOMING} AND due_at > ? AND guild_id NOT {_IN_IDS}",
-            (after, _ids(parked)),
+            f"SELECT MIN(due_at) FROM parties WHERE {_UPCOMING} AND due_at > ? AND guild_id NOT {self._db.dialect.in_ids}",
+            (after, self._db.dialect.ids(parked)),
         )
         return None if row is None or row[0] is None else int(row[0])
 
     async def begin(self, party: Party, tracks: Sequence[tuple[str, int | None]], shift: int, now: int) -> Party:
         """The party's first attempt at its start: its tracks (with their durations) and its timeline's shift are
         fixed now, so every retry, and a restart, post the same start and keep the same timeline."""
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
-                "UPDATE parties SET tracks = ?, shift = ?, attempted_at = COALESCE(attempted_at, ?), updated_at = ? "
-                "WHERE id = ? AND step = 0 RETURNING *",
-                (json.dumps([list(t) for t in tracks]), shift, now, now, party.id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            "UPDATE parties SET tracks = ?, shift = ?, attempted_at = COALESCE(attempted_at, ?), updated_at = ? "
+            "WHERE id = ? AND step = 0 RETURNING *",
+            (json.dumps([list(t) for t in tracks]), shift, now, now, party.id),
+        )
         assert row is not None
         return _party(row)
 
@@ -219,12 +206,13 @@ class PartyStore:
         waits = made.next_due is None
         async with self._db.transaction() as conn:
             await conn.executemany(
-                "INSERT OR IGNORE INTO party_posts (party_id, step, due_at) VALUES (?, ?, ?)",
+                _PASSED,
                 [(party.id, step, due) for step, due in made.passed],
             )
             await conn.execute(
-                "INSERT OR REPLACE INTO party_posts (party_id, step, due_at, posted_at, message_id, late) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO party_posts (party_id, step, due_at, posted_at, message_id, late) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (party_id, step) DO UPDATE SET due_at = excluded.due_at, posted_at = excluded.posted_at, "
+                "message_id = excluded.message_id, late = excluded.late",
                 (party.id, made.step, made.due_at, now, made.message_id, int(made.late)),
             )
             await conn.execute(
@@ -249,7 +237,7 @@ class PartyStore:
         waits = next_due is None
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO party_posts (party_id, step, due_at) VALUES (?, ?, ?)",
+                _PASSED,
                 (party.id, party.step, due_at),
             )
             await conn.execute(
@@ -299,11 +287,7 @@ class PartyStore:
         await self._db.execute("DELETE FROM parties WHERE guild_id = ?", (guild_id,))
 
 
-def _ids(ids: Collection[int]) -> str:
-    return json.dumps(sorted(ids))
-
-
-def _party(row: sqlite3.Row) -> Party:
+def _party(row: Row) -> Party:
     tracks = row["tracks"]
     return Party(
         id=int(row["id"]),

@@ -17,7 +17,6 @@ one per ballot. A vote alone is written alone, as before.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 import weakref
 from collections import OrderedDict
@@ -25,10 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-import aiosqlite
-
 from bot import i18n
-from bot.db.database import Database
+from bot.db import Database, Row, Transaction
 from cogs.poll.rules import (
     CLOSED_MESSAGE,
     DEFAULT_MODE,
@@ -97,7 +94,8 @@ _VOTE = """
     ON CONFLICT (guild_id, round_id, user_id) DO UPDATE SET
         first_pick = excluded.first_pick, second_pick = excluded.second_pick, third_pick = excluded.third_pick,
         updated_at = excluded.updated_at
-     WHERE poll_ballots.first_pick IS ?9 AND poll_ballots.second_pick IS ?10 AND poll_ballots.third_pick IS ?11
+     WHERE poll_ballots.first_pick IS NOT DISTINCT FROM ?9 AND poll_ballots.second_pick IS NOT DISTINCT FROM ?10
+       AND poll_ballots.third_pick IS NOT DISTINCT FROM ?11
 """
 # The same for several members at once: one row of `batch` per vote, its 11 values in `_VOTE`'s order
 # (?1-?11); returns the key of each ballot it wrote. `{rows}` is `_VOTE_ROW` once per vote.
@@ -115,11 +113,13 @@ _VOTES = """
      WHERE EXISTS (
         SELECT 1 FROM batch AS v
          WHERE v.guild_id = poll_ballots.guild_id AND v.round_id = poll_ballots.round_id
-           AND v.user_id = poll_ballots.user_id AND poll_ballots.first_pick IS v.was_first
-           AND poll_ballots.second_pick IS v.was_second AND poll_ballots.third_pick IS v.was_third)
+           AND v.user_id = poll_ballots.user_id AND poll_ballots.first_pick IS NOT DISTINCT FROM v.was_first
+           AND poll_ballots.second_pick IS NOT DISTINCT FROM v.was_second
+           AND poll_ballots.third_pick IS NOT DISTINCT FROM v.was_third)
     RETURNING guild_id, round_id, user_id
 """
-_VOTE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Typed, since PostgreSQL gives a bare parameter in VALUES no type to compare with the columns.
+_VOTE_ROW = "(" + ", ".join(f"CAST(? AS {t})" for t in ["BIGINT"] * 3 + ["TEXT"] * 3 + ["BIGINT"] + ["TEXT"] * 4) + ")"
 BATCH_LIMIT = 256  # votes written in one statement at most (11 values each; SQLite allows 32,766)
 VOTE_TRIES = 3  # a vote the guard stopped is tried again with the state read afresh, this often at most
 KNOWN_BALLOTS = 100_000  # ballots remembered to skip reading them (about 200 bytes each)
@@ -199,7 +199,7 @@ class PollStore:
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "INSERT INTO poll_tracks (track_id, title) VALUES (?, ?) "
-                "ON CONFLICT (track_id) DO UPDATE SET title = excluded.title WHERE title <> excluded.title",
+                "ON CONFLICT (track_id) DO UPDATE SET title = excluded.title WHERE poll_tracks.title <> excluded.title",
                 list(tracks),
             )
         rows = await self._db.fetchall("SELECT track_id, title FROM poll_tracks")
@@ -338,8 +338,8 @@ class PollStore:
         if len(batch) == 1:
             return {batch[0].key} if await self._db.execute(_VOTE, batch[0].params) else set()
         sql = _VOTES.format(rows=", ".join([_VOTE_ROW] * len(batch)))
-        async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(sql, [value for entry in batch for value in entry.params])
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(sql, [value for entry in batch for value in entry.params])
         return {(int(row[0]), int(row[1]), int(row[2])) for row in rows}
 
     def _failed(self, others: list[_Pending], error: BaseException) -> None:
@@ -435,10 +435,9 @@ class PollStore:
             state = await _current(conn, guild_id)
             now = int(time.time())
             if mode is not None and mode is not state.mode:
-                async with conn.execute(
+                row = await conn.fetchone(
                     "SELECT COUNT(*) FROM poll_ballots WHERE guild_id = ? AND round_id = ?", (guild_id, state.round_id)
-                ) as cursor:
-                    row = await cursor.fetchone()
+                )
                 cast = int(row[0]) if row else 0
                 if cast:
                     raise PollRuleError(
@@ -484,7 +483,7 @@ class PollStore:
             now = int(time.time())
             await conn.execute(
                 "INSERT INTO poll_tallies (guild_id, round_id, track_id, rank, ballots) "
-                "SELECT ?1, ?2, track_id, rank, ballots FROM (" + _LIVE_TALLIES + ")",
+                "SELECT ?1, ?2, track_id, rank, ballots FROM (" + _LIVE_TALLIES + ") AS live",
                 (guild_id, round_id),
             )
             await conn.execute(
@@ -501,18 +500,16 @@ class PollStore:
             await conn.execute(
                 "UPDATE poll_guilds SET round_id = ?, updated_at = ? WHERE guild_id = ?", (round_id + 1, now, guild_id)
             )
-            async with conn.execute(
-                "SELECT round_id, mode, started_at, ended_at, voters FROM poll_rounds "
-                "WHERE guild_id = ? AND round_id = ?",
+            row = await conn.fetchone(
+                "SELECT round_id, mode, started_at, ended_at, voters FROM poll_rounds WHERE guild_id = ? AND round_id = ?",
                 (guild_id, round_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
         self._remember(replace(state, round_id=round_id + 1))
         assert row is not None, "the round just ended exists"
         return _round(row)
 
 
-async def _current(conn: aiosqlite.Connection, guild_id: int) -> PollState:
+async def _current(conn: Transaction, guild_id: int) -> PollState:
     """The server's poll inside a write transaction, creating its rows with the defaults on first use."""
     now = int(time.time())
     await conn.execute(
@@ -525,8 +522,7 @@ async def _current(conn: aiosqlite.Connection, guild_id: int) -> PollState:
         "ON CONFLICT (guild_id, round_id) DO NOTHING",
         (guild_id, DEFAULT_MODE.value, now),
     )
-    async with conn.execute(_STATE, (guild_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await conn.fetchone(_STATE, (guild_id,))
     assert row is not None, "the rows were just ensured"
     return _state(guild_id, row)
 
@@ -541,18 +537,18 @@ def _defaults(guild_id: int) -> PollState:
     return PollState(guild_id, 1, DEFAULT_MODE, DEFAULT_VISIBILITY, OPEN_BY_DEFAULT)
 
 
-def _state(guild_id: int, row: sqlite3.Row) -> PollState:
+def _state(guild_id: int, row: Row) -> PollState:
     return PollState(
         guild_id, int(row["round_id"]), BallotMode(row["mode"]), Visibility(row["results"]), bool(row["is_open"])
     )
 
 
-def _ballot(row: sqlite3.Row) -> Ballot:
+def _ballot(row: Row) -> Ballot:
     picks = tuple(str(p) for p in (row["first_pick"], row["second_pick"], row["third_pick"]) if p is not None)
     return Ballot(int(row["round_id"]), picks, int(row["updated_at"]))
 
 
-def _round(row: sqlite3.Row) -> Round:
+def _round(row: Row) -> Round:
     ended, voters = row["ended_at"], row["voters"]
     return Round(
         int(row["round_id"]),

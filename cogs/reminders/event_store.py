@@ -6,15 +6,11 @@ The states of a `reminder_events` row are in `mirror.EventState`, and migration 
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.db.database import Database
+from bot.db import Database, Row
 from cogs.reminders.mirror import EventShape, EventState, MirroredEvent
-
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +38,8 @@ class EventStore:
     async def mirrors(self, guild_ids: Collection[int]) -> dict[int, MirrorConfig]:
         """The mirror settings of those of `guild_ids` that ever turned it on or off, by id, in one query."""
         rows = await self._db.read.fetchall(
-            f"SELECT * FROM reminder_event_mirrors WHERE guild_id {_IN_IDS}", (json.dumps(sorted(guild_ids)),)
+            f"SELECT * FROM reminder_event_mirrors WHERE guild_id {self._db.dialect.in_ids}",
+            (self._db.dialect.ids(guild_ids),),
         )
         return {int(row["guild_id"]): _mirror(row) for row in rows}
 
@@ -68,7 +65,7 @@ class EventStore:
         """Record why Discord refused the mirror's calls (None: it accepts them again). Only a server with a row."""
         await self._db.execute(
             "UPDATE reminder_event_mirrors SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
-            "WHERE guild_id = ? AND blocked_reason IS NOT ?",
+            "WHERE guild_id = ? AND blocked_reason IS DISTINCT FROM ?",
             (reason, None if reason is None else now, now, guild_id, reason),
         )
 
@@ -112,15 +109,11 @@ class EventStore:
         )
         if live is None:
             return None
-        async with (
-            self._db.transaction() as conn,
-            conn.execute(
-                "UPDATE reminder_events SET state = 'gone', updated_at = ? "
-                "WHERE guild_id = ? AND event_id = ? AND state = 'live' RETURNING release_id",
-                (now, guild_id, event_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            "UPDATE reminder_events SET state = 'gone', updated_at = ? "
+            "WHERE guild_id = ? AND event_id = ? AND state = 'live' RETURNING release_id",
+            (now, guild_id, event_id),
+        )
         return None if row is None else str(row[0])
 
     async def _write(
@@ -139,7 +132,7 @@ class EventStore:
         )  # fmt: skip
 
 
-def _mirror(row: sqlite3.Row) -> MirrorConfig:
+def _mirror(row: Row) -> MirrorConfig:
     return MirrorConfig(
         guild_id=int(row["guild_id"]),
         enabled=bool(row["enabled"]),
@@ -148,7 +141,7 @@ def _mirror(row: sqlite3.Row) -> MirrorConfig:
     )
 
 
-def _event(row: sqlite3.Row) -> MirroredEvent:
+def _event(row: Row) -> MirroredEvent:
     return MirroredEvent(
         guild_id=int(row["guild_id"]),
         release_id=str(row["release_id"]),

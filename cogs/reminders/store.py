@@ -11,15 +11,13 @@ kept in memory once read (`bot.db.cache.ReadCache`) and forgotten by the write t
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.db import Database, Row
 from bot.db.cache import ReadCache
-from bot.db.database import Database
 from bot.i18n import ENGLISH
 from bot.moments import DEFAULT_ZONE
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
@@ -107,14 +105,23 @@ _POST_FIELDS = (
 )  # fmt: skip
 _POST_COLUMNS = ", ".join(_POST_FIELDS)
 _SERVER_TABLES = ("reminder_guilds", "reminder_posts", "reminder_event_mirrors", "reminder_events")
-_IN_IDS = "IN (SELECT value FROM json_each(?))"  # one parameter for any number of ids (a JSON array)
 # A pending post to its final state (a post no longer pending is left alone). Parameters: state, message id,
 # late, detail, error, error (again), the error's time (now), now, guild id, release id, lead.
 _FINISH = (
     "UPDATE reminder_posts SET state = ?, message_id = ?, late = ?, detail = ?, "
-    "error = COALESCE(?, error), error_at = CASE WHEN ? IS NULL THEN error_at ELSE ? END, "
+    "error = COALESCE(?, error), error_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN error_at ELSE ? END, "
     "attempts = attempts + 1, updated_at = ? "
     "WHERE guild_id = ? AND release_id = ? AND lead = ? AND state = 'pending'"
+)
+# A post planned afresh: new, or replacing a finished one whose release was announced for another moment (the
+# replaced post's outcome goes with it). Parameters: guild id, release id, lead, announced, release time, due
+# time, wake time, now.
+_REPLAN = (
+    "INSERT INTO reminder_posts (guild_id, release_id, lead, announced, release_at, due_at, wake_at, state, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (guild_id, release_id, lead) DO UPDATE SET "
+    "announced = excluded.announced, release_at = excluded.release_at, due_at = excluded.due_at, "
+    "wake_at = excluded.wake_at, state = 'pending', attempts = 0, late = 0, message_id = NULL, detail = NULL, "
+    "error = NULL, error_at = NULL, attempted_at = NULL, updated_at = excluded.updated_at"
 )
 
 
@@ -139,7 +146,8 @@ class ReminderStore:
     async def configs(self, guild_ids: Collection[int]) -> dict[int, GuildConfig]:
         """Each server's configuration by id (the defaults for one without a row), in one query."""
         rows = await self._db.read.fetchall(
-            f"SELECT * FROM reminder_guilds WHERE guild_id {_IN_IDS}", (_ids(guild_ids),)
+            f"SELECT * FROM reminder_guilds WHERE guild_id {self._db.dialect.in_ids}",
+            (self._db.dialect.ids(guild_ids),),
         )
         found = {int(row["guild_id"]): _config(row) for row in rows}
         return {guild_id: found.get(guild_id) or GuildConfig(guild_id) for guild_id in guild_ids}
@@ -194,20 +202,20 @@ class ReminderStore:
     async def block(self, guild_id: int, reason: str, now: int) -> bool:
         """Stop the server's posts until a moderator fixes the configuration; True if it was not blocked yet."""
         with self._configs.changing(guild_id):
-            async with self._db.transaction() as conn:
-                cursor = await conn.execute(
-                    "UPDATE reminder_guilds SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
-                    "WHERE guild_id = ? AND blocked_reason IS NULL",
-                    (reason, now, now, guild_id),
-                )
-                return cursor.rowcount > 0
+            changed = await self._db.execute(
+                "UPDATE reminder_guilds SET blocked_reason = ?, blocked_at = ?, updated_at = ? "
+                "WHERE guild_id = ? AND blocked_reason IS NULL",
+                (reason, now, now, guild_id),
+            )
+            return changed > 0
 
     async def live_event_ids(self, guild_ids: Collection[int]) -> dict[tuple[int, str], int]:
         """The native events of many servers' releases by (server id, release id), in one query: what posts link
         to. The mirror's table is written only by `event_store.EventStore`."""
         rows = await self._db.read.fetchall(
-            f"SELECT guild_id, release_id, event_id FROM reminder_events WHERE state = 'live' AND guild_id {_IN_IDS}",
-            (_ids(guild_ids),),
+            "SELECT guild_id, release_id, event_id FROM reminder_events WHERE state = 'live' "
+            f"AND guild_id {self._db.dialect.in_ids}",
+            (self._db.dialect.ids(guild_ids),),
         )
         return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
 
@@ -222,22 +230,19 @@ class ReminderStore:
         so replanning 10,000 servers at start is a few set-based statements, not 10,000 transactions."""
         writes = _PlanWrites()
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id {_IN_IDS}", (_ids(plans),)
-            ) as cursor:
-                stored: dict[int, dict[tuple[str, str], Post]] = {guild_id: {} for guild_id in plans}
-                for post in map(_post, await cursor.fetchall()):
-                    stored[post.guild_id][(post.release_id, post.lead.key)] = post
+            rows = await conn.fetchall(
+                f"SELECT {_POST_COLUMNS} FROM reminder_posts WHERE guild_id {self._db.dialect.in_ids}",
+                (self._db.dialect.ids(plans),),
+            )
+            stored: dict[int, dict[tuple[str, str], Post]] = {guild_id: {} for guild_id in plans}
+            for post in map(_post, rows):
+                stored[post.guild_id][(post.release_id, post.lead.key)] = post
             for guild_id, planned in plans.items():
                 writes.add(guild_id, stored[guild_id], planned, now)
             await conn.executemany(
                 "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND lead = ?", writes.deletes
             )
-            await conn.executemany(
-                "INSERT OR REPLACE INTO reminder_posts (guild_id, release_id, lead, announced, release_at, due_at, "
-                "wake_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                writes.inserts,
-            )
+            await conn.executemany(_REPLAN, writes.inserts)
             # A release announced for another moment makes an earlier attempt's message a different post.
             await conn.executemany(
                 "UPDATE reminder_posts SET announced = ?, release_at = ?, due_at = ?, wake_at = ?, "
@@ -248,13 +253,11 @@ class ReminderStore:
 
     async def skip_missed(self, guild_id: int, now: int, reason: str) -> int:
         """Record every pending post already due as skipped (posting was off); return how many."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE reminder_posts SET state = 'skipped', detail = ?, updated_at = ? "
-                "WHERE guild_id = ? AND state = 'pending' AND due_at <= ?",
-                (reason, now, guild_id, now),
-            )
-            return cursor.rowcount
+        return await self._db.execute(
+            "UPDATE reminder_posts SET state = 'skipped', detail = ?, updated_at = ? "
+            "WHERE guild_id = ? AND state = 'pending' AND due_at <= ?",
+            (reason, now, guild_id, now),
+        )
 
     # -- the dispatcher -----------------------------------------------------------------------------------
 
@@ -264,8 +267,8 @@ class ReminderStore:
             f"SELECT {', '.join('p.' + c for c in _POST_FIELDS)} FROM reminder_posts AS p "
             "JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at <= ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {_IN_IDS} ORDER BY p.wake_at LIMIT ?",
-            (now, _ids(excluding), limit),
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids} ORDER BY p.wake_at LIMIT ?",
+            (now, self._db.dialect.ids(excluding), limit),
         )
         return [_post(row) for row in rows]
 
@@ -275,8 +278,8 @@ class ReminderStore:
         row = await self._db.read.fetchone(
             "SELECT MIN(p.wake_at) FROM reminder_posts AS p JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at > ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {_IN_IDS}",
-            (after, _ids(excluding)),
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids}",
+            (after, self._db.dialect.ids(excluding)),
         )
         return None if row is None or row[0] is None else int(row[0])
 
@@ -423,11 +426,7 @@ class _PlanWrites:
                 )
 
 
-def _ids(ids: Collection[int]) -> str:
-    return json.dumps(sorted(ids))
-
-
-def _config(row: sqlite3.Row) -> GuildConfig:
+def _config(row: Row) -> GuildConfig:
     return GuildConfig(
         guild_id=int(row["guild_id"]),
         channel_id=row["channel_id"],
@@ -441,7 +440,7 @@ def _config(row: sqlite3.Row) -> GuildConfig:
     )
 
 
-def _post(row: sqlite3.Row) -> Post:
+def _post(row: Row) -> Post:
     return Post(
         guild_id=int(row["guild_id"]),
         release_id=str(row["release_id"]),

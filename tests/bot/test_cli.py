@@ -14,7 +14,15 @@ from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from tests.conftest import APPLICATION_ID, make_token
 
-VARIABLES = ("DISCORD_TOKEN", "DATABASE_PATH", "CATALOGUE_PATH", "DEV_GUILD_ID", "LOG_LEVEL", "DISCORD_API_BASE")
+VARIABLES = (
+    "DISCORD_TOKEN",
+    "DATABASE_PATH",
+    "DATABASE_URL",
+    "CATALOGUE_PATH",
+    "DEV_GUILD_ID",
+    "LOG_LEVEL",
+    "DISCORD_API_BASE",
+)
 
 
 def database_as_run_makes_it(database: Path) -> Path:

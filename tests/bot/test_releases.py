@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.db import Database, load_migrations
 from bot.releases import Origin, ServerReleases
 
-GUILD = 111
+GUILD, OTHER = 111, 222
 DAY = dt.date(2027, 3, 5)
 
 
@@ -55,20 +55,28 @@ async def test_a_party_says_what_made_it_where_it_happens_and_keeps_its_zone(db:
     assert str(await releases.zone(GUILD)) == "UTC", "until a feature says how to read the server's zone"
 
 
-async def test_an_upgraded_database_never_gives_a_number_its_posts_or_events_still_hold(tmp_path: Path) -> None:
+async def test_an_upgraded_database_never_gives_a_number_its_posts_or_events_still_hold(
+    database_target: Path | str,
+) -> None:
     """Before the numbers were kept, a removed release's number went back into use; the upgrade starts each server's
     count after every number its releases, posts and events hold."""
-    path = tmp_path / "bot.sqlite3"
+    path = database_target
     before = [m for m in load_migrations() if m.name != "parties"]
     async with Database.open(path, migrations=before) as old:
         await old.execute(
             "INSERT INTO reminder_releases (guild_id, number, title, date, created_at) VALUES (?, 2, 'Kept', ?, 0)",
             (GUILD, DAY.isoformat()),
         )
-        await old.execute(
+        await old.executemany(
             "INSERT INTO reminder_posts (guild_id, release_id, lead, announced, release_at, due_at, wake_at, state, "
-            "updated_at) VALUES (?, 'own:5', '0', '2027-03-01', 0, 0, 0, 'sent', 0)",
-            (GUILD,),
+            "updated_at) VALUES (?, ?, '0', '2027-03-01', 0, 0, 0, 'sent', 0)",
+            [(GUILD, "own:5"), (GUILD, "heated-rivalry-ost")],  # a catalogue release's post is no number
+        )
+        await old.execute(
+            "INSERT INTO reminder_events (guild_id, release_id, name, start_at, end_at, location, description, state, "
+            "updated_at) VALUES (?, 'own:3', 'Gone', 0, 1, 'Online', '', 'gone', 0)",
+            (OTHER,),
         )
     async with Database.open(path) as db:
         assert await add(ServerReleases(db), "New") == "own:6", "own:5's sent post stays its own"
+        assert await add(ServerReleases(db), "New", guild_id=OTHER) == "own:4", "own:3's event stays its own"

@@ -16,14 +16,17 @@ CREATE TABLE server_release_numbers (
     last     INTEGER NOT NULL
 ) STRICT;
 
+-- Written for both engines (PostgreSQL reads this file too: bot/db/sql.py): no GLOB, and the subquery is named.
 INSERT INTO server_release_numbers (guild_id, last)
 SELECT guild_id, MAX(number) FROM (
     SELECT guild_id, number FROM reminder_releases
     UNION ALL
-    SELECT guild_id, CAST(substr(release_id, 5) AS INTEGER) FROM reminder_posts WHERE release_id GLOB 'own:[0-9]*'
+    SELECT guild_id, CAST(substr(release_id, 5) AS INTEGER) FROM reminder_posts
+     WHERE substr(release_id, 1, 4) = 'own:' AND substr(release_id, 5, 1) BETWEEN '0' AND '9'
     UNION ALL
-    SELECT guild_id, CAST(substr(release_id, 5) AS INTEGER) FROM reminder_events WHERE release_id GLOB 'own:[0-9]*'
-) GROUP BY guild_id;
+    SELECT guild_id, CAST(substr(release_id, 5) AS INTEGER) FROM reminder_events
+     WHERE substr(release_id, 1, 4) = 'own:' AND substr(release_id, 5, 1) BETWEEN '0' AND '9'
+) AS numbers GROUP BY guild_id;
 
 -- A native event in a channel (voice or stage) rather than at a location (external).
 ALTER TABLE reminder_events ADD COLUMN channel_id INTEGER;
