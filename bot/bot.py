@@ -45,7 +45,27 @@ log = logging.getLogger(__name__)
 # leaving a bot whose commands are registered but unanswered.
 EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.settings", "cogs.about")
 
+HANDLER_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-")
+"""The names discord.py 2.7 gives the tasks that run the bot's handlers: `Client.dispatch`'s listeners
+(`client.py`), the app command tree's invoker (`app_commands/tree.py`), and a view's, modal's or dynamic item's
+dispatch (`ui/view.py`, `ui/modal.py`)."""
+CLOSE_GRACE_S = 5.0
+"""How long a closing bot lets handlers already running finish (a vote, a departure) before its HTTP session and
+database close under them."""
+
 ServiceT = TypeVar("ServiceT")
+
+
+def running_handlers() -> set[asyncio.Task[Any]]:
+    """The bot's handlers running now in this event loop (`HANDLER_TASKS`), the calling task left out."""
+    current = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASKS)
+    }
+
+
 STALE_COMPONENT = N_(
     "This button or menu belongs to an older version of this message and no longer works. Use the matching "
     "command instead (type `/` to see them), or ask a moderator to post the message again."
@@ -317,5 +337,8 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         if self._upkeep is not None:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
+        handlers = running_handlers()
+        if handlers:  # what a member was told, or a departure being written, is finished, not cut off
+            await asyncio.wait(handlers, timeout=CLOSE_GRACE_S)
         await super().close()
         self.languages.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import discord.gateway
 import discord.http
 
-from bot.bot import EXTENSIONS, HeatedRivalryBot
+from bot.bot import EXTENSIONS, HeatedRivalryBot, running_handlers
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.db import Database
@@ -30,18 +30,6 @@ EMULATED_GUILD_READY_S = 0.1  # the emulator sends every GUILD_CREATE at once: n
 def fake_token(application_id: int = DEMO_APPLICATION_ID) -> str:
     """The emulator's token for the demo application: Discord's shape, opens nothing real."""
     return make_token(application_id)
-
-
-INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: on_interaction")
-"""The names discord.py 2.7 gives the tasks that run an interaction's handler: the app command tree's invoker
-(`app_commands/tree.py`), a view's, modal's or dynamic item's dispatch (`ui/view.py`, `ui/modal.py`; `discord-ui-view-
-timeout-` too, which is short), and `Client.dispatch`'s listener tasks."""
-
-
-def handling_interactions() -> bool:
-    """Whether the bot is still running an interaction's handler (`FakeDiscord.busy`): the emulator then waits for
-    it before it reads the member's view, instead of guessing from a quiet period on a loaded machine."""
-    return any(not task.done() and task.get_name().startswith(INTERACTION_TASKS) for task in asyncio.all_tasks())
 
 
 @contextlib.asynccontextmanager
@@ -88,7 +76,7 @@ async def emulated_bot(
                 clock=clock,
             ) as bot,
         ):
-            fd.busy = handling_interactions
+            fd.busy = lambda: bool(running_handlers())
             runner = asyncio.create_task(bot.start(token), name="bot")
             ready = asyncio.create_task(fd.wait_until_ready(ready_timeout))
             await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
