@@ -32,8 +32,10 @@ from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _l
 from bot.languages import ServerLanguages
+from bot.leases import ShardLeases
 from bot.presence import RETENTION_S, Departures, Presence
 from bot.settings import Settings
+from bot.shards import ShardRange
 from bot.sync import sync_commands
 from bot.translator import CommandTranslator
 from bot.tree import BotTree
@@ -105,6 +107,13 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def shard_options(shards: ShardRange) -> dict[str, Any]:
+    """discord.py's `shard_count` and `shard_ids` for SHARD_COUNT and SHARD_IDS; none: the recommended count."""
+    if shards.count is None:
+        return {}
+    return {"shard_count": shards.count, "shard_ids": list(shards.ids)}
+
+
 class HeatedRivalryBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -116,9 +125,11 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         extensions: Sequence[str] = EXTENSIONS,
         sync_on_start: bool = True,
         guild_ready_timeout: float = 2.0,
+        leases: ShardLeases | None = None,
     ) -> None:
         """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
-        (discord.py's default, 2; the local emulator sends them all at once, so its runs use less)."""
+        (discord.py's default, 2; the local emulator sends them all at once, so its runs use less).
+        `leases`: on PostgreSQL, this process's leases on its shards, taken before they connect (`bot.leases`)."""
         callbacks = CallbackAttempts()  # tells a retry of ours from another process's answer (`bot.callbacks`)
         super().__init__(
             http_trace=callbacks.trace,
@@ -131,8 +142,13 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
+            **shard_options(settings.shards),
         )
         self.settings = settings
+        self.shard_range: ShardRange = settings.shards  # the servers this process acts for (`bot.shards`)
+        self.leases = leases
+        self.max_concurrency = 1  # IDENTIFYs allowed per 5 s (`GET /gateway/bot`'s session_start_limit)
+        self._taking: asyncio.Task[None] | None = None  # waiting for the leases on this process's shards
         self.db = db
         self.catalogue = catalogue
         self.finder = SoundtrackFinder(catalogue)
@@ -151,6 +167,38 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self._components: set[type[discord.ui.DynamicItem[Any]]] = set()
         self._set_up = False  # setup_hook is done: the features are loaded and the application id is known
         self._sync_request: asyncio.Task[None] | None = None
+
+    async def launch_shards(self) -> None:
+        """With leases (PostgreSQL): learn the shard count and `max_concurrency` from `GET /gateway/bot`, hold every
+        shard of this process (waiting while another process runs one), then connect them."""
+        if self.leases is not None and not self.is_closed():
+            recommended, _url, limits = await self.http.get_bot_gateway()
+            if self.shard_count is None:
+                self.shard_count = recommended
+            self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+            self._taking = asyncio.create_task(
+                self.leases.take(self.shard_ids or range(self.shard_count), self.shard_count)
+            )
+            try:
+                await self._taking
+            except asyncio.CancelledError:
+                if self.is_closed():
+                    return  # stopped while waiting for a shard: nothing was connected
+                raise
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for the shard's turn to IDENTIFY: shared by every process through PostgreSQL (`bot.leases`), else
+        discord.py's own 5 s between this process's shards."""
+        if self.leases is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        await self.leases.identify_turn(shard_id or 0, self.max_concurrency)
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this process acts for the server: it is on one of its shards (`bot.shards`). Every feature's
+        scheduler asks this (or `shard_range.where` in SQL) before acting on a server read from the shared database."""
+        return self.shard_range.owns(guild_id)
 
     def presence(self, guild_id: int) -> Presence:
         """Whether the bot may act on the server now, or must wait for it, or has left it (`bot.presence`)."""
@@ -286,6 +334,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         known: set[int] = set()
         for cog in self._server_data():
             known |= await cog.server_ids()
+        known = {guild_id for guild_id in known if self.owns(guild_id)}  # another process's servers are not left
         present = {guild_id for guild_id in known if self.presence(guild_id) is not Presence.LEFT}
         await self.departures.back(present)
         await self.departures.left(known - present, self.clock.now())
@@ -299,7 +348,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
     async def forget_departed(self) -> None:
         """Delete every feature's data of the servers left `RETENTION_S` ago that the bot is still not in."""
         for guild_id in await self.departures.expired(self.clock.now()):
-            if self.presence(guild_id) is not Presence.LEFT:
+            if not self.owns(guild_id) or self.presence(guild_id) is not Presence.LEFT:
                 continue
             for cog in self._server_data():
                 await cog.forget_server(guild_id)
@@ -315,5 +364,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         if self._upkeep is not None:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
+        if self._taking is not None:  # seen once closed: `is_closed` holds from `super().close()`'s first step
+            self._taking.cancel()
         await super().close()
         self.languages.close()

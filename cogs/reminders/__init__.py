@@ -27,8 +27,8 @@ async def setup(bot: HeatedRivalryBot) -> None:
     from cogs.reminders.service import Reminders
     from cogs.reminders.store import ReminderStore
 
-    service = Reminders(ReminderStore(bot.db), bot.catalogue, DiscordSender(bot), bot.clock)
-    mirror = EventMirror(bot, service, EventStore(bot.db))
+    service = Reminders(ReminderStore(bot.db, bot.shard_range), bot.catalogue, DiscordSender(bot), bot.clock)
+    mirror = EventMirror(bot, service, EventStore(bot.db, bot.shard_range))
     service.replanned.append(mirror.changed)
     bot.provide(service)
     bot.add_dynamic_items(NotifyButton)
