@@ -149,6 +149,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.leases = leases
         self.max_concurrency = 1  # IDENTIFYs allowed per 5 s (`GET /gateway/bot`'s session_start_limit)
         self._taking: asyncio.Task[None] | None = None  # waiting for the leases on this process's shards
+        self._stopping = False  # `close` cancelled `_taking`
         self.db = db
         self.catalogue = catalogue
         self.finder = SoundtrackFinder(catalogue)
@@ -182,7 +183,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             try:
                 await self._taking
             except asyncio.CancelledError:
-                if self.is_closed():
+                if self._taking.cancelled() and self._stopping:
                     return  # stopped while waiting for a shard: nothing was connected
                 raise
         await super().launch_shards()
@@ -364,7 +365,8 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         if self._upkeep is not None:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
-        if self._taking is not None:  # seen once closed: `is_closed` holds from `super().close()`'s first step
+        if self._taking is not None:
+            self._stopping = True
             self._taking.cancel()
         await super().close()
         self.languages.close()
