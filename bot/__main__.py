@@ -41,7 +41,7 @@ from bot.db.copy import CopyMismatch, TableCopy, copy_to_postgresql
 from bot.db.postgresql import DatabaseUnreachable, InstanceRunning, PostgresDatabase
 from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
-from bot.leases import LeaseLost, ShardLeases
+from bot.leases import LeaseLost, ShardLeases, global_pace
 from bot.musicbrainz import MusicBrainzError
 from bot.settings import (
     Settings,
@@ -302,7 +302,8 @@ async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
     closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
     leases = ShardLeases(db, on_lost=lambda: stop()) if isinstance(db, PostgresDatabase) else None
     try:
-        async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, leases=leases) as bot:
+        pace = global_pace(settings, db)
+        async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, leases=leases, pace=pace) as bot:
             reachable = asyncio.create_task(until_reachable(settings.api_base))
 
             def stop() -> None:

@@ -32,7 +32,7 @@ from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _l
 from bot.languages import ServerLanguages
-from bot.leases import ShardLeases
+from bot.leases import ShardLeases, SharedRate
 from bot.presence import RETENTION_S, Departures, Presence
 from bot.settings import Settings
 from bot.shards import ShardRange
@@ -126,10 +126,13 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         sync_on_start: bool = True,
         guild_ready_timeout: float = 2.0,
         leases: ShardLeases | None = None,
+        pace: pacing.Pace | None = None,
     ) -> None:
         """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
         (discord.py's default, 2; the local emulator sends them all at once, so its runs use less).
-        `leases`: on PostgreSQL, this process's leases on its shards, taken before they connect (`bot.leases`)."""
+        `leases`: on PostgreSQL, this process's leases on its shards, taken before they connect (`bot.leases`);
+        `pace`: what its requests are paced on when it shares the token's global rate with other processes
+        (`bot.leases.global_pace`), else the whole `DISCORD_GLOBAL_RATE` is its own."""
         callbacks = CallbackAttempts()  # tells a retry of ours from another process's answer (`bot.callbacks`)
         super().__init__(
             http_trace=callbacks.trace,
@@ -157,7 +160,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.extension_names = tuple(extensions)
         self.sync_on_start = sync_on_start
         self.started_at = int(time.time())
-        self.pacer = pacing.install(self.http, settings.global_rate)
+        self.pacer = pacing.install(self.http, settings.global_rate, pace)
         self._services: dict[type[object], object] = {}
         self.departures = Departures(db)
         # A server's chosen language: features hear of a change as the `server_language_update` event (a guild id).
@@ -370,3 +373,5 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             self._taking.cancel()
         await super().close()
         self.languages.close()
+        if isinstance(self.pacer, SharedRate):
+            await self.pacer.close()

@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from bot.db import Database
 from bot.db.postgresql import LEASE_LOCKS, PostgresDatabase, server_settings
+from bot.pacing import Pace, limiter, spacing_us
+from bot.settings import Settings
 from bot.shards import format_ids
 
 log = logging.getLogger(__name__)
@@ -39,15 +42,15 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 5.0  # how often a holder shows it is alive
 LEASE_TTL_S = 20.0  # a holder silent this long loses its leases (its session ends: `idle_session_timeout`)
 WAIT_POLL_S = 2.0  # how often a process waiting for a held shard tries again
-IDENTIFY_INTERVAL_MS = 5_250  # one IDENTIFY per bucket per 5 s (Discord), with a margin for the network's jitter
+IDENTIFY_INTERVAL_US = 5_250_000  # one IDENTIFY per bucket per 5 s (Discord), with a margin for the network's jitter
 
 # One statement reserves a turn: the row's next free turn, or now if that has passed, is this caller's; the row
-# moves one interval on. Returns how long to wait, in ms, on the database's clock, so every host agrees.
+# moves one interval on. Returns how long to wait, in µs, on the database's clock, so every host agrees.
 RESERVE = """
-WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms)
-INSERT INTO shard_turns AS t (name, next_at_ms) SELECT $1, ms + $2 FROM now
-ON CONFLICT (name) DO UPDATE SET next_at_ms = greatest(t.next_at_ms, excluded.next_at_ms - $2) + $2
-RETURNING t.next_at_ms - $2 - (SELECT ms FROM now)
+WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us)
+INSERT INTO shard_turns AS t (name, next_at_us) SELECT $1, us + $2 FROM now
+ON CONFLICT (name) DO UPDATE SET next_at_us = greatest(t.next_at_us, excluded.next_at_us - $2) + $2
+RETURNING t.next_at_us - $2 - (SELECT us FROM now)
 """
 HOLDER = """
 SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
@@ -138,8 +141,8 @@ class ShardLeases:
         the seconds waited."""
         conn = await self._connection()
         bucket = shard_id % max(1, max_concurrency)
-        waited_ms = await conn.fetchval(RESERVE, f"identify:{bucket}", IDENTIFY_INTERVAL_MS)
-        seconds = max(0, int(waited_ms)) / 1000
+        waited_us = await conn.fetchval(RESERVE, f"identify:{bucket}", IDENTIFY_INTERVAL_US)
+        seconds = max(0, int(waited_us)) / 1_000_000
         if seconds:
             log.info("shard %d waits %.1f s for its turn to connect (one per 5 s in its bucket)", shard_id, seconds)
             await asyncio.sleep(seconds)
@@ -157,3 +160,74 @@ class ShardLeases:
                 await self._conn.close(timeout=5)
             self._conn = None
         self.held.clear()
+
+
+class SharedRate:
+    """The token's global rate (50 requests per second, Topics › Rate Limits: "per bot", not per process), shared by
+    the processes through PostgreSQL: one bucket, the `global` row of `shard_turns`, from which each request reserves
+    the next free turn, `1 / (rate × PACE_SHARE)` after the last one, whichever process took it (`RESERVE`).
+
+    Chosen over each process taking its share (`rate × len(SHARD_IDS) / SHARD_COUNT`, measured beside it by `python
+    -m benchmarks`): a share leaves a process idle at half the rate while the other has a storm of its own (a release
+    followed by one process's servers more than the other's), and leaves the dead process's half unused while it is
+    down; the shared bucket gives the whole rate to whoever has work, at the cost of one round trip to the database
+    per request (about a millisecond, against the 20 ms between two requests at 50/s). When the database does not
+    answer a reservation within `RESERVE_TIMEOUT_S`, the process falls back to its share until it does again, so a
+    database outage never lets the processes together exceed the limit nor stops them.
+    """
+
+    RESERVE_TIMEOUT_S = 1.0
+
+    def __init__(self, db: PostgresDatabase, rate: float, share: float) -> None:
+        self._db = db
+        self._interval_us = spacing_us(rate)
+        self._fallback = limiter(rate * share)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self._degraded = False
+
+    async def acquire(self) -> None:
+        """Wait for this request's turn under the token's global rate."""
+        try:
+            async with asyncio.timeout(self.RESERVE_TIMEOUT_S):
+                pool = await self._connected()
+                waited_us = await pool.fetchval(RESERVE, "global", self._interval_us)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            if not self._degraded:
+                self._degraded = True
+                log.warning(
+                    "the database did not give a turn under the shared global rate (%s): this process paces itself "
+                    "at its share of the rate until it does",
+                    error or type(error).__name__,
+                )
+            await self._fallback.acquire()
+            return
+        if self._degraded:
+            self._degraded = False
+            log.info("the shared global rate answers again: this process takes its turns there")
+        if waited_us > 0:
+            await asyncio.sleep(waited_us / 1_000_000)
+
+    async def _connected(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._db.url, min_size=1, max_size=2, server_settings=server_settings()
+                )
+            return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def global_pace(settings: Settings, db: Database, *, shared: bool = True) -> Pace | None:
+    """What this process paces its requests on: None (the whole rate: it runs every shard, `bot.pacing`), else the
+    rate shared through PostgreSQL (`SharedRate`), or with `shared=False` its share alone (what the benchmark
+    measures beside it)."""
+    shards = settings.shards
+    if shards.everything or shards.count is None or not isinstance(db, PostgresDatabase):
+        return None
+    share = len(shards.ids) / shards.count
+    return SharedRate(db, settings.global_rate, share) if shared else limiter(settings.global_rate * share)

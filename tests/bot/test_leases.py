@@ -12,7 +12,7 @@ import pytest
 
 from bot.db import Database
 from bot.db.postgresql import InstanceRunning, PostgresDatabase
-from bot.leases import IDENTIFY_INTERVAL_MS, ShardLeases
+from bot.leases import IDENTIFY_INTERVAL_US, ShardLeases
 
 
 @pytest.fixture
@@ -69,6 +69,6 @@ async def test_identify_turns_of_one_bucket_are_5_s_apart_across_processes(pg: P
     assert await one.identify_turn(0, 2) == 0, "the first of bucket 0 goes at once"
     assert await other.identify_turn(1, 2) == 0, "bucket 1 has its own turns"
     waited = await other.identify_turn(2, 2)  # bucket 0 again, from another process
-    assert 4.0 < waited <= IDENTIFY_INTERVAL_MS / 1000
+    assert 4.0 < waited <= IDENTIFY_INTERVAL_US / 1_000_000
     await one.release()
     await other.release()

@@ -4,5 +4,5 @@
 -- while it waits. Unused on SQLite, where one process takes its turns in memory.
 CREATE TABLE shard_turns (
     name       TEXT PRIMARY KEY,
-    next_at_ms INTEGER NOT NULL  -- UTC epoch milliseconds: the next free turn starts then
+    next_at_us INTEGER NOT NULL  -- UTC epoch microseconds: the next free turn starts then
 ) STRICT;
