@@ -6,8 +6,10 @@ components, which discord.py builds from a custom id, reach it with `bot.service
 service's class, so `bot/` never imports a feature and features never import each other.
 
 It runs as an `AutoShardedBot`: the shard count is the one `GET /gateway/bot` recommends (Discord refuses an
-unsharded session past 2,500 servers, close code 4011), all shards in this one process. Everything it sends
-over REST goes through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`).
+unsharded session past 2,500 servers, close code 4011), all shards in this one process; or, with `SHARD_COUNT` and
+`SHARD_IDS` on PostgreSQL, a range of them, acting only for their servers (`owns`, `bot.shards`), holding a lease on
+each and taking turns to connect them with the other processes (`bot.leases`). Everything it sends over REST goes
+through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`), shared by the processes (`bot.leases.SharedRate`).
 """
 
 from __future__ import annotations

@@ -177,42 +177,59 @@ class SharedRate:
     """
 
     RESERVE_TIMEOUT_S = 1.0
+    AHEAD = 2  # turns a process holds at once, not yet taken
+    RETRIES = 3  # turns reserved for one request that keeps waking up late, before it goes anyway
 
-    def __init__(self, db: PostgresDatabase, rate: float, share: float) -> None:
-        self._db = db
+    def __init__(self, url: str, rate: float, share: float) -> None:
+        self._url = url
         self._interval_us = spacing_us(rate)
         self._fallback = limiter(rate * share)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._ahead = asyncio.Semaphore(self.AHEAD)
         self._degraded = False
 
     async def acquire(self) -> None:
-        """Wait for this request's turn under the token's global rate."""
-        try:
-            async with asyncio.timeout(self.RESERVE_TIMEOUT_S):
-                pool = await self._connected()
-                waited_us = await pool.fetchval(RESERVE, "global", self._interval_us)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            if not self._degraded:
-                self._degraded = True
-                log.warning(
-                    "the database did not give a turn under the shared global rate (%s): this process paces itself "
-                    "at its share of the rate until it does",
-                    error or type(error).__name__,
-                )
-            await self._fallback.acquire()
-            return
-        if self._degraded:
-            self._degraded = False
-            log.info("the shared global rate answers again: this process takes its turns there")
-        if waited_us > 0:
-            await asyncio.sleep(waited_us / 1_000_000)
+        """Wait for this request's turn under the token's global rate.
+
+        A process holds at most `AHEAD` turns not yet taken, so a stall of its event loop can bunch no more than
+        that many requests; a turn it wakes up for more than one interval late is given up and another reserved, so
+        late requests never go out together over the others' turns.
+        """
+        loop = asyncio.get_running_loop()
+        async with self._ahead:
+            for _ in range(self.RETRIES):
+                try:
+                    async with asyncio.timeout(self.RESERVE_TIMEOUT_S):
+                        pool = await self._connected()
+                        waited_us = await pool.fetchval(RESERVE, "global", self._interval_us)
+                except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    await self._degrade(error)
+                    return
+                if self._degraded:
+                    self._degraded = False
+                    log.info("the shared global rate answers again: this process takes its turns there")
+                turn = loop.time() + max(0, waited_us) / 1_000_000
+                await asyncio.sleep(max(0.0, turn - loop.time()))
+                if loop.time() - turn <= self._interval_us / 1_000_000:
+                    return
+
+    async def _degrade(self, error: BaseException) -> None:
+        """The database gave no turn: pace at this process's share until it does."""
+        if not self._degraded:
+            self._degraded = True
+            log.warning(
+                "the database did not give a turn under the shared global rate (%s): this process paces itself "
+                "at its share of the rate until it does",
+                error or type(error).__name__,
+            )
+        await self._fallback.acquire()
 
     async def _connected(self) -> asyncpg.Pool:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._db.url, min_size=1, max_size=2, server_settings=server_settings()
+                    self._url, min_size=1, max_size=2, server_settings=server_settings()
                 )
             return self._pool
 
@@ -230,4 +247,4 @@ def global_pace(settings: Settings, db: Database, *, shared: bool = True) -> Pac
     if shards.everything or shards.count is None or not isinstance(db, PostgresDatabase):
         return None
     share = len(shards.ids) / shards.count
-    return SharedRate(db, settings.global_rate, share) if shared else limiter(settings.global_rate * share)
+    return SharedRate(db.url, settings.global_rate, share) if shared else limiter(settings.global_rate * share)

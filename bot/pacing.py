@@ -6,7 +6,8 @@ meets, but it never paces ahead of one, so a storm of posts keeps hitting the li
 door every REST call of the bot's client goes through, `HTTPClient.request`, with an `aiolimiter.AsyncLimiter`:
 
 - requests leave evenly spaced at `PACE_SHARE` of the configured rate (`DISCORD_GLOBAL_RATE`, default 50 per
-  second), so a sliding one-second window never holds more than the limit even with some network jitter;
+  second), so a sliding one-second window never holds more than the limit even with some network jitter; several
+  processes sharing the token take these turns in one bucket in PostgreSQL instead (`bot.leases.SharedRate`);
 - interaction responses and follow-ups are not paced, as Discord does not count them ("Interaction endpoints
   are not bound to the bot's Global Rate Limit", Topics › Rate Limits): discord.py sends them through its
   webhook adapter, never through `HTTPClient.request`, so a member's answer never waits behind a storm;

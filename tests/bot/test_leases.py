@@ -7,12 +7,14 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.db import Database
 from bot.db.postgresql import InstanceRunning, PostgresDatabase
-from bot.leases import IDENTIFY_INTERVAL_US, ShardLeases
+from bot.leases import IDENTIFY_INTERVAL_US, ShardLeases, SharedRate
+from bot.pacing import spacing_us
 
 
 @pytest.fixture
@@ -72,3 +74,29 @@ async def test_identify_turns_of_one_bucket_are_5_s_apart_across_processes(pg: P
     assert 4.0 < waited <= IDENTIFY_INTERVAL_US / 1_000_000
     await one.release()
     await other.release()
+
+
+async def test_processes_take_turns_in_one_bucket_of_the_global_rate(pg: PostgresDatabase) -> None:
+    """Each request of either process reserves the next turn of the one `global` bucket: 40 requests move it 40 turns
+    on, whichever process made them."""
+    rate = 2_000.0  # requests per second: the test's turns are half a millisecond apart
+    one, other = SharedRate(pg.url, rate, share=0.5), SharedRate(pg.url, rate, share=0.5)
+    start = await pg.read.fetchone("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
+    assert start is not None
+    await asyncio.gather(*(limiter.acquire() for limiter in (one, other) for _ in range(20)))
+    row = await pg.read.fetchone("SELECT next_at_us FROM shard_turns WHERE name = 'global'")
+    assert row is not None and int(row[0]) >= int(start[0]) + 40 * spacing_us(rate)
+    await one.close()
+    await other.close()
+
+
+async def test_a_database_that_gives_no_turn_leaves_the_process_at_its_share(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = SharedRate(f"postgresql://hrbot@/hrbot?host={tmp_path}", 50.0, share=0.5)  # nothing listens there
+    caplog.set_level(logging.WARNING, "bot.leases")
+    for _ in range(3):
+        await down.acquire()  # never raises: the request goes out at the process's share of the rate
+    [warning] = caplog.records
+    assert "paces itself at its share of the rate until it does" in warning.getMessage()
+    await down.close()
