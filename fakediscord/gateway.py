@@ -201,8 +201,6 @@ class Gateway:
         """Seconds between two accepted IDENTIFYs of a bucket (None: not enforced)."""
         self.early_identifies: list[int] = []
         """Shard ids whose IDENTIFY came too early in its bucket and was answered op 9, in order."""
-        self.identify_times: list[tuple[float, int]] = []
-        """(loop time, shard id) of every accepted IDENTIFY, in order."""
         self._bucket_identified: dict[int, float] = {}
         """A session that would hold more guilds than this is closed with 4011 (Discord: 2,500)."""
         self.received: list[JSON] = []
@@ -490,7 +488,6 @@ class Gateway:
         if self.identify_interval is not None and last is not None and now - last < self.identify_interval:
             return True
         self._bucket_identified[bucket] = now
-        self.identify_times.append((now, shard_id))
         return False
 
     async def _close(self, conn: Connection, code: int, reason: str) -> None:
