@@ -8,9 +8,9 @@ from pathlib import Path
 
 from benchmarks.core import Figure, Scale, median_ms_async, median_us, ratio_figure
 from bot.catalogue import load_catalogue
+from bot.chart import draw_standings
 from bot.db import Database
 from bot.search import Index, fold
-from cogs.poll.chart import draw_standings
 from cogs.poll.rules import BallotMode, Tally, compute_standings
 from cogs.poll.store import PollStore
 

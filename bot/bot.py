@@ -1,7 +1,7 @@
 """The Bot subclass: minimal intents, no member cache, no default pings, extensions from an explicit list.
 
 It carries what every feature shares as typed attributes (`settings`, `db`, `catalogue`, `finder`,
-`clock`, `languages`). A feature's own service is built by its extension's `setup` and handed to its cogs; its
+`clock`, `languages`, `releases`). A feature's own service is built by its extension's `setup` and handed to its cogs; its
 components, which discord.py builds from a custom id, reach it with `bot.service(Kind)`, keyed by the
 service's class, so `bot/` never imports a feature and features never import each other.
 
@@ -36,6 +36,7 @@ from bot.i18n import N_, _l
 from bot.languages import ServerLanguages
 from bot.leases import ShardLeases, SharedRate
 from bot.presence import RETENTION_S, Departures, Presence
+from bot.releases import ServerReleases
 from bot.settings import Settings
 from bot.shards import ShardRange
 from bot.sync import sync_commands
@@ -165,6 +166,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.pacer = pacing.install(self.http, settings.global_rate, pace)
         self._services: dict[type[object], object] = {}
         self.departures = Departures(db)
+        self.releases = ServerReleases(db)  # every server's own releases; features listen to their changes
         # A server's chosen language: features hear of a change as the `server_language_update` event (a guild id).
         self.languages = ServerLanguages(db, changed=lambda guild_id: self.dispatch("server_language_update", guild_id))
         self._upkeep: asyncio.Task[None] | None = None
@@ -333,7 +335,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             await asyncio.sleep(UPKEEP_S)
 
     def _server_data(self) -> list[ServerData]:
-        return [cog for cog in self.cogs.values() if isinstance(cog, ServerData)]
+        return [self.releases, *(cog for cog in self.cogs.values() if isinstance(cog, ServerData))]
 
     async def note_departures(self) -> None:
         """Compare the servers features hold data for with the ones the bot is in (call once start-up is complete)."""

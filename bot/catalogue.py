@@ -310,6 +310,9 @@ class Release:
     status: str | Text | None
     confidence: Confidence
     sources: tuple[Source, ...]
+    # Where a server's own release happens, when it says (a listening party's channel, `bot.releases`): its native
+    # event is then a voice or stage event there. The catalogue's releases happen everywhere.
+    channel_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

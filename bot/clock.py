@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from typing import Protocol
 
 
@@ -27,18 +28,19 @@ class SystemClock:
 
     def __init__(self) -> None:
         self.offset = 0.0
-        self._wake: asyncio.Event | None = None
+        # The wake event of every task that sleeps on this clock (each feature's scheduler), as long as it lives.
+        self._sleepers: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
     def now(self) -> int:
         return int(time.time() + self.offset)
 
     async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
-        self._wake = wake
+        self._sleepers.add(wake)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), max(0.0, epoch - (time.time() + self.offset)))
 
     def jump_to(self, epoch: float) -> None:
-        """Make it `epoch` now, and wake whoever sleeps on this clock so it notices."""
+        """Make it `epoch` now, and wake whoever sleeps on this clock (every feature's scheduler) so it notices."""
         self.offset = epoch - time.time()
-        if self._wake is not None:
-            self._wake.set()
+        for wake in list(self._sleepers):
+            wake.set()

@@ -12,7 +12,7 @@ from bot.catalogue import Catalogue, load_catalogue
 from bot.db import Database
 from bot.demo.harness import DEMO_APPLICATION_ID as APPLICATION_ID
 from bot.demo.harness import fake_token as make_token
-from tests.postgres import NoServer, Server, binaries, running
+from tests.postgres import NO_SERVER, NoServer, Server, binaries, running
 
 __all__ = ["APPLICATION_ID", "make_token"]
 
@@ -51,6 +51,17 @@ def full_catalogue(full_overlay: Path) -> Catalogue:
     return load_catalogue(full_overlay)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it last, and loudly, when the PostgreSQL tests were skipped: a green run without them proves half."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_SERVER in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests did not run on PostgreSQL: {NO_SERVER} (install Debian's postgresql package)",
+            yellow=True,
+            bold=True,
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Server]:
     """A real PostgreSQL server for this test process (each xdist worker starts its own), stopped at the end.
@@ -83,8 +94,13 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a database is opened, on each engine in turn: a SQLite file, or an empty PostgreSQL database."""
+    return tmp_path / "bot.sqlite3" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
     """A migrated, empty database on each engine in turn: every store test runs on both."""
-    target = tmp_path / "bot.sqlite3" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    async with Database.open(target) as database:
+    async with Database.open(database_target) as database:
         yield database

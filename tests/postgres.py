@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROLE = "hrbot"  # the cluster's superuser, as the tests and benchmarks connect
+NO_SERVER = "no PostgreSQL server here"
 UNPRIVILEGED = "nobody"  # who runs the server when this process is root
 
 
@@ -36,7 +37,7 @@ def binaries() -> Path:
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]), reverse=True)
     if debian:
         return debian[0].parent
-    raise NoServer("no PostgreSQL server here (initdb, pg_ctl): install Debian's `postgresql` package, as .ci/run does")
+    raise NoServer(f"{NO_SERVER} (initdb, pg_ctl): install Debian's `postgresql` package, as .ci/run does")
 
 
 @dataclass(frozen=True)

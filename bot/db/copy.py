@@ -3,8 +3,9 @@
 The target must be empty (no table at all), so nothing of another installation is mixed in or overwritten. The
 schema is made by the bot's own migrations, every table is copied (parents before the tables whose foreign keys
 name them), and each table is then read back and compared with the source: its row count and an order-independent
-checksum of its rows (`checksum`), computed the same way from both sides' values. All of it is one transaction on
-the target: a copy that does not match is rolled back, leaving the target empty for another try.
+checksum of its rows (`checksum`), computed the same way from both sides' values. A numbering (an AUTOINCREMENT key,
+an identity column on PostgreSQL) goes on after the last number SQLite gave. All of it is one transaction on the
+target: a copy that does not match is rolled back, leaving the target empty for another try.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ async def copy_to_postgresql(source: Database, url: str) -> list[TableCopy]:
                 await apply_migrations(conn, load_migrations())
                 for table in await _parents_first(source, tables):
                     report.append(await _copy_table(source, conn, table, tables[table]))
+                await _continue_numbering(source, conn)
                 if not all(t.matches for t in report):
                     raise CopyMismatch(url, report)
         except asyncpg.PostgresError as error:
@@ -112,6 +114,24 @@ async def _parents_first(source: Database, tables: dict[str, list[str]]) -> list
         keys = await source.fetchall(f"PRAGMA foreign_key_list({table})")
         graph.add(table, *(str(key["table"]) for key in keys if str(key["table"]) != table))
     return list(graph.static_order())
+
+
+async def _continue_numbering(source: Database, conn: asyncpg.Connection) -> None:
+    """Each identity column (an AUTOINCREMENT key on SQLite) goes on from the source's last number, which SQLite keeps
+    in `sqlite_sequence` even for deleted rows: a number given once is never given again, before the copy or after."""
+    kept = await source.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+    last = (
+        {str(row[0]): int(row[1]) for row in await source.fetchall("SELECT name, seq FROM sqlite_sequence")}
+        if kept
+        else {}
+    )
+    for table, column in await conn.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+    ):
+        largest = await conn.fetchval(f'SELECT COALESCE(MAX("{column}"), 0) FROM "{table}"')
+        if number := max(last.get(table, 0), int(largest)):
+            await conn.execute("SELECT setval(pg_get_serial_sequence($1, $2), $3)", f'"{table}"', column, number)
 
 
 async def _copy_table(source: Database, conn: asyncpg.Connection, table: str, columns: list[str]) -> TableCopy:

@@ -155,6 +155,15 @@ class Standings:
     voters: int
     entries: tuple[Entry, ...]
 
+    @property
+    def scored(self) -> bool:
+        """Whether points differ from votes (top-3 mode): the chart shows both (`bot.chart.Standings`)."""
+        return self.mode is not BallotMode.SINGLE
+
+    @property
+    def how(self) -> str:
+        return self.mode.description
+
 
 def compute_standings(mode: BallotMode, tallies: Iterable[Tally], catalogue: Catalogue) -> Standings:
     """Order by points; equal points share a place and are listed in album order, then by title and id."""

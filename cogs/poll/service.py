@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.catalogue import Catalogue
+from bot.chart import draw_standings
 from bot.embeds import Card
 from bot.errors import UserError
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _, choice_name, ngettext, option_name
 from bot.markup import discord_timestamp
-from cogs.poll.chart import draw_standings
 from cogs.poll.rules import (
     TIE_NOTE,
     BallotMode,

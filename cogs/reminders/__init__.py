@@ -5,6 +5,9 @@ rules a command triggers, `dispatcher.py` posts what is due, `sender.py` is its 
 `posts.py`, `schedule.py`, `timeparse.py` and `templates.py` are discord-free rules. SQL is in `store.py`.
 Native Scheduled Events: `mirror.py` (rules), `event_store.py` (SQL), `events.py` (Discord calls).
 Opting in to pings: `notify.py`; the buttons are in `components.py`.
+
+A server's own releases are shared (`bot.releases`): the reminders listen to their changes and replan the server,
+and its events follow.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ async def setup(bot: HeatedRivalryBot) -> None:
     from cogs.reminders.service import Reminders
     from cogs.reminders.store import ReminderStore
 
-    service = Reminders(ReminderStore(bot.db, bot.shard_range), bot.catalogue, DiscordSender(bot), bot.clock)
+    service = Reminders(
+        ReminderStore(bot.db, bot.shard_range), bot.releases, bot.catalogue, DiscordSender(bot), bot.clock
+    )
     mirror = EventMirror(bot, service, EventStore(bot.db, bot.shard_range))
     service.replanned.append(mirror.changed)
+    bot.releases.listeners.append(service.own_releases_changed)
+    bot.releases.zone_of = service.server_zone
     bot.provide(service)
     bot.add_dynamic_items(NotifyButton)
     await bot.add_cog(RemindersCog(bot, service, mirror))

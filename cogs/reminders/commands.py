@@ -29,25 +29,19 @@ from bot.context import guild_of
 from bot.errors import UserError
 from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
+from bot.moments import DateTimeError, ScheduleError, future_release_epoch, parse_date, parse_time
+from bot.releases import MAX_OWN_RELEASES
 from bot.typed import LINK_LIMIT, link_problem
 from bot.when import When
 from cogs.reminders import zones
 from cogs.reminders.components import post_view
 from cogs.reminders.events import EventMirror, SyncReport, missing_event_permissions
 from cogs.reminders.posts import PostMode, find_release, release_choices, title_text
-from cogs.reminders.schedule import ScheduleError, future_release_epoch
 from cogs.reminders.sender import allowed_mentions, to_embed
 from cogs.reminders.service import ReleaseError, Reminders
 from cogs.reminders.status import history_warning, missing_permissions, ping_warning, status_card
 from cogs.reminders.templates import TemplateError, parse_template
-from cogs.reminders.timeparse import (
-    DateTimeError,
-    LeadTimeError,
-    describe_lead_times,
-    parse_date,
-    parse_lead_times,
-    parse_time,
-)
+from cogs.reminders.timeparse import LeadTimeError, describe_lead_times, parse_lead_times
 from cogs.reminders.zones import ZoneError, describe_zone, resolve_zone, zone_choices, zone_label
 
 if TYPE_CHECKING:
@@ -57,7 +51,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["HeatedRivalryBot"]
 
-MAX_OWN_RELEASES = 25  # so that /reminders remove-release can list every one in its autocomplete
 CHECK_POSTS = 10  # how many upcoming posts `python -m bot check` lists
 
 
@@ -452,18 +445,18 @@ class RemindersCog(
         config = await self.store.config(guild.id)
         with option("date") if time is None else option("date", "time"):
             epoch = future_release_epoch(day, clock_time, config.zoneinfo, self.now())
-        if await self.store.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
+        if await self.service.own.count_own_releases(guild.id) >= MAX_OWN_RELEASES:
             raise UserError(
                 _(
                     "This server has {count} releases of its own, the most it can have: remove one first.",
                     count=MAX_OWN_RELEASES,
                 )
             )
-        release = await self.store.add_release(
+        # Its reminders and its event follow (`Reminders.own_releases_changed`).
+        release = await self.service.own.add_release(
             guild.id, title=title.strip(), date=day, time=clock_time, link=url,
             description=description.strip() if description else None, now=self.now(),
         )  # fmt: skip
-        await self.service.save(config)
         when = When.of(release, epoch)
         await reply(
             interaction,
@@ -480,8 +473,8 @@ class RemindersCog(
     @app_commands.describe(release="One of the releases added with /reminders add-release")
     async def remove_release(self, interaction: Interaction, release: app_commands.Range[str, 1, 100]) -> None:
         guild = guild_of(interaction)
-        found = find_release(await self.store.own_releases(guild.id), release)
-        removed = None if found is None else await self.store.remove_release(guild.id, found.id)
+        found = find_release(await self.service.own.own_releases(guild.id), release)
+        removed = None if found is None else await self.service.own.remove_release(guild.id, found.id)
         if removed is None:
             raise UserError(
                 _(
@@ -491,14 +484,13 @@ class RemindersCog(
                     typed=quote(release),
                 )
             )
-        await self.service.replan(guild.id)
         await reply(
             interaction, _("Removed **{title}**; its pending reminders are cancelled.", title=title_text(removed))
         )
 
     @remove_release.autocomplete("release")
     async def own_release_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        releases = await self.store.own_releases(guild_of(interaction).id)
+        releases = await self.service.own.own_releases(guild_of(interaction).id)
         return [app_commands.Choice(name=name, value=value) for name, value in release_choices(releases, current)]
 
 

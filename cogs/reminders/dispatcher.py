@@ -6,8 +6,8 @@ configuration and releases read once for the whole batch (a storm of 10,000 serv
 once per post); they go out concurrently, `concurrency` at a time, and the bot's global pacer
 (`bot.pacing`) keeps them under Discord's global rate limit.
 
-Exactly once: every attempt at a post carries the same nonce, derived from (server, release, lead time,
-announced moment), so Discord returns the message it already made instead of making a second one when a
+Exactly once (`bot.delivery`): every attempt at a post carries the same nonce, derived from (server, release, lead
+time, announced moment), so Discord returns the message it already made instead of making a second one when a
 retry follows a lost response or a crash; and a post is recorded as sent only after Discord accepted it.
 Accepted posts are recorded together, in one transaction, as soon as the previous one committed (those
 accepted meanwhile make the next batch: a storm records hundreds at once); until then they count as busy
@@ -34,20 +34,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Protocol
 
 from bot.catalogue import Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
-from bot.i18n import ENGLISH, N_, Text, _, language, using
+from bot.delivery import DEFAULT_GRACE_S, MAX_ATTEMPTS, DeliveryError, Failure, retry_delay
+from bot.i18n import N_, _, language, using
 from bot.presence import Presence
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
-from cogs.reminders.schedule import DEFAULT_GRACE_S, Action, decide, reminder_plan
+from cogs.reminders.schedule import Action, decide, reminder_plan
 from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
 
 log = logging.getLogger(__name__)
@@ -56,39 +55,12 @@ CONCURRENCY = 16  # posts in flight at once; the global pacer spaces them out fu
 BATCH = 100  # due posts read at once, with their servers' configuration and releases
 RECORD_DELAY_S = 0.0  # accepted posts wait this long for others (0: the posts accepted in the same loop turn)
 MAX_SLEEP_S = 3600  # re-check hourly anyway, so a wall-clock jump (suspend, NTP step) is noticed
-RETRY_BASE_S = 30  # after discord.py's own retries failed: 30 s, 1 min, 2 min, ... up to RETRY_MAX_S
-RETRY_MAX_S = 30 * 60
-MAX_ATTEMPTS = 8
 ERROR_PAUSE_S = 5.0  # after an unexpected error in the loop itself (a database hiccup)
 
 Key = tuple[int, str, str]
 # Skip details, stored in English (the status card translates them: they are message ids).
 RELEASE_GONE = N_("the release is no longer in the catalogue")
 NO_LONGER_WORTH_POSTING = N_("no longer worth posting")
-
-
-class Failure(StrEnum):
-    """What to do about a post Discord did not take."""
-
-    BLOCKED = "blocked"  # 403/404: stop this server's posts until a moderator fixes the configuration
-    RATE_LIMITED = "rate_limited"  # 429 after discord.py's own retries: back in the queue, at the pacer's rate
-    TRANSIENT = "transient"  # 5xx, network: try again later, with growing delays
-    REJECTED = "rejected"  # any other refusal: this post will never be accepted
-
-
-class DeliveryError(Exception):
-    """Discord did not take the post; `kind` says what to do about it, `retry_after` (seconds) when to.
-
-    `reason` is what is stored and logged (English); `text` what the server's moderators are told, marked to be
-    written in their language when it is a `Text`.
-    """
-
-    def __init__(self, kind: Failure, reason: str | Text, *, retry_after: float | None = None) -> None:
-        self.reason = reason if isinstance(reason, str) else reason.render(ENGLISH)
-        super().__init__(self.reason)
-        self.kind = kind
-        self.text = reason
-        self.retry_after = retry_after
 
 
 class Sender(Protocol):
@@ -440,10 +412,7 @@ class Dispatcher:
             await self.store.mark_failed(post, reason, now)
             log.error("reminder %s failed: %s", post.key, reason)
             return
-        if error.kind is Failure.RATE_LIMITED:
-            delay = math.ceil(error.retry_after or 0)  # due again at once: the pacer spaces it out
-        else:
-            delay = max(min(RETRY_MAX_S, RETRY_BASE_S * 2**post.attempts), math.ceil(error.retry_after or 0))
+        delay = retry_delay(error, post.attempts)
         await self.store.retry_later(post, error.reason, now + delay, now)
         log.warning("reminder %s: %s; retrying in %d s", post.key, error.reason, delay)
 

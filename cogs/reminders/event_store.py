@@ -124,13 +124,14 @@ class EventStore:
     ) -> None:
         await self._db.execute(
             "INSERT INTO reminder_events (guild_id, release_id, event_id, name, start_at, end_at, location, "
-            "description, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "description, channel_id, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, release_id) DO UPDATE SET event_id = excluded.event_id, name = excluded.name, "
             "start_at = excluded.start_at, end_at = excluded.end_at, location = excluded.location, "
-            "description = excluded.description, state = excluded.state, updated_at = excluded.updated_at "
+            "description = excluded.description, channel_id = excluded.channel_id, state = excluded.state, "
+            "updated_at = excluded.updated_at "
             "WHERE reminder_events.state != 'gone'",  # a moderator's removal, recorded meanwhile, stands
             (guild_id, release_id, event_id, shape.name, shape.start_at, shape.end_at, shape.location,
-             shape.description, state.value, now),
+             shape.description, shape.channel_id, state.value, now),
         )  # fmt: skip
 
 
@@ -154,6 +155,7 @@ def _event(row: Row) -> MirroredEvent:
             end_at=int(row["end_at"]),
             location=str(row["location"]),
             description=str(row["description"]),
+            channel_id=row["channel_id"],
         ),
         state=EventState(str(row["state"])),
     )

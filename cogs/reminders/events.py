@@ -25,8 +25,8 @@ import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -34,6 +34,7 @@ from discord.utils import MISSING
 
 from bot.db import DatabaseBusy
 from bot.i18n import ENGLISH, N_, Text, _, _l, server_language, using
+from bot.moments import PlanError
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.mirror import (
     Action,
@@ -47,7 +48,6 @@ from cogs.reminders.mirror import (
     turn_off,
     wanted,
 )
-from cogs.reminders.schedule import PlanError
 
 if TYPE_CHECKING:
     from bot.bot import HeatedRivalryBot
@@ -222,7 +222,7 @@ class EventMirror:
                 want = wanted(await self.service.releases(guild_id), config.zoneinfo)
             except PlanError:  # the reminders are blocked for it, and `/reminders status` says why
                 return report
-            actions = steps(want, rows, now)
+            actions = steps({release_id: placed(guild, shape) for release_id, shape in want.items()}, rows, now)
         report.gone = [row.release_id for row in rows if row.state is EventState.GONE]
         missing = missing_event_permissions(guild)
         if missing and any(a.step is not Step.FORGET for a in actions):
@@ -316,8 +316,8 @@ class EventMirror:
             await self.store.intend(guild.id, action.release_id, shape, now)
             event = await guild.create_scheduled_event(
                 name=shape.name, start_time=_utc(shape.start_at), end_time=_utc(shape.end_at),
-                entity_type=discord.EntityType.external, privacy_level=discord.PrivacyLevel.guild_only,
-                location=shape.location, description=shape.description, reason=_(REASON),
+                privacy_level=discord.PrivacyLevel.guild_only, description=shape.description, reason=_(REASON),
+                **where(guild, shape),
             )  # fmt: skip
             await self.store.store(MirroredEvent(guild.id, action.release_id, event.id, shape, EventState.LIVE), now)
             report.created += 1
@@ -352,9 +352,9 @@ class EventMirror:
                     name=shape.name if Field.NAME in fields else MISSING,
                     start_time=_utc(shape.start_at) if Field.TIME in fields else MISSING,
                     end_time=_utc(shape.end_at) if Field.TIME in fields else MISSING,
-                    location=shape.location if Field.LOCATION in fields else MISSING,
                     description=shape.description if Field.DESCRIPTION in fields else MISSING,
                     reason=_(REASON),
+                    **(where(guild, shape) if Field.LOCATION in fields else {}),
                 )
             except discord.NotFound:  # deleted by hand between the look and the edit
                 await self.store.mark(guild.id, row.release_id, EventState.GONE, now)
@@ -423,7 +423,38 @@ def _seen(event: discord.ScheduledEvent) -> EventShape:
         end_at=int(event.end_time.timestamp()) if event.end_time is not None else 0,
         location=event.location or "",
         description=event.description or "",
+        channel_id=event.channel_id,
     )
+
+
+# What the bot needs in a channel to hold an event there (Discord's Guild Scheduled Event, "Permissions
+# Requirements": a VOICE event needs View Channel and Connect, a STAGE_INSTANCE one Manage Channels, Mute Members
+# and Move Members, besides Create Events).
+VOICE_EVENT = discord.Permissions(view_channel=True, connect=True)
+STAGE_EVENT = discord.Permissions(manage_channels=True, mute_members=True, move_members=True)
+
+
+def placed(guild: discord.Guild, shape: EventShape) -> EventShape:
+    """`shape` as the bot can make it: in its channel when that is a voice or stage channel of the server where the
+    bot may hold an event, else at its location (external), so a channel deleted or closed to the bot never stops
+    the event."""
+    if shape.channel_id is None:
+        return shape
+    channel = guild.get_channel(shape.channel_id)
+    needed = VOICE_EVENT if isinstance(channel, discord.VoiceChannel) else STAGE_EVENT
+    if isinstance(channel, discord.VoiceChannel | discord.StageChannel) and needed <= channel.permissions_for(guild.me):
+        return shape
+    return replace(shape, channel_id=None)
+
+
+def where(guild: discord.Guild, shape: EventShape) -> dict[str, Any]:
+    """The arguments that place an event (`placed` decided where): in its channel, or at its location."""
+    channel = None if shape.channel_id is None else guild.get_channel(shape.channel_id)
+    if isinstance(channel, discord.StageChannel):
+        return {"entity_type": discord.EntityType.stage_instance, "channel": channel}
+    if isinstance(channel, discord.VoiceChannel):
+        return {"entity_type": discord.EntityType.voice, "channel": channel}
+    return {"entity_type": discord.EntityType.external, "location": shape.location}
 
 
 def _utc(epoch: int) -> dt.datetime:

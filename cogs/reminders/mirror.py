@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 from bot.catalogue import Release
 from bot.i18n import N_, _, text
 from bot.markup import clamp
+from bot.moments import release_epoch
+from bot.releases import Origin
 from bot.when import When
-from cogs.reminders.schedule import release_epoch
 
 NAME_LIMIT = 100
 LOCATION_LIMIT = 100
@@ -42,6 +43,7 @@ START_MARGIN_S = 120  # an event is created or moved only if it starts at least 
 # Translators: the location of a native Discord event whose release has no short link.
 ONLINE = N_("Online")
 OWN_SOURCE = N_("Added by this server's moderators with /reminders add-release.")
+PARTY_SOURCE = N_("A listening party of this server: the album track by track, together. /party now says what plays.")
 # Translators: the first line of a native event for a release with a date and no time; {zone} is an IANA zone name.
 DATE_ONLY = N_(
     "Out on {date}. No time is announced: the time shown is midnight in this server's time zone ({zone}), the "
@@ -60,13 +62,22 @@ class EventState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EventShape:
-    """What a release's event shows on Discord (UTC epoch seconds; lengths within Discord's limits)."""
+    """What a release's event shows on Discord (UTC epoch seconds; lengths within Discord's limits).
+
+    An event in a channel (`channel_id`: a voice or stage event, where the release happens) is placed there and
+    not at `location`, which is then what it falls back to should it become external (`events.py` decides)."""
 
     name: str
     start_at: int
     end_at: int
     location: str
     description: str
+    channel_id: int | None = None
+
+    @property
+    def place(self) -> str | int:
+        """Where fans go: its channel, else its location (what the LOCATION field compares)."""
+        return self.location if self.channel_id is None else self.channel_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +123,9 @@ class Action:
 
 def shape_of(release: Release, start_at: int, zone: ZoneInfo) -> EventShape:
     """The event for `release` starting at `start_at` (planned in the server's `zone`): its link as the location
-    when it fits, else "Online" (the link then leads the description), and its text with its source (catalogue) or
-    its origin (own); a date-only release's text first says which day it is and that the time shown is midnight."""
+        when it fits, else "Online" (the link then leads the description), and its text with its source (catalogue) or
+        its origin (own); a date-only release's text first says which day it is and that the time shown is midnight. A
+    release that happens in a channel (a listening party's voice or stage channel) gets its event there."""
     link = release.link
     location = link if link and len(link) <= LOCATION_LIMIT else _(ONLINE)
     source = "; ".join(f"{s.name}: {s.url}" for s in release.sources[:2])
@@ -122,7 +134,9 @@ def shape_of(release: Release, start_at: int, zone: ZoneInfo) -> EventShape:
         *([_(DATE_ONLY, date=day.text(), zone=release.zone or zone.key)] if day.day is not None else []),
         *([link] if link and location != link else []),
         *([release.description] if release.description else []),
-        _("Source: {source}", source=source) if source else _(OWN_SOURCE),
+        _("Source: {source}", source=source)
+        if source
+        else _(PARTY_SOURCE if release.kind == Origin.PARTY else OWN_SOURCE),
     ]
     return EventShape(
         name=clamp(text(release.title), NAME_LIMIT),
@@ -130,6 +144,7 @@ def shape_of(release: Release, start_at: int, zone: ZoneInfo) -> EventShape:
         end_at=start_at + DURATION_S,
         location=location,
         description=clamp("\n\n".join(lines), DESCRIPTION_LIMIT),
+        channel_id=release.channel_id,
     )
 
 
@@ -199,16 +214,18 @@ def edit(sent: EventShape, want: EventShape, seen: EventShape) -> tuple[frozense
 
 
 def field_value(shape: EventShape, field: Field) -> object:
-    return (shape.start_at, shape.end_at) if field is Field.TIME else getattr(shape, field.value)
+    if field is Field.TIME:
+        return (shape.start_at, shape.end_at)
+    return shape.place if field is Field.LOCATION else getattr(shape, field.value)
 
 
 def taking(shape: EventShape, source: EventShape, fields: Collection[Field]) -> EventShape:
     """`shape` with `fields` taken from `source`."""
     when = source if Field.TIME in fields else shape
+    place = source if Field.LOCATION in fields else shape
     return EventShape(
-        (source if Field.NAME in fields else shape).name, when.start_at, when.end_at,
-        (source if Field.LOCATION in fields else shape).location,
-        (source if Field.DESCRIPTION in fields else shape).description,
+        (source if Field.NAME in fields else shape).name, when.start_at, when.end_at, place.location,
+        (source if Field.DESCRIPTION in fields else shape).description, place.channel_id,
     )  # fmt: skip
 
 

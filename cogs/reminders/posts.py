@@ -14,20 +14,22 @@ the catalogue's markdown, or a moderator's words, shown as typed.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
 from bot.catalogue import Release
+from bot.delivery import nonce
 from bot.i18n import ENGLISH, N_, Text, _, available, language, text, using
 from bot.markup import CONTENT_LIMIT, literal
+from bot.moments import release_epoch
+from bot.releases import own_number
 from bot.search import Index
 from bot.when import When
 from cogs.reminders.mirror import event_url
-from cogs.reminders.schedule import release_epoch, reminder_plan
-from cogs.reminders.store import GuildConfig, PlannedPost, Post, own_number
+from cogs.reminders.schedule import reminder_plan
+from cogs.reminders.store import GuildConfig, PlannedPost, Post
 from cogs.reminders.templates import Values, default_template, parse_template, render, timing_line
 from cogs.reminders.timeparse import LeadTime
 
@@ -58,9 +60,8 @@ def plan(config: GuildConfig, releases: Sequence[Release]) -> list[PlannedPost]:
 
 
 def nonce_for(post: Post) -> str:
-    """The same 25 characters for every attempt at one post (Discord allows a nonce of at most 25)."""
-    identity = f"{post.guild_id}:{post.release_id}:{post.lead.key}:{post.announced}"
-    return hashlib.sha256(identity.encode()).hexdigest()[:25]
+    """The same nonce for every attempt at one post (`bot.delivery.nonce`)."""
+    return nonce(post.guild_id, post.release_id, post.lead.key, post.announced)
 
 
 def release_index(releases: Sequence[Release]) -> Index[Release]:

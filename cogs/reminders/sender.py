@@ -1,24 +1,23 @@
 """The dispatcher's view of Discord: post a reminder, find one posted before a crash, tell moderators.
 
-Every Discord failure becomes a `DeliveryError` whose `Failure` kind tells the dispatcher whether to
-retry, give up on the post, or block the server until a moderator fixes the configuration; its reason is
-marked (`_l`): stored in English, and told to the server's moderators in the server's language.
+Posting and looking are `bot.send`'s (shared with the listening parties): every Discord failure becomes a
+`DeliveryError` whose `Failure` kind tells the dispatcher whether to retry, give up on the post, or block the
+server until a moderator fixes the configuration; its reason is marked (`_l`): stored in English, and told to the
+server's moderators in the server's language.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
 from bot.embeds import Card
 from bot.i18n import _, _l, chosen_server_language
 from bot.presence import Presence
+from bot.send import find_sent, post_once
 from cogs.reminders.components import post_view
-from cogs.reminders.dispatcher import DeliveryError, Failure
 from cogs.reminders.posts import ReminderMessage
 
 if TYPE_CHECKING:
@@ -63,71 +62,22 @@ class DiscordSender:
         return None if guild is None or guild.unavailable else guild
 
     async def send(self, channel_id: int, message: ReminderMessage, nonce: str) -> int:
-        channel = self.bot.get_partial_messageable(channel_id)
-        mention = f"<#{channel_id}>"
-        try:
-            sent = await channel.send(
-                message.content or None,
-                embed=to_embed(message),
-                allowed_mentions=allowed_mentions(message),
-                nonce=nonce,
-                view=post_view(message),
-            )
-        except discord.Forbidden as error:
-            raise DeliveryError(
-                Failure.BLOCKED,
-                _l(
-                    "Discord refused my post in {channel} ({reason}): I need View Channel, Send Messages and Embed "
-                    "Links there",
-                    channel=mention,
-                    reason=error.text or "Missing Permissions",
-                ),
-            ) from error
-        except discord.NotFound as error:
-            raise DeliveryError(
-                Failure.BLOCKED,
-                _l("the reminder channel {channel} was deleted or is hidden from me", channel=mention),
-            ) from error
-        except discord.RateLimited as error:
-            raise DeliveryError(
-                Failure.RATE_LIMITED, _l("rate limited by Discord"), retry_after=error.retry_after
-            ) from error
-        except discord.HTTPException as error:
-            if error.status == 429:
-                raise DeliveryError(Failure.RATE_LIMITED, _l("Discord answered 429 (rate limited)")) from error
-            if error.status >= 500:
-                raise DeliveryError(Failure.TRANSIENT, _l("Discord answered {status}", status=error.status)) from error
-            raise DeliveryError(
-                Failure.REJECTED,
-                _l("Discord refused the post ({status}: {reason})", status=error.status, reason=error.text),
-            ) from error
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise DeliveryError(
-                Failure.TRANSIENT, _l("could not reach Discord ({error})", error=repr(error))
-            ) from error
+        sent = await post_once(
+            self.bot, channel_id, nonce,
+            gone=_l("the reminder channel {channel} was deleted or is hidden from me", channel=f"<#{channel_id}>"),
+            content=message.content or None, embed=to_embed(message), allowed_mentions=allowed_mentions(message),
+            view=post_view(message),
+        )  # fmt: skip
         return sent.id
 
     async def find_sent(self, channel_id: int, message: ReminderMessage, since: int) -> int | None:
-        """Look through the channel's messages since the first attempt (a minute's margin for clock skew).
-
-        Needs Read Message History; without it the nonce alone protects against duplicates.
-        """
-        me = self.bot.user
-        channel = self.bot.get_partial_messageable(channel_id)
-        after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(since - 60, dt.UTC)))
-        try:
-            async for old in channel.history(after=after, limit=100):
-                if (
-                    me is not None
-                    and old.author.id == me.id
-                    and any(
-                        embed.title == message.title and embed.footer.text in message.footers for embed in old.embeds
-                    )
-                ):
-                    return old.id
-        except discord.HTTPException as error:
-            log.warning("could not read <#%s> to look for an earlier attempt: %s", channel_id, error)
-        return None
+        """Look through the channel's messages since the first attempt for this post (`bot.send.find_sent`)."""
+        return await find_sent(
+            self.bot,
+            channel_id,
+            since,
+            lambda old: any(e.title == message.title and e.footer.text in message.footers for e in old.embeds),
+        )
 
     def role_exists(self, guild_id: int, role_id: int) -> bool:
         guild = self._available(guild_id)

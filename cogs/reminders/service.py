@@ -18,12 +18,15 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, Release
 from bot.clock import Clock
 from bot.db import DatabaseBusy
+from bot.delivery import DEFAULT_GRACE_S
 from bot.i18n import ENGLISH, N_, Text, _l
 from bot.markup import quote
+from bot.moments import PlanError, release_epoch
 from bot.refusal import Refusal
+from bot.releases import ServerReleases
 from cogs.reminders.dispatcher import CONCURRENCY, Dispatcher, Sender
 from cogs.reminders.posts import PostMode, ReminderMessage, compose, find_release, plan, title_text
-from cogs.reminders.schedule import DEFAULT_GRACE_S, PlanError, next_release, release_epoch, reminder_plan
+from cogs.reminders.schedule import next_release, reminder_plan
 from cogs.reminders.store import GuildConfig, PlannedPost, Post, PostState, ReminderStore
 from cogs.reminders.timeparse import AT_RELEASE
 
@@ -60,6 +63,7 @@ class Reminders:
     def __init__(
         self,
         store: ReminderStore,
+        own: ServerReleases,
         catalogue: Catalogue,
         sender: Sender,
         clock: Clock,
@@ -68,6 +72,7 @@ class Reminders:
         grace_s: int = DEFAULT_GRACE_S,
     ) -> None:
         self.store = store
+        self.own = own
         self.catalogue = catalogue
         self.clock = clock
         self.dispatcher = Dispatcher(store, self.releases_of, sender, clock, concurrency=concurrency, grace_s=grace_s)
@@ -81,16 +86,16 @@ class Reminders:
 
     async def releases(self, guild_id: int) -> list[Release]:
         """The catalogue's releases followed by the server's own."""
-        return [*self.catalogue.releases, *await self.store.own_releases(guild_id)]
+        return [*self.catalogue.releases, *await self.own.own_releases(guild_id)]
 
     def held_releases(self, guild_id: int) -> list[Release] | None:
         """`releases` without any I/O, when the server's own are in memory (an autocomplete read them); else None."""
-        own = self.store.held_own_releases(guild_id)
+        own = self.own.held_own_releases(guild_id)
         return None if own is None else [*self.catalogue.releases, *own]
 
     async def releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
         """`releases` of many servers at once (one query), by server id: what the dispatcher reads per batch."""
-        own = await self.store.own_releases_of(guild_ids)
+        own = await self.own.own_releases_of(guild_ids)
         return {guild_id: [*self.catalogue.releases, *own[guild_id]] for guild_id in guild_ids}
 
     async def upcoming_posts(self, guild_id: int, limit: int) -> list[tuple[Post, Release | None]]:
@@ -99,6 +104,14 @@ class Reminders:
         return [
             (post, by_id.get(post.release_id)) for post in await self.store.posts(guild_id, [PostState.PENDING], limit)
         ]
+
+    async def server_zone(self, guild_id: int) -> str:
+        """The server's time zone (`/reminders timezone`), as `bot.releases` reads it for other features."""
+        return (await self.store.config(guild_id)).zone
+
+    async def own_releases_changed(self, guild_id: int) -> None:
+        """A release of the server was added or removed (`bot.releases`): its posts, and its events, follow."""
+        await self.replan(guild_id)
 
     async def replan(self, guild_id: int) -> GuildConfig:
         """Bring the server's stored posts in line with its configuration and releases, then wake up.

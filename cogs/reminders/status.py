@@ -17,6 +17,7 @@ from bot.catalogue import Release
 from bot.embeds import FIELD_VALUE_LIMIT, Card, join_within
 from bot.i18n import N_, _, current, ngettext, text
 from bot.markup import clamp, discord_timestamp, literal
+from bot.permissions import permission_names
 from bot.when import When
 from cogs.reminders.event_store import EventStore
 from cogs.reminders.events import missing_event_permissions, permission_reason
@@ -89,9 +90,10 @@ def ping_warning(guild: discord.Guild, role_id: int | None, channel_id: int | No
     if role.mentionable or can_mention_all:
         return None
     return _(
-        "{role} is not mentionable and I lack Mention Everyone, so its ping would notify nobody: turn on "
-        "'Allow anyone to @mention this role' in Server Settings → Roles, or give me Mention Everyone.",
+        "{role} is not mentionable and I lack {permission}, so its ping would notify nobody: turn on "
+        "'Allow anyone to @mention this role' in Server Settings → Roles, or give me that permission.",
         role=role.mention,
+        permission=permission_names(["mention_everyone"])[0],
     )
 
 

@@ -1,36 +1,27 @@
-"""The reminders' tables, behind typed methods: server configuration, servers' own releases, and posts.
+"""The reminders' tables, behind typed methods: server configuration and posts (a server's own releases are
+`bot.releases`').
 
 A post is one row per (server, release, lead time) and moves from `pending` to `sent`, `skipped` or
 `failed` exactly once; `sent` is written only after Discord accepted it (`record_sent` writes many at once).
 Reads go to the database's read-only connection (`Database.read`), so they never wait for a write.
 
-A server's configuration and own releases are read on every `/releases` command and change only through this
-store, so they are kept in memory once read (`_ReadCache`) and forgotten by the write that changes them:
-`/releases upcoming` then needs no trip to the database. This holds while one process writes a server's rows: the
-only one on SQLite, and on a shared PostgreSQL the one serving the server's shard.
+A server's configuration is read on every `/releases` command and changes only through this store, so it is
+kept in memory once read (`bot.db.cache.ReadCache`) and forgotten by the write that changes it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.catalogue import Confidence, Release
 from bot.db import Database, Row
+from bot.db.cache import ReadCache
 from bot.i18n import ENGLISH
+from bot.moments import DEFAULT_ZONE
 from bot.shards import ALL, ShardRange
-from cogs.reminders.schedule import DEFAULT_ZONE
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
-
-OWN_PREFIX = "own:"  # catalogue ids cannot contain ':', so a server's own release never shadows one
-CACHED_SERVERS = 20_000  # servers whose configuration (and own releases) stay in memory, most recently read
-V = TypeVar("V")
 
 
 class PostState(StrEnum):
@@ -114,7 +105,7 @@ _POST_FIELDS = (
     "message_id", "detail", "error", "error_at", "updated_at", "attempted_at",
 )  # fmt: skip
 _POST_COLUMNS = ", ".join(_POST_FIELDS)
-_SERVER_TABLES = ("reminder_guilds", "reminder_releases", "reminder_posts", "reminder_event_mirrors", "reminder_events")
+_SERVER_TABLES = ("reminder_guilds", "reminder_posts", "reminder_event_mirrors", "reminder_events")
 # A pending post to its final state (a post no longer pending is left alone). Parameters: state, message id,
 # late, detail, error, error (again), the error's time (now), now, guild id, release id, lead.
 _FINISH = (
@@ -135,57 +126,18 @@ _REPLAN = (
 )
 
 
-class _ReadCache(Generic[V]):
-    """Values read from the database by server id, the `CACHED_SERVERS` most recently used, each kept until
-    a write `changing` it ends.
-
-    A read that was under way when a write ended is not kept: it may hold what the write replaced
-    (`_generation` counts the writes). A value that failed to read (a bad row) is not kept either.
-    """
-
-    def __init__(self) -> None:
-        self._values: OrderedDict[int, V] = OrderedDict()
-        self._generation = 0
-
-    async def get(self, guild_id: int, read: Callable[[], Awaitable[V]]) -> V:
-        if guild_id in self._values:
-            self._values.move_to_end(guild_id)
-            return self._values[guild_id]
-        generation = self._generation
-        value = await read()
-        if generation == self._generation:
-            self._values[guild_id] = value
-            if len(self._values) > CACHED_SERVERS:
-                self._values.popitem(last=False)
-        return value
-
-    def peek(self, guild_id: int) -> V | None:
-        """The server's value if it is held, without any I/O (and without counting as a use)."""
-        return self._values.get(guild_id)
-
-    @contextmanager
-    def changing(self, guild_id: int) -> Iterator[None]:
-        """Around a write to the server's rows: its value is forgotten once the write ends, committed or not."""
-        try:
-            yield
-        finally:
-            self._generation += 1
-            self._values.pop(guild_id, None)
-
-
 class ReminderStore:
     """All reminder reads and writes; every method but `due`/`next_wake` is scoped to one server."""
 
     def __init__(self, db: Database, shards: ShardRange = ALL) -> None:
         self._db = db
         self._shards = shards  # the servers this process acts for: the dispatcher and the plan at start read theirs
-        self._configs: _ReadCache[GuildConfig] = _ReadCache()
-        self._own: _ReadCache[tuple[Release, ...]] = _ReadCache()
+        self._configs: ReadCache[GuildConfig] = ReadCache()
 
     # -- configuration ------------------------------------------------------------------------------------
 
     async def config(self, guild_id: int) -> GuildConfig:
-        """The server's settings (the defaults when it has none): from memory once read (`_ReadCache`)."""
+        """The server's settings (the defaults when it has none): from memory once read (`ReadCache`)."""
 
         async def read() -> GuildConfig:
             row = await self._db.read.fetchone("SELECT * FROM reminder_guilds WHERE guild_id = ?", (guild_id,))
@@ -215,13 +167,13 @@ class ReminderStore:
         ]
 
     async def server_ids(self) -> set[int]:
-        """Every server with reminder data: a configuration, own releases, posts or events."""
+        """Every server with reminder data: a configuration, posts or events."""
         rows = await self._db.read.fetchall(" UNION ".join(f"SELECT guild_id FROM {table}" for table in _SERVER_TABLES))
         return {int(row[0]) for row in rows}
 
     async def forget_server(self, guild_id: int) -> None:
         """Delete everything of the server's reminders, in one transaction (`bot.presence.RETENTION_S`)."""
-        with self._configs.changing(guild_id), self._own.changing(guild_id):
+        with self._configs.changing(guild_id):
             async with self._db.transaction() as conn:
                 for table in _SERVER_TABLES:
                     await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
@@ -270,98 +222,6 @@ class ReminderStore:
             (self._db.dialect.ids(guild_ids),),
         )
         return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
-
-    # -- a server's own releases --------------------------------------------------------------------------
-
-    async def own_releases(self, guild_id: int) -> list[Release]:
-        """The server's own releases, soonest first: from memory once read (`_ReadCache`)."""
-
-        async def read() -> tuple[Release, ...]:
-            rows = await self._db.read.fetchall(
-                "SELECT * FROM reminder_releases WHERE guild_id = ? ORDER BY date, time, number", (guild_id,)
-            )
-            return tuple(_release(row) for row in rows)
-
-        return list(await self._own.get(guild_id, read))
-
-    def held_own_releases(self, guild_id: int) -> list[Release] | None:
-        """`own_releases` if they are in memory, without any I/O; None when they would have to be read."""
-        held = self._own.peek(guild_id)
-        return None if held is None else list(held)
-
-    async def own_releases_of(self, guild_ids: Collection[int]) -> dict[int, list[Release]]:
-        """Each server's own releases by server id, soonest first as in `own_releases`, in one query."""
-        rows = await self._db.read.fetchall(
-            f"SELECT * FROM reminder_releases WHERE guild_id {self._db.dialect.in_ids} "
-            "ORDER BY guild_id, date, time, number",
-            (self._db.dialect.ids(guild_ids),),
-        )
-        found: dict[int, list[Release]] = {guild_id: [] for guild_id in guild_ids}
-        for row in rows:
-            found[int(row["guild_id"])].append(_release(row))
-        return found
-
-    async def add_release(
-        self,
-        guild_id: int,
-        *,
-        title: str,
-        date: dt.date,
-        time: dt.time | None,
-        link: str | None,
-        description: str | None,
-        now: int,
-    ) -> Release:
-        with self._own.changing(guild_id):
-            async with self._db.transaction() as conn:
-                row = await conn.fetchone(
-                    "SELECT COALESCE(MAX(number), 0) + 1 FROM reminder_releases WHERE guild_id = ?", (guild_id,)
-                )
-                number = int(row[0]) if row else 1
-                await conn.execute(
-                    "INSERT INTO reminder_releases (guild_id, number, title, date, time, link, description, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        guild_id,
-                        number,
-                        title,
-                        date.isoformat(),
-                        None if time is None else f"{time:%H:%M}",
-                        link,
-                        description,
-                        now,
-                    ),
-                )
-                added = await conn.fetchone(
-                    "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-                )
-            assert added is not None
-            return _release(added)
-
-    async def count_own_releases(self, guild_id: int) -> int:
-        row = await self._db.read.fetchone("SELECT COUNT(*) FROM reminder_releases WHERE guild_id = ?", (guild_id,))
-        return int(row[0]) if row else 0
-
-    async def remove_release(self, guild_id: int, release_id: str) -> Release | None:
-        """Remove one of the server's own releases and its pending posts; the history of sent ones stays."""
-        number = own_number(release_id)
-        if number is None:
-            return None
-        with self._own.changing(guild_id):
-            async with self._db.transaction() as conn:
-                row = await conn.fetchone(
-                    "SELECT * FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-                )
-                if row is None:
-                    return None
-                await conn.execute(
-                    "DELETE FROM reminder_releases WHERE guild_id = ? AND number = ?", (guild_id, number)
-                )
-                await conn.execute(
-                    "DELETE FROM reminder_posts WHERE guild_id = ? AND release_id = ? AND state = 'pending'",
-                    (guild_id, release_id),
-                )
-            return _release(row)
 
     # -- the plan ---------------------------------------------------------------------------------------
 
@@ -572,13 +432,6 @@ class _PlanWrites:
                 )
 
 
-def own_number(release_id: str) -> int | None:
-    """The number of a server's own release from its id (`own:3`), or None for a catalogue id."""
-    if not release_id.startswith(OWN_PREFIX) or not release_id[len(OWN_PREFIX) :].isdigit():
-        return None
-    return int(release_id[len(OWN_PREFIX) :])
-
-
 def _config(row: Row) -> GuildConfig:
     return GuildConfig(
         guild_id=int(row["guild_id"]),
@@ -590,23 +443,6 @@ def _config(row: Row) -> GuildConfig:
         enabled=bool(row["enabled"]),
         blocked_reason=row["blocked_reason"],
         blocked_at=row["blocked_at"],
-    )
-
-
-def _release(row: Row) -> Release:
-    time = row["time"]
-    return Release(
-        id=f"{OWN_PREFIX}{row['number']}",
-        title=str(row["title"]),
-        kind="event",
-        date=dt.date.fromisoformat(str(row["date"])),
-        time=None if time is None else dt.time.fromisoformat(str(time)),
-        zone=None,
-        link=row["link"],
-        description=row["description"],
-        status=None,
-        confidence=Confidence.UNKNOWN,
-        sources=(),
     )
 
 

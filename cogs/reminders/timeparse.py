@@ -1,4 +1,4 @@
-"""Moderator-typed times: lead-time specs (`7d, 1d, 1h, 0`) and the date and time of a server's own release.
+"""Moderator-typed lead times (`7d, 1d, 1h, 0`); a release's typed date and time are read by `bot.moments`.
 
 A lead time is typed in the moderator's language's short units (`Units`, from the catalogue: `7j, 1j, 1h30min`
 in French, `7d, 1sem` in Portuguese and Spanish), and the English `w d h m` are always understood too. What is
@@ -13,14 +13,11 @@ since a spec is parsed while their command runs), with that language's units. A 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from functools import cache
-
-from babel.dates import format_date
 
 from bot.i18n import ENGLISH, N_, Language, _, current, ngettext, pgettext
 from bot.markup import quote
@@ -34,9 +31,6 @@ DEFAULT_SPEC = "7d, 1d, 0"
 _ENTRY_RE = re.compile(r"(?:\d+\s*[^\W\d_]+\s*)+")
 _PART_RE = re.compile(r"(\d+)\s*([^\W\d_]+)")
 _UNIT_RE = re.compile(r"[^\W\d_]{1,5}")  # what a language's unit may be: a few letters
-_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
-NOT_A_DATE = N_("{typed} is not a date: write it as YYYY-MM-DD, like 2026-06-01.")
 # Translators: {units} lists your lead-time units ("w, d, h or m"); {day} and {mixed} are examples in them ("7d",
 # "1h30m").
 LEAD_FORM = N_("use a number followed by {units} (like {day} or {mixed}), or 0")
@@ -108,10 +102,6 @@ def default_example() -> str:
 
 class LeadTimeError(ValueError):
     """A lead-time spec the moderator has to correct; the message says which part and how."""
-
-
-class DateTimeError(ValueError):
-    """A release date or time the moderator has to correct."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,44 +253,3 @@ def describe_lead_times(leads: Sequence[LeadTime]) -> str:
         return words[0]
     # Translators: the end of a list of lead times, "1 week before, 1 day before and at release".
     return _("{earlier} and {last}", earlier=", ".join(words[:-1]), last=words[-1])
-
-
-def parse_date(text: str) -> dt.date:
-    """A `YYYY-MM-DD` date as typed into `/reminders add-release`."""
-    typed = text.strip()
-    match = _DATE_RE.fullmatch(typed)
-    if match is None:
-        raise DateTimeError(_(NOT_A_DATE, typed=quote(typed)))
-    year, month, day = (int(group) for group in match.groups())
-    if year < 1:
-        raise DateTimeError(_(NOT_A_DATE, typed=quote(typed)))
-    if not 1 <= month <= 12:
-        raise DateTimeError(
-            _("{typed} is not a date: the month must be 01 to 12 (YYYY-MM-DD, like 2026-06-01).", typed=quote(typed))
-        )
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        month_name = format_date(dt.date(year, month, 1), "MMMM y", locale=current().locale)  # "February 2027"
-        raise DateTimeError(
-            _("{typed} is not a real date: {month} has no day {day}.", typed=quote(typed), month=month_name, day=day)
-        ) from None
-
-
-def parse_time(text: str) -> dt.time:
-    """An `HH:MM` 24-hour time as typed into `/reminders add-release`."""
-    typed = text.strip()
-    match = _TIME_RE.fullmatch(typed)
-    if match is None:
-        raise DateTimeError(
-            _("{typed} is not a time: write it as HH:MM on a 24-hour clock, like 19:30.", typed=quote(typed))
-        )
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        raise DateTimeError(
-            _(
-                "{typed} is not a time: hours go from 00 to 23 and minutes from 00 to 59, like 19:30.",
-                typed=quote(typed),
-            )
-        )
-    return dt.time(hour, minute)

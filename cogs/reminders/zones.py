@@ -43,8 +43,8 @@ from babel.dates import get_timezone_location
 
 from bot.i18n import N_, _, current
 from bot.markup import quote
+from bot.moments import DEFAULT_ZONE
 from bot.search import MAX_CHOICES, Index, fold
-from cogs.reminders.schedule import DEFAULT_ZONE
 
 CITY_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 MIN_OFFSET_H, MAX_OFFSET_H = -12, 14  # the range of Etc/GMT zones (and of real offsets)

@@ -24,12 +24,6 @@ def test_bundled_migrations_are_numbered_without_gaps() -> None:
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
-    """Where a database is opened: a SQLite file, or an empty PostgreSQL database."""
-    return tmp_path / "bot.sqlite3" if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
-
-
 async def test_empty_database_gets_latest_schema(db: Database) -> None:
     assert await db.schema_version() == load_migrations()[-1].version
     assert "meta" in await db.tables()
@@ -43,45 +37,43 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db: Database) ->
     assert row is not None and row[0] == 1
 
 
-async def test_reopening_keeps_data_and_applies_nothing(target: Path | str) -> None:
-    path = target
-    async with Database.open(path) as db:
+async def test_reopening_keeps_data_and_applies_nothing(database_target: Path | str) -> None:
+    async with Database.open(database_target) as db:
         await db.set_meta("greeting", "hello")
-    async with Database.open(path) as db:
+    async with Database.open(database_target) as db:
         assert await db.get_meta("greeting") == "hello"
         assert await db.migrate(load_migrations()) == []
 
 
-async def test_existing_database_is_upgraded_in_place(target: Path | str) -> None:
-    path = target
+async def test_existing_database_is_upgraded_in_place(database_target: Path | str) -> None:
     first = load_migrations()
-    async with Database.open(path, migrations=first) as db:
+    async with Database.open(database_target, migrations=first) as db:
         await db.set_meta("kept", "yes")
     extra = Migration(len(first) + 1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT) STRICT;")
-    async with Database.open(path, migrations=[*first, extra]) as db:
+    async with Database.open(database_target, migrations=[*first, extra]) as db:
         assert await db.schema_version() == extra.version
         assert await db.get_meta("kept") == "yes"
         await db.execute("INSERT INTO notes (id, body) VALUES (1, 'x')")
 
 
-async def test_failed_migration_rolls_back_everything(target: Path | str) -> None:
+async def test_failed_migration_rolls_back_everything(database_target: Path | str) -> None:
     first = load_migrations()
     broken = Migration(len(first) + 1, "broken", "CREATE TABLE a (x INTEGER);\nINSERT INTO missing VALUES (1);")
     with pytest.raises((sqlite3.OperationalError, asyncpg.UndefinedTableError)):
-        async with Database.open(target, migrations=[*first, broken]):
+        async with Database.open(database_target, migrations=[*first, broken]):
             pass
-    async with Database.open(target, migrations=[]) as db:
+    async with Database.open(database_target, migrations=[]) as db:
         assert await db.schema_version() == 0
         assert await db.tables() == {}
 
 
-async def test_database_newer_than_the_code_is_refused(target: Path | str) -> None:
-    async with Database.open(target) as db:
+async def test_database_newer_than_the_code_is_refused(database_target: Path | str) -> None:
+    async with Database.open(database_target) as db:
         await db.migrate(
             [*load_migrations(), *(Migration(n, "later", "SELECT 1;") for n in range(len(load_migrations()) + 1, 100))]
         )
     with pytest.raises(MigrationError, match="schema version 99, newer than this bot knows"):
-        async with Database.open(target):
+        async with Database.open(database_target):
             pass
 
 

@@ -140,7 +140,7 @@ _PRIVATE = [
 ]  # fmt: skip
 _NEEDED = [
     "pyproject.toml", "README.md", "MANIFEST.in", "build_catalogues.py", "bot/__init__.py",
-    "bot/locales/fr/LC_MESSAGES/messages.po", "bot/db/migrations/0001_initial.sql", "cogs/poll/fonts/DejaVuSans.ttf",
+    "bot/locales/fr/LC_MESSAGES/messages.po", "bot/db/migrations/0001_initial.sql", "bot/fonts/DejaVuSans.ttf",
     "fakediscord/__init__.py",
 ]  # fmt: skip
 

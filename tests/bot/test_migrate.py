@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.db import copy as copying
 from bot.languages import ServerLanguages
 from bot.presence import Departures
+from bot.releases import Origin, ServerReleases
 from cogs.poll.rules import BallotMode
 from cogs.poll.store import PollStore
 from cogs.reminders.event_store import EventStore
@@ -43,7 +44,8 @@ async def fill_every_table(db: Database) -> dict[str, int]:
     reminders = ReminderStore(db)
     await reminders.configure(GuildConfig(SERVER, channel_id=900, role_id=901, template='"{release}" à venir'), NOW)
     await reminders.configure(GuildConfig(OTHER, channel_id=902), NOW)
-    await reminders.add_release(
+    releases = ServerReleases(db)
+    await releases.add_release(
         SERVER,
         title="Soirée d'écoute",
         date=dt.date(2027, 2, 1),
@@ -52,6 +54,11 @@ async def fill_every_table(db: Database) -> dict[str, int]:
         description="🎧",
         now=NOW,
     )
+    await releases.add_release(
+        SERVER, title="Party", date=dt.date(2027, 2, 2), time=dt.time(21), link=None, description=None, now=NOW,
+        kind=Origin.PARTY, channel_id=903, zone="America/Toronto",
+    )  # fmt: skip
+    await fill_party_tables(db)
     plan = [PlannedPost("own:1", parse_lead_time(lead), "2027-02-01T20:00", NOW + 3600, NOW + s) for lead, s in
             (("1d", 60), ("0", 3600))]  # fmt: skip
     await reminders.sync_plan(SERVER, plan, NOW)
@@ -63,6 +70,21 @@ async def fill_every_table(db: Database) -> dict[str, int]:
     await ServerLanguages(db).choose(SERVER, "fr", NOW)
     await Departures(db).left([OTHER], NOW)
     return {table: int((await db.fetchall(f"SELECT COUNT(*) FROM {table}"))[0][0]) for table in await db.tables()}
+
+
+async def fill_party_tables(db: Database) -> None:
+    """A party that ran (its posts, a heart) and one cancelled and deleted, so the parties' numbers (never reused)
+    are ahead of the rows. Written here: the parties' own store is not in this tree yet."""
+    party = (
+        "INSERT INTO parties (guild_id, release, title, start_at, play, tracks, advance, channel_id, host_id, state, "
+        "due_at, created_at, updated_at) VALUES (?, 2, 'Party', ?, 'album', ?, 'timed', 903, 42, ?, ?, ?, ?)"
+    )
+    await db.execute(party, (SERVER, NOW, '[["rivalry", 200]]', "over", NOW, NOW, NOW))
+    await db.execute(party, (SERVER, NOW, None, "cancelled", NOW, NOW, NOW))
+    await db.execute("DELETE FROM parties WHERE state = 'cancelled'")
+    await db.execute("INSERT INTO party_posts (party_id, step, due_at, posted_at, message_id) VALUES (1, 0, ?, ?, 8001)",
+                     (NOW, NOW))  # fmt: skip
+    await db.execute("INSERT INTO party_hearts (party_id, user_id, track_id, at) VALUES (1, 5, 'rivalry', ?)", (NOW,))
 
 
 def _ballot(picks: list[str], _current: tuple[str, ...]) -> list[str | None]:
@@ -117,10 +139,21 @@ def test_migrate_copies_every_table_and_checks_each(
         async with Database.open(postgres_url) as db:
             config = await ReminderStore(db).config(SERVER)
             assert (config.channel_id, config.template) == (900, '"{release}" à venir')
-            assert [r.title for r in await ReminderStore(db).own_releases(SERVER)] == ["Soirée d'écoute"]
+            assert [r.title for r in await ServerReleases(db).own_releases(SERVER)] == ["Soirée d'écoute", "Party"]
             poll = PollStore(db)
             assert sum(t.ballots for t in await poll.tallies(SERVER, 1)) == 6  # three ballots of 1, 1 and 3 picks
             assert (await poll.state(SERVER)).round_id == 2
+            later = await ServerReleases(db).add_release(
+                SERVER, title="Next", date=dt.date(2027, 3, 1), time=None, link=None, description=None, now=NOW
+            )
+            assert later.id == "own:3", "a release's number is never given twice, after a copy"
+            new_party = await db.fetchone(
+                "INSERT INTO parties (guild_id, release, title, start_at, play, advance, channel_id, host_id, state, "
+                "due_at, created_at, updated_at) VALUES (?, 3, 'Next', ?, 'album', 'timed', 903, 42, 'scheduled', ?, "
+                "?, ?) RETURNING id",
+                (SERVER, NOW, NOW, NOW, NOW),
+            )
+            assert new_party is not None and new_party[0] == 3, "a party's number is never given twice, after a copy"
 
     asyncio.run(read_back())
 

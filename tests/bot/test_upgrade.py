@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 from bot.db import Database, load_migrations
+from bot.releases import ServerReleases
 from cogs.poll.rules import BallotMode, Tally, Visibility
 from cogs.poll.store import PollStore
 from cogs.reminders.store import GuildConfig, PostState, ReminderStore
@@ -60,7 +61,7 @@ async def test_a_schema_4_database_migrates_to_the_current_schema_without_losing
         )  # fmt: skip
         blocked = await reminders.config(202)
         assert blocked.blocked_reason == "Discord refused the post (403 Missing Access)" and not blocked.active
-        assert [r.title for r in await reminders.own_releases(101)] == ["Premiere rewatch", "Listening party"]
+        assert [r.title for r in await ServerReleases(db).own_releases(101)] == ["Premiere rewatch", "Listening party"]
         assert await reminders.counts(101) == {
             PostState.PENDING: 2, PostState.SENT: 2, PostState.SKIPPED: 1, PostState.FAILED: 0,
         }  # fmt: skip

@@ -21,6 +21,7 @@ import pytest
 from bot.db import Database
 from bot.db.database import BUSY
 from bot.errors import NOT_DONE
+from bot.releases import ServerReleases
 from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import FakeDiscord, Member, Reply
@@ -43,7 +44,7 @@ def shown(reply: Reply) -> str:
     return text
 
 
-async def add_last_release(store: ReminderStore, guild_id: int, title: str = "Last party") -> None:
+async def add_last_release(store: ServerReleases, guild_id: int, title: str = "Last party") -> None:
     await store.add_release(
         guild_id, title=title, date=END_OF_CALENDAR, time=dt.time(23, 0), link=None, description=None, now=0
     )
@@ -51,8 +52,7 @@ async def add_last_release(store: ReminderStore, guild_id: int, title: str = "La
 
 async def test_a_zone_that_cannot_plan_a_release_is_refused_and_not_saved(server: FanServer) -> None:
     mod: Member = server.guild.add_member("Mod", manage_guild=True)
-    store = ReminderStore(server.bot.db)
-    await add_last_release(store, int(server.guild.id))
+    await add_last_release(server.bot.releases, int(server.guild.id))
 
     refused = shown(await mod.run("/reminders timezone", zone="Pacific/Honolulu"))
     assert "Nothing was changed: **Last party** (9999-12-31 23:00) cannot be placed on the calendar" in refused
@@ -72,9 +72,9 @@ async def test_one_servers_unplannable_release_blocks_only_that_server(
         for guild, zone in ((broken, "Pacific/Honolulu"), (healthy, "UTC")):
             config = GuildConfig(int(guild.id), channel_id=int(channels[guild.id].id), zone=zone)
             await store.configure(replace(config, lead_times=parse_lead_times("1d")), int(time.time()))
-        await add_last_release(store, int(broken.id))
+        await add_last_release(ServerReleases(db), int(broken.id))
         next_year = dt.date.today() + dt.timedelta(days=365)  # noqa: DTZ011 - a whole date a year ahead
-        await store.add_release(int(healthy.id), title="Watch party", date=next_year, time=None, link=None,
+        await ServerReleases(db).add_release(int(healthy.id), title="Watch party", date=next_year, time=None, link=None,
                                 description=None, now=0)  # fmt: skip
 
     bot = await launcher(full_overlay)()  # starts at all: before, the extension failed to load and it exited 1

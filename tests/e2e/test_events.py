@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import SystemClock
+from bot.releases import Origin
 from fakediscord import FakeDiscord, Member, Role, ScheduledEvent
 from fakediscord import permissions as perms
 from tests.e2e.conftest import FanServer, Start, kill, stop
@@ -274,3 +275,34 @@ async def test_sigkill_between_create_and_store_leaves_one_event(
     assert interrupted in ("own:1", "unrivaled-book")
     code, _ = await stop(second)
     assert code == 0
+
+
+async def test_a_release_in_a_voice_or_stage_channel_gets_its_event_there(server: FanServer, mod: Member) -> None:
+    """A listening party given a voice or stage channel happens there: its event is a voice or stage event in it
+    (Discord's entity types 2 and 1), which Discord lets members join from the event itself; a channel the bot may
+    not hold an event in (a voice event needs View Channel and Connect there) leaves the event external, at its
+    link."""
+    guild = server.guild
+    lounge = guild.add_voice_channel("listening-lounge")
+    stage = guild.add_voice_channel(
+        "stage",
+        perms.DEFAULT_BOT | perms.CONNECT | perms.MANAGE_CHANNELS | perms.MUTE_MEMBERS | perms.MOVE_MEMBERS,
+        stage=True,
+    )
+    closed = guild.add_voice_channel("closed", perms.DEFAULT_BOT & ~perms.CONNECT)
+    await server.fd.gateway.sync()
+    await set_up(server, mod, None, "1d")
+    now = server.bot.clock.now()
+    for n, (title, channel) in enumerate((("In the lounge", lounge), ("On stage", stage), ("Nowhere", closed))):
+        at = release_slot(now, 60 * 24 * (2 + n))
+        await server.bot.releases.add_release(
+            int(guild.id), title=title, date=at.date(), time=at.time(), link="https://example.org/party",
+            description=None, now=now, kind=Origin.PARTY, channel_id=int(channel.id),
+        )  # fmt: skip
+    answer(await mod.run("/reminders events", mode="on"))
+    lounge_event, stage_event, nowhere = events_of(server)
+    assert (lounge_event.entity_type, lounge_event.channel_id, lounge_event.location) == (2, lounge.id, None)
+    assert (stage_event.entity_type, stage_event.channel_id) == (1, stage.id)
+    assert (nowhere.entity_type, nowhere.channel_id, nowhere.location) == (3, None, "https://example.org/party")
+    assert "A listening party of this server" in (lounge_event.description or "")
+    assert "(" not in answer(await mod.run("/reminders events", mode="on")).split(".")[0], "nothing to redo"

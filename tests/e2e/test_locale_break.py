@@ -22,12 +22,12 @@ from discord import AppCommandOptionType, app_commands
 from PIL import Image
 
 from bot.catalogue import Catalogue, load_catalogue
+from bot.chart import DESCRIPTION_LIMIT, MAX_ROWS, chart_size, draw_standings
 from bot.clock import SystemClock
 from bot.db.database import BUSY
 from bot.demo.harness import emulated_bot, fake_token
 from bot.errors import INTERNAL_ERROR
 from bot.i18n import language, using
-from cogs.poll.chart import DESCRIPTION_LIMIT, MAX_ROWS, chart_size, draw_standings
 from cogs.poll.rules import BallotMode, Entry, Standings
 from fakediscord import LOCALES, FakeDiscord, Member, Message, Reply
 from fakediscord.state import StoredFile

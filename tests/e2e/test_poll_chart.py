@@ -9,7 +9,7 @@ import io
 
 from PIL import Image
 
-from cogs.poll.chart import MAX_ROWS, WIDTH, chart_size
+from bot.chart import MAX_ROWS, WIDTH, chart_size
 from fakediscord import Message, Reply
 from fakediscord.state import StoredFile
 from tests.e2e.conftest import FanServer, said

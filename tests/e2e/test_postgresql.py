@@ -2,7 +2,8 @@
 run again here, unchanged, with the bot's database on the test session's PostgreSQL server instead of SQLite.
 
 Votes (alone, concurrent, double-clicked, top-3, a reset), a reminder posted at its time to exactly the role,
-and `/reminders status`, as fans and moderators see them.
+`/reminders status`, and the server's own releases mirrored as native events (made, moved, cancelled, and not made
+again once deleted by hand), as fans and moderators see them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ import pytest
 from bot.catalogue import Catalogue
 from fakediscord import FakeDiscord
 from tests.e2e.conftest import FanServer, fan_server
+from tests.e2e.test_events import (
+    test_a_moved_release_edits_its_event_and_a_removed_one_cancels_it,
+    test_an_event_deleted_by_hand_is_not_made_again,
+    test_turning_the_mirror_on_creates_one_event_per_dated_release,
+)
 from tests.e2e.test_poll import (
     test_concurrent_votes_and_double_submissions_count_once,
     test_reset_needs_the_invokers_confirmation_and_keeps_history,
@@ -35,11 +41,14 @@ __all__ = [
     "clock",
     "mod",
     "news",
+    "test_a_moved_release_edits_its_event_and_a_removed_one_cancels_it",
+    "test_an_event_deleted_by_hand_is_not_made_again",
     "test_both_posts_go_out_on_time_and_ping_exactly_the_role",
     "test_concurrent_votes_and_double_submissions_count_once",
     "test_reset_needs_the_invokers_confirmation_and_keeps_history",
     "test_status_explains_the_next_posts_and_the_configuration",
     "test_top3_scores_3_2_1_and_mode_changes_wait_for_a_reset",
+    "test_turning_the_mirror_on_creates_one_event_per_dated_release",
     "test_vote_change_mine_and_withdraw",
 ]
 

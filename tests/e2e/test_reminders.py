@@ -23,7 +23,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database
-from cogs.reminders.dispatcher import RETRY_BASE_S
+from bot.delivery import RETRY_BASE_S
 from cogs.reminders.store import GuildConfig, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
 from fakediscord import Channel, CommandNotAvailable, FakeDiscord, Member, Message, Reply, Role
@@ -211,7 +211,10 @@ async def test_channel_and_role_are_checked_when_set(server: FanServer, mod: Mem
     assert f"I lack Read Message History in {forgetful.mention}" in answer(await mod.run("/reminders status"))
     quiet = guild.add_role("Quiet", mentionable=False)
     warned = answer(await mod.run("/reminders role", role=quiet))
-    assert "is not mentionable and I lack Mention Everyone, so its ping would notify nobody" in warned
+    assert (
+        "is not mentionable and I lack Mention @everyone, @here, and All Roles, so its ping would notify nobody"
+        in warned
+    )
     assert "reminders never ping @everyone" in answer(await mod.run("/reminders role", role=guild.everyone))
     assert "Reminders will ping nobody." in answer(await mod.run("/reminders role"))
     with pytest.raises(CommandNotAvailable):  # Discord hides moderator commands from members without Manage Server

@@ -160,7 +160,7 @@ async def test_a_latin_american_fan_server_posts_in_its_spanish_while_each_membe
                 options={"título": "Fiesta de escucha", "fecha": f"{local:%Y-%m-%d}", "hora": f"{local:%H:%M}"},
             )
         )
-        assert added.startswith(f"Se ha agregado **Fiesta de escucha**: <t:{epoch}:F> (<t:{epoch}:R>).")
+        assert added.startswith(f"Se agregó **Fiesta de escucha**: <t:{epoch}:F> (<t:{epoch}:R>).")
 
         private(await mod.run("/encuesta-admin publicar", options={"canal": channel}))
         ballot = fd.channel_messages(channel)[-1]

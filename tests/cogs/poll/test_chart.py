@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.catalogue import Catalogue
-from cogs.poll.chart import (
+from bot.chart import (
     BACKGROUND,
     BAR,
     BAR_HEIGHT,
@@ -140,11 +140,11 @@ def test_the_shipped_font_has_every_french_letter_and_typographic_quote() -> Non
         missing = drawn("\ue000", face)  # a private-use code point: the font's "missing glyph" box
         for char in "éèêëàâçîïôûùüÿœæÉÈÀÇÔŒ’‘“”«»—–…·":
             assert drawn(char, face) != missing, f"{name} lacks {char!r}"
-    fonts = files("cogs.poll") / "fonts"
+    fonts = files("bot") / "fonts"
     assert (fonts / "LICENSE").read_text("utf-8").startswith("Fonts are (c) Bitstream")
-    # A non-editable install (the Docker image) has them too: they are the feature's package data.
+    # A non-editable install (the Docker image) has them too: they are package data of bot/.
     config = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text("utf-8"))
-    patterns = config["tool"]["setuptools"]["package-data"]["cogs.poll"]
+    patterns = config["tool"]["setuptools"]["package-data"]["bot"]
     shipped = {path.name for pattern in patterns for path in FONTS.parent.glob(pattern)}
     assert {REGULAR, BOLD, "LICENSE"} <= shipped
 

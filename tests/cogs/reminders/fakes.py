@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.catalogue import Catalogue, Confidence, Release
+from bot.delivery import DeliveryError
 from bot.presence import Presence
-from cogs.reminders.dispatcher import DeliveryError
+from bot.releases import ServerReleases
 from cogs.reminders.posts import ReminderMessage
 from cogs.reminders.service import Reminders
 from cogs.reminders.store import GuildConfig, ReminderStore
@@ -126,4 +127,8 @@ async def configure(store: ReminderStore, spec: str = "1m, 0", guild_id: int = G
 
 
 def make(store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock, *r: Release) -> Reminders:
-    return Reminders(store, catalogue_with(catalogue, *r), sender, clock)
+    """The reminders service as the extension's `setup` builds it, on the store's database."""
+    own = ServerReleases(store._db)
+    reminders = Reminders(store, own, catalogue_with(catalogue, *r), sender, clock)
+    own.listeners.append(reminders.own_releases_changed)
+    return reminders

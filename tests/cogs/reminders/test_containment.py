@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.catalogue import Catalogue
-from cogs.reminders.schedule import PlanError, reminder_plan
+from bot.moments import PlanError
+from bot.releases import ServerReleases
+from cogs.reminders.schedule import reminder_plan
 from cogs.reminders.service import UNPLANNABLE, ChangeRefused
 from cogs.reminders.store import PostState, ReminderStore
 from cogs.reminders.timeparse import parse_lead_times
@@ -20,7 +22,7 @@ LAST_DAY = dt.date(9999, 12, 31)
 
 
 async def add_last_release(store: ReminderStore, guild_id: int) -> None:
-    await store.add_release(
+    await ServerReleases(store._db).add_release(
         guild_id, title="Last party", date=LAST_DAY, time=dt.time(23, 0), link=None, description=None, now=T0
     )
 

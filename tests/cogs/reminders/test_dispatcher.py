@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.catalogue import Catalogue
 from bot.db import Database
+from bot.delivery import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
 from bot.presence import Presence
-from cogs.reminders.dispatcher import MAX_ATTEMPTS, RETRY_BASE_S, RETRY_MAX_S, DeliveryError, Failure
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, nonce_for
 from cogs.reminders.service import Reminders
 from cogs.reminders.store import PostState, ReminderStore
@@ -150,10 +150,9 @@ async def test_a_change_wakes_the_sleeping_dispatcher(
     reminders.dispatcher.start()
     try:
         await reminders.dispatcher.wait_idle()
-        await store.add_release(
+        await reminders.own.add_release(
             GUILD, title="Soon", date=dt.date(2027, 3, 1), time=dt.time(12, 5), link=None, description=None, now=T0
         )
-        await reminders.replan(GUILD)
         await reminders.dispatcher.wait_idle()
         clock.advance(300)
         await eventually(lambda: len(sender.sent) == 1)

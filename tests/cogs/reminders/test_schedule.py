@@ -12,19 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.catalogue import Catalogue, Confidence, Release
+from bot.delivery import DEFAULT_GRACE_S
+from bot.moments import ScheduleError, future_release_epoch, local_instant, release_epoch
 from cogs.reminders.schedule import (
-    DEFAULT_GRACE_S,
     Action,
     Decision,
     Due,
-    ScheduleError,
     decide,
     due_epoch,
-    future_release_epoch,
-    local_instant,
     moment,
     next_release,
-    release_epoch,
     reminder_plan,
     upcoming,
 )

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, cast
 
+from bot.catalogue import Catalogue
 from bot.db import Database
 from cogs.reminders.posts import plan
 from cogs.reminders.store import GuildConfig, PlannedPost, PostState, ReminderStore
@@ -16,7 +17,10 @@ from tests.cogs.reminders.fakes import (
     GUILD,
     ROLE,
     T0,
+    FakeClock,
+    FakeSender,
     configure,
+    make,
     release_at,
 )
 
@@ -74,29 +78,30 @@ async def test_a_read_still_on_its_way_when_the_configuration_changes_is_not_kep
     assert [lead.key for lead in (await store.config(GUILD)).lead_times] == ["2h"]
 
 
-async def test_own_releases_are_numbered_per_server_and_removal_cancels_pending_posts(store: ReminderStore) -> None:
+async def test_own_releases_are_numbered_per_server_and_removal_cancels_pending_posts(
+    store: ReminderStore, catalogue: Catalogue, sender: FakeSender, clock: FakeClock
+) -> None:
     await configure(store)
-    first = await store.add_release(
+    own = make(store, catalogue, sender, clock).own  # a server's own releases are `bot.releases`', followed here
+    first = await own.add_release(
         GUILD, title="Vinyl day", date=dt.date(2027, 4, 1), time=dt.time(19, 30), link=None, description=None, now=T0
     )
-    second = await store.add_release(
+    second = await own.add_release(
         GUILD, title="Party", date=dt.date(2027, 3, 5), time=None, link="https://x.org", description="Hi", now=T0
     )
-    other = await store.add_release(
+    other = await own.add_release(
         GUILD + 1, title="Elsewhere", date=dt.date(2027, 3, 5), time=None, link=None, description=None, now=T0
     )
     assert (first.id, second.id, other.id) == ("own:1", "own:2", "own:1")
     assert first.time == dt.time(19, 30) and first.zone is None, "own releases follow the server's zone"
-    assert [r.title for r in await store.own_releases(GUILD)] == ["Party", "Vinyl day"], "soonest first"
-    config = await store.config(GUILD)
-    await store.sync_plan(GUILD, plan(config, await store.own_releases(GUILD)), T0)
+    assert [r.title for r in await own.own_releases(GUILD)] == ["Party", "Vinyl day"], "soonest first"
     assert len(await store.posts(GUILD, [PostState.PENDING], 10)) == 4
-    removed = await store.remove_release(GUILD, "own:1")
+    removed = await own.remove_release(GUILD, "own:1")
     assert removed is not None and removed.title == "Vinyl day"
     assert {p.release_id for p in await store.posts(GUILD, [PostState.PENDING], 10)} == {"own:2"}
-    assert await store.remove_release(GUILD, "own:1") is None
-    assert await store.remove_release(GUILD, "album-digital") is None, "catalogue releases cannot be removed"
-    assert await store.count_own_releases(GUILD + 1) == 1
+    assert await own.remove_release(GUILD, "own:1") is None
+    assert await own.remove_release(GUILD, "album-digital") is None, "catalogue releases cannot be removed"
+    assert await own.count_own_releases(GUILD + 1) == 1
 
 
 async def test_sync_plan_stores_future_posts_follows_moves_and_keeps_history(store: ReminderStore) -> None:

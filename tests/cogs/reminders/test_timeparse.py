@@ -9,20 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import ENGLISH, language, spoken, using
+from bot.moments import DateTimeError, parse_date, parse_time
 from cogs.reminders.timeparse import (
     AT_RELEASE,
     DEFAULT_SPEC,
     ENGLISH_UNITS,
     MAX_LEAD_DAYS,
-    DateTimeError,
     LeadTime,
     LeadTimeError,
     describe_lead_times,
     format_lead_times,
-    parse_date,
     parse_lead_time,
     parse_lead_times,
-    parse_time,
     units,
 )
 

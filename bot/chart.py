@@ -1,4 +1,5 @@
-"""The standings as a picture: a PNG horizontal bar chart that `/poll results` and the close summary attach.
+"""Standings as a picture: a PNG horizontal bar chart that `/poll results`, the poll's close summary and a listening
+party's recap attach.
 
 Free of Discord (the caller wraps the bytes in a `discord.File`) and of the event loop: `draw_standings` is
 plain CPU work, about 10 ms for 34 tracks (`python -m benchmarks` measures it), which callers run in a thread
@@ -39,12 +40,46 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.i18n import _, current, ngettext
 from bot.markup import clamp
-from cogs.poll.rules import BallotMode, Entry, Standings
+
+
+class Entry(Protocol):
+    """One track's line: its place (shared when `tied`), its title, and its score."""
+
+    @property
+    def place(self) -> int: ...
+    @property
+    def tied(self) -> bool: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def votes(self) -> int: ...
+    @property
+    def points(self) -> int: ...
+
+
+class Standings(Protocol):
+    """What is charted, best first (the poll's standings, a party's hearts)."""
+
+    @property
+    def voters(self) -> int: ...
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+    @property
+    def scored(self) -> bool:
+        """Whether points differ from votes (a top-3 poll), so bars are labelled with both."""
+        ...
+
+    @property
+    def how(self) -> str:
+        """How members count, in the current language ("one favourite per member")."""
+        ...
+
 
 # -- the words the chart writes, in the current language (`bot.i18n`) --------------------------------------
 
@@ -68,12 +103,12 @@ def more_label(n: int) -> str:
 
 def subtitle(standings: Standings) -> str:
     voters = ngettext("{n} voter", "{n} voters", standings.voters)
-    return _("{voters} · {mode}", voters=voters, mode=standings.mode.description)
+    return _("{voters} · {mode}", voters=voters, mode=standings.how)
 
 
-def numbers(entry: Entry, mode: BallotMode) -> str:
+def numbers(entry: Entry, scored: bool) -> str:
     """What a bar is labelled with: its votes, and its points too when they differ from votes (top-3 mode)."""
-    if mode is BallotMode.SINGLE:
+    if not scored:
         return votes(entry.votes)
     return _("{points} · {votes}", points=points(entry.points), votes=votes(entry.votes))
 
@@ -89,7 +124,7 @@ def describe(standings: Standings, shown: int) -> str:
     else:
         what = ngettext("Bar chart of the {n} track with votes.", "Bar chart of the {n} tracks with votes.", total)
     top = max(entry.points for entry in standings.entries)
-    score = votes(top) if standings.mode is BallotMode.SINGLE else points(top)
+    score = points(top) if standings.scored else votes(top)
     leaders = [
         _("“{title}”", title=clamp(plain(entry.title), DESCRIBED_TITLE))
         for entry in standings.entries
@@ -233,7 +268,7 @@ def _draw(standings: Standings, rows: Sequence[Entry], hidden: int, size: tuple[
     draw.text((MARGIN, TITLE_Y), fit(title, heading, inner), font=heading, fill=INK)
     draw.text((MARGIN, SUBTITLE_Y), fit(subtitle(standings), regular, inner), font=regular, fill=SECONDARY)
 
-    labels = [numbers(entry, standings.mode) for entry in rows]
+    labels = [numbers(entry, standings.scored) for entry in rows]
     column = min(max(regular.getlength(label) for label in labels), inner / 2)
     track = inner - column - GAP
     top = max(max(entry.points for entry in standings.entries), 1)
