@@ -130,7 +130,7 @@ class ShardLeases:
                 log.warning(
                     "lost the database connection that holds this process's shards %s (%s): stopping, so that "
                     "no two processes run the same shard",
-                    format_ids(tuple(self.held)), error or type(error).__name__,
+                    format_ids(tuple(self.held)), str(error) or type(error).__name__,
                 )  # fmt: skip
                 self.held.clear()
                 self.on_lost()
@@ -179,6 +179,7 @@ class SharedRate:
     RESERVE_TIMEOUT_S = 1.0
     AHEAD = 2  # turns a process holds at once, not yet taken
     RETRIES = 3  # turns reserved for one request that keeps waking up late, before it goes anyway
+    RETRY_S = 5.0  # after the database gave no turn, requests pace at the share this long before asking it again
 
     def __init__(self, url: str, rate: float, share: float) -> None:
         self._url = url
@@ -188,6 +189,7 @@ class SharedRate:
         self._opening = asyncio.Lock()
         self._ahead = asyncio.Semaphore(self.AHEAD)
         self._degraded = False
+        self._retry_at = 0.0  # while degraded: when to ask the database again
 
     async def acquire(self) -> None:
         """Wait for this request's turn under the token's global rate.
@@ -197,12 +199,16 @@ class SharedRate:
         late requests never go out together over the others' turns.
         """
         loop = asyncio.get_running_loop()
+        if self._degraded and loop.time() < self._retry_at:  # asked the database a moment ago, in vain
+            await self._fallback.acquire()
+            return
         async with self._ahead:
             for _ in range(self.RETRIES):
                 try:
-                    async with asyncio.timeout(self.RESERVE_TIMEOUT_S):
-                        pool = await self._connected()
-                        waited_us = await pool.fetchval(RESERVE, "global", self._interval_us)
+                    pool = await self._connected()
+                    waited_us = await pool.fetchval(
+                        RESERVE, "global", self._interval_us, timeout=self.RESERVE_TIMEOUT_S
+                    )
                 except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                     await self._degrade(error)
                     return
@@ -215,13 +221,14 @@ class SharedRate:
                     return
 
     async def _degrade(self, error: BaseException) -> None:
-        """The database gave no turn: pace at this process's share until it does."""
+        """The database gave no turn: pace at this process's share until it does (asked again `RETRY_S` on)."""
+        self._retry_at = asyncio.get_running_loop().time() + self.RETRY_S
         if not self._degraded:
             self._degraded = True
             log.warning(
                 "the database did not give a turn under the shared global rate (%s): this process paces itself "
                 "at its share of the rate until it does",
-                error or type(error).__name__,
+                str(error) or type(error).__name__,
             )
         await self._fallback.acquire()
 
@@ -229,7 +236,7 @@ class SharedRate:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._url, min_size=1, max_size=2, server_settings=server_settings()
+                    self._url, min_size=1, max_size=self.AHEAD, server_settings=server_settings(), timeout=10
                 )
             return self._pool
 
