@@ -28,6 +28,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
@@ -76,6 +77,13 @@ class ShardLeases:
     lost: bool = False
     _conn: asyncpg.Connection | None = None
     _heartbeat: asyncio.Task[None] | None = None
+    _using: asyncio.Lock = field(default_factory=asyncio.Lock)  # one statement at a time on the connection
+
+    async def _fetchval(self, sql: str, *args: object, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """One statement on the leases' connection, after any other under way (asyncpg runs one at a time)."""
+        async with self._using:
+            conn = await self._connection()
+            return await conn.fetchval(sql, *args, timeout=timeout)
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None:
@@ -105,7 +113,7 @@ class ShardLeases:
                 break
             for shard in waiting:
                 if shard not in told:
-                    holder = await conn.fetchval(HOLDER, LEASE_LOCKS, shard)
+                    holder = await self._fetchval(HOLDER, LEASE_LOCKS, shard)
                     log.warning(
                         "shard %d of %d is run by another process (%s): this process waits for it to stop, and "
                         "connects none of its shards (%s) until then; two processes never run the same shard",
@@ -123,8 +131,7 @@ class ShardLeases:
         while True:
             await asyncio.sleep(self.heartbeat_s)
             try:
-                assert self._conn is not None
-                await self._conn.fetchval("SELECT 1", timeout=self.ttl_s / 2)
+                await self._fetchval("SELECT 1", timeout=self.ttl_s / 2)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 self.lost = True
                 log.warning(
@@ -139,9 +146,8 @@ class ShardLeases:
     async def identify_turn(self, shard_id: int, max_concurrency: int) -> float:
         """Wait for this shard's turn to IDENTIFY in its `max_concurrency` bucket, shared by every process; returns
         the seconds waited."""
-        conn = await self._connection()
         bucket = shard_id % max(1, max_concurrency)
-        waited_us = await conn.fetchval(RESERVE, f"identify:{bucket}", IDENTIFY_INTERVAL_US)
+        waited_us = await self._fetchval(RESERVE, f"identify:{bucket}", IDENTIFY_INTERVAL_US)
         seconds = max(0, int(waited_us)) / 1_000_000
         if seconds:
             log.info("shard %d waits %.1f s for its turn to connect (one per 5 s in its bucket)", shard_id, seconds)
