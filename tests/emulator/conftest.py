@@ -190,6 +190,7 @@ async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
     rule = request.node.get_closest_marker("followup_rule")
     reading: FollowupRule = rule.args[0] if rule is not None else "while-loading"
     async with FakeDiscord(token=TOKEN, settle=0.1, response_deadline=deadline, followup_rule=reading) as emulator:
+        emulator.gateway.identify_interval = None  # the clients here skip discord.py's 5 s between IDENTIFYs
         STEPS.clear()
         yield emulator
 
