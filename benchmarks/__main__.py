@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import catalogue, commands, parties, startup, storms, votes
+from benchmarks import catalogue, commands, parties, shards, startup, storms, votes
 from benchmarks.core import FULL, SMOKE, Figure, render
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -24,6 +24,7 @@ ALL = (
     *parties.BENCHMARKS,
     *startup.BENCHMARKS,
     *catalogue.BENCHMARKS,
+    *shards.BENCHMARKS,
 )
 
 

@@ -25,7 +25,9 @@ async def setup(bot: HeatedRivalryBot) -> None:
     from cogs.party.service import PartyService
     from cogs.party.store import PartyStore
 
-    service = PartyService(PartyStore(bot.db), bot.releases, bot.catalogue, DiscordStage(bot), bot.clock)
+    service = PartyService(
+        PartyStore(bot.db, bot.shard_range), bot.releases, bot.catalogue, DiscordStage(bot), bot.clock
+    )
     bot.releases.listeners.append(service.releases_changed)
     bot.provide(service)
     await bot.add_cog(PartyCog(bot, service))

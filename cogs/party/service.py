@@ -64,9 +64,11 @@ class PartyService:
 
     async def load(self) -> None:
         """At start: a schedule cut short between adding its release and its party leaves a release of kind
-        `party` that no party holds; it is removed (its reminders and event go with it)."""
+        `party` that no party holds; it is removed (its reminders and event go with it). Only this process's servers
+        (`bot.shards`): another process may be scheduling a party in one of its own right now."""
         held = await self.store.party_releases()
-        for guild_id, releases in (await self.releases.own_releases_of(await self.releases.server_ids())).items():
+        servers = {guild_id for guild_id in await self.releases.server_ids() if self.store.owns(guild_id)}
+        for guild_id, releases in (await self.releases.own_releases_of(servers)).items():
             for release in releases:
                 number = own_number(release.id)
                 if release.kind == Origin.PARTY and number is not None and (guild_id, number) not in held:

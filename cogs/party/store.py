@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.db import Database, Row
 from bot.releases import OWN_PREFIX
+from bot.shards import ALL, ShardRange
 from cogs.party.rules import Advance, PartyState, Play, Timeline, timeline
 
 _UPCOMING = "state IN ('scheduled', 'running')"
@@ -93,8 +94,13 @@ class Made:
 
 
 class PartyStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shards: ShardRange = ALL) -> None:
         self._db = db
+        self._shards = shards  # the servers this process acts for: the runner and the tidying at start read theirs
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this process acts for the server (`bot.shards`)."""
+        return self._shards.owns(guild_id)
 
     # -- scheduling ---------------------------------------------------------------------------------------------
 
@@ -157,8 +163,11 @@ class PartyStore:
         return changed > 0
 
     async def party_releases(self) -> set[tuple[int, int]]:
-        """(server, release number) of every party, for the releases left behind by a schedule cut short."""
-        rows = await self._db.read.fetchall("SELECT guild_id, release FROM parties")
+        """(server, release number) of every party of this process's servers, for the releases left behind by a
+        schedule cut short."""
+        rows = await self._db.read.fetchall(
+            f"SELECT guild_id, release FROM parties WHERE {self._shards.where('guild_id')}"
+        )
         return {(int(row[0]), int(row[1])) for row in rows}
 
     # -- the runner ---------------------------------------------------------------------------------------------
@@ -169,14 +178,15 @@ class PartyStore:
         dialect = self._db.dialect
         rows = await self._db.read.fetchall(
             f"SELECT * FROM parties WHERE {_UPCOMING} AND due_at <= ? AND id NOT {dialect.in_ids} "
-            f"AND guild_id NOT {dialect.in_ids} ORDER BY due_at, id LIMIT ?",
+            f"AND guild_id NOT {dialect.in_ids} AND {self._shards.where('guild_id')} ORDER BY due_at, id LIMIT ?",
             (now, dialect.ids(excluding), dialect.ids(parked), limit),
         )
         return [_party(row) for row in rows]
 
     async def next_due(self, *, after: int, parked: Collection[int]) -> int | None:
         row = await self._db.read.fetchone(
-            f"SELECT MIN(due_at) FROM parties WHERE {_UPCOMING} AND due_at > ? AND guild_id NOT {self._db.dialect.in_ids}",
+            f"SELECT MIN(due_at) FROM parties WHERE {_UPCOMING} AND due_at > ? AND guild_id NOT {self._db.dialect.in_ids} "
+            f"AND {self._shards.where('guild_id')}",
             (after, self._db.dialect.ids(parked)),
         )
         return None if row is None or row[0] is None else int(row[0])

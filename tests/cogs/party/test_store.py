@@ -4,6 +4,7 @@ Discord took, Next moving it once, the hearts, the runner's queue, and a server 
 from __future__ import annotations
 
 from bot.db import Database
+from bot.shards import ShardRange
 from cogs.party.rules import COUNTDOWN_S, MAX_LENGTH_S, Advance, PartyState, Play
 from cogs.party.store import Made, Party, PartyStore, Posted
 
@@ -117,3 +118,16 @@ async def test_the_runners_queue_and_a_server_forgotten(db: Database) -> None:
     await store.forget_server(GUILD)
     assert await store.server_ids() == {OTHER} and await store.party(first.id) is None
     assert await store.heart_counts(first.id) == {}
+
+
+async def test_a_process_runs_only_the_parties_of_its_shards(db: Database) -> None:
+    """With SHARD_COUNT 2 and SHARD_IDS 0, the parties of a server on shard 1 are another process's to post."""
+    mine, theirs = 2 << 22, 3 << 22  # shards 0 and 1 of 2 (`bot.shards.shard_of`)
+    everyone = PartyStore(db)
+    here = PartyStore(db, ShardRange(2, (0,)))
+    ours = await scheduled(everyone, mine)
+    await scheduled(everyone, theirs, start_at=START - 10)
+    assert [p.guild_id for p in await here.due(START, 10, excluding=(), parked=())] == [mine]
+    assert await here.next_due(after=START - 20, parked=()) == START
+    assert await here.party_releases() == {(mine, ours.release)}
+    assert here.owns(mine) and not here.owns(theirs)
