@@ -174,7 +174,7 @@ class PartyCog(commands.Cog):
                 title=literal(party.title, 100),
                 when=discord_timestamp(party.start_at),
                 countdown=discord_timestamp(party.start_at, "R"),
-                how=self.service.describe(party),
+                how=self.service.how_it_goes(party),
             ),
             _("Its start message and its thread open in {channel}.", channel=posts.mention)
             + (" " + _("Fans listen together in {channel}.", channel=venue.mention) if venue else ""),

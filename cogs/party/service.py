@@ -162,7 +162,7 @@ class PartyService:
             return party.start_at + MAX_LENGTH_S
         return self._end(party.start_at, durations, party.advance)
 
-    def describe(self, party: Party) -> str:
+    def how_it_goes(self, party: Party) -> str:
         """How the party will go, for the moderator who scheduled it (in their language)."""
         tracks = tracks_to_play(self.catalogue, party.play, party.picks)
         line = timeline(party.start_at, [t.duration_s.value for t in tracks], party.advance)
