@@ -90,8 +90,9 @@ class FakeDiscord:
         """Upper bound (from the dispatch) on how long ``run()`` waits for edits/followups."""
         self.busy: Callable[[], bool] = _never_busy
         """What the application under test says of itself: True while it still handles an interaction. ``run()`` and
-        ``click()`` wait for it (up to ``max_wait``) before the quiet period, so that a follow-up after an
-        ``UPDATE_MESSAGE`` is seen however slow the machine; Discord itself cannot know, so the default says no."""
+        ``click()`` wait for it (up to ``max_wait``) before the quiet period, so that the edit promised by a
+        DEFERRED_UPDATE_MESSAGE ("edit the original message later", Interaction Callback Type) or a follow-up after
+        an UPDATE_MESSAGE is seen however slow the machine; Discord itself cannot know, so the default says no."""
         self.nonce_window = nonce_window
         self.gateway = Gateway(self.world, self.token)
         self.faults = FaultInjector()
@@ -346,7 +347,7 @@ class FakeDiscord:
             if now >= end:
                 return
             busy = self.busy()
-            if record.loading or record.awaiting_edit or busy:
+            if record.loading or busy:
                 wait = min(end - now, BUSY_POLL_S) if busy else end - now
             else:
                 quiet = record.last_activity + self.settle - now

@@ -59,17 +59,12 @@ async def test_button_click_updates_the_message(env: Env) -> None:
         await env.fan.click(turned, "Next")
 
 
-async def test_a_deferred_update_is_waited_for_however_late_its_edit(env: Env) -> None:
-    """Type 6 promises an edit "later" (`InteractionRecord.awaiting_edit`): the click returns with it."""
-    reply = await env.fan.run("/panel")
-    later = await env.fan.click(reply, "Later")
-    assert later.response_type == 6 and later.content == "page 3"
-
-
-async def test_a_follow_up_after_an_update_is_waited_for_while_the_application_is_busy(env: Env) -> None:
-    """Only the application knows a follow-up is coming: `FakeDiscord.busy` says so, and the click waits for it."""
+async def test_what_a_busy_application_does_after_its_acknowledgement_is_waited_for(env: Env) -> None:
+    """Only the application knows an edit or a follow-up is coming: `FakeDiscord.busy` says so, and clicks wait."""
     handlers = ("discord-ui-",)
     env.fd.busy = lambda: any(not t.done() and t.get_name().startswith(handlers) for t in asyncio.all_tasks())
+    later = await env.fan.click(await env.fan.run("/panel"), "Later")
+    assert later.response_type == 6 and later.content == "page 3"
     confirmed = await env.fan.click(await env.fan.run("/panel"), "Confirm")
     assert confirmed.response_type == 7 and confirmed.content == "confirming"
     assert [(f.content, f.ephemeral) for f in confirmed.followups] == [("confirmed", True)]
