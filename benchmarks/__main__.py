@@ -13,11 +13,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import catalogue, commands, startup, storms, votes
+from benchmarks import catalogue, commands, parties, shards, startup, storms, votes
 from benchmarks.core import FULL, SMOKE, Figure, render
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
-ALL = (*votes.BENCHMARKS, *commands.BENCHMARKS, *storms.BENCHMARKS, *startup.BENCHMARKS, *catalogue.BENCHMARKS)
+ALL = (
+    *votes.BENCHMARKS,
+    *commands.BENCHMARKS,
+    *storms.BENCHMARKS,
+    *parties.BENCHMARKS,
+    *startup.BENCHMARKS,
+    *catalogue.BENCHMARKS,
+    *shards.BENCHMARKS,
+)
 
 
 async def run_all(scale_name: str, only: Sequence[str] = ()) -> list[Figure]:

@@ -28,12 +28,13 @@ class Scale:
     global_rate: int = 50  # the emulator's global limit in the paced storm (Discord's, requests/s)
     startup: int = 10_000  # servers the bot is in, and has configured, at start-up
     shards: int = 4  # shards at start-up
+    shard_storm: int = 10_000  # servers posting over 2 processes under the shared global limit (`shards.py`)
 
 
 FULL = Scale("full", repeats=20, items=300, ballots=10_000)
 SMOKE = Scale(
     "smoke", repeats=2, items=20, ballots=50, votes=50, members=20, servers=2, in_flight=5, samples=10, rounds=1, storm=20,
-    paced_storm=20, global_rate=50, startup=40, shards=1,
+    paced_storm=20, global_rate=50, startup=40, shards=1, shard_storm=20,
 )  # fmt: skip
 
 

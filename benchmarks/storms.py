@@ -122,7 +122,7 @@ async def _bare(world: World) -> float:
         )
         for g, channel, role in world.servers
     ]
-    _point_at(world.fd)
+    point_at(world.fd)
     client = discord.Client(intents=intents())
     async with client:
         await client.login(fake_token())
@@ -144,9 +144,9 @@ async def _bot(world: World) -> float:
     with tempfile.TemporaryDirectory(prefix="hr-bench-") as folder:
         path = Path(folder) / "bench.sqlite3"
         await seed(path, [_config(g, channel, role) for g, channel, role in world.servers])
-        settings = _point_at(world.fd, path)
+        settings = point_at(world.fd, path)
         clock = SystemClock()
-        async with Database.open(path) as db, _bot_session(settings, db, catalogue, clock) as bot:
+        async with Database.open(path) as db, bot_session(settings, db, catalogue, clock) as bot:
             dispatcher = bot.service(current(Reminders)).dispatcher
             dispatcher.start()  # what on_ready does; the bot is not connected to the gateway
             await bot.wait_idle()  # the start-up replanning is done and nothing is due yet
@@ -168,7 +168,7 @@ async def seed(path: Path, configs: Sequence[GuildConfig]) -> None:
         )
 
 
-def _point_at(fd: FakeDiscord, database: Path | None = None) -> Settings:
+def point_at(fd: FakeDiscord, database: Path | None = None) -> Settings:
     """Settings for the emulator, with discord.py's REST and gateway pointed at it.
 
     The bot paces itself to the emulator's global limit, or to `UNLIMITED_RATE` when it has none.
@@ -194,7 +194,7 @@ class StormBot(HeatedRivalryBot):
 
 
 @contextlib.asynccontextmanager
-async def _bot_session(
+async def bot_session(
     settings: Settings, db: Database, catalogue: Catalogue, clock: SystemClock
 ) -> AsyncIterator[HeatedRivalryBot]:
     """The bot logged in over REST with its features loaded (start-up replanning included), not connected."""

@@ -41,6 +41,7 @@ from bot.db.copy import CopyMismatch, TableCopy, copy_to_postgresql
 from bot.db.postgresql import DatabaseUnreachable, InstanceRunning, PostgresDatabase
 from bot.endpoints import apply_endpoints, until_reachable
 from bot.invite import invite_url
+from bot.leases import LeaseLost, ShardLeases, global_pace
 from bot.musicbrainz import MusicBrainzError
 from bot.settings import (
     Settings,
@@ -156,6 +157,9 @@ def _main(args: argparse.Namespace) -> int:
     except DatabaseUnreachable as exc:
         print(f"error: {exc}; check that it runs and that this machine reaches it", file=sys.stderr)
         return 1
+    except LeaseLost as exc:
+        print(f"error: {exc}; stopped so that no two processes run the same shard (start it again)", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print(
             "error: Discord refused DISCORD_TOKEN (401 Unauthorized): the token was reset or mistyped; "
@@ -220,22 +224,23 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, catalogue: Cat
         return await migrate(settings, check_database_url(args.to) or "")
     if hasattr(signal, "SIGHUP"):  # until `run` answers it: `sync` beside a bot still starting must not end it
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    async with serving(settings) as db:  # held until the process ends: one bot per database
+    async with serving(settings, alone=False) as db:  # held until the process ends: one bot per database or shard
         apply_endpoints(settings)
         await run(settings, catalogue, db)
         return 0
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Database]:
-    """The bot's database, with its instance lock held for the block: the lock file beside SQLite's, an advisory
-    lock on PostgreSQL (`PostgresDatabase.instance_lock`). Raises `AlreadyRunning` / `InstanceRunning`."""
+async def serving(settings: Settings, *, alone: bool = True) -> AsyncIterator[Database]:
+    """The bot's database, with its lock held for the block: the lock file beside SQLite's; on PostgreSQL, when
+    `alone` (a command that needs no bot running: `sync`), its instance lock (`PostgresDatabase.instance_lock`). A
+    bot on PostgreSQL holds leases on its shards instead (`bot.leases`). Raises `AlreadyRunning` / `InstanceRunning`."""
     variable = "DATABASE_PATH" if settings.database_url is None else "DATABASE_URL"
     async with contextlib.AsyncExitStack() as stack:
         if settings.database_url is None:
             stack.enter_context(instance_lock(settings.database_path))
         db = await stack.enter_async_context(Database.open(settings.database))
-        if isinstance(db, PostgresDatabase):
+        if isinstance(db, PostgresDatabase) and alone:
             await stack.enter_async_context(db.instance_lock())
         log.info("database: %s (%s from %s)", db.where, variable, settings.origin(variable))
         yield db
@@ -291,31 +296,40 @@ async def run(settings: Settings, catalogue: Catalogue, db: Database) -> None:
     """Serve until SIGINT/SIGTERM, then close the gateway and HTTP session; the caller closes the database.
 
     Discord is waited for at start (`until_reachable`), so a network that comes up after the bot never stops the
-    service; SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`).
+    service; SIGHUP syncs the slash commands (`HeatedRivalryBot.sync_on_request`). On PostgreSQL the process holds a
+    lease on each of its shards (`bot.leases`), given back at exit; losing them stops it (`LeaseLost`, exit status 1).
     """
-    async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue) as bot:
-        reachable = asyncio.create_task(until_reachable(settings.api_base))
-        closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
+    closing: list[asyncio.Task[None]] = []  # held, so the task is not collected while it runs
+    leases = ShardLeases(db, on_lost=lambda: stop()) if isinstance(db, PostgresDatabase) else None
+    try:
+        pace = global_pace(settings, db)
+        async with HeatedRivalryBot(settings=settings, db=db, catalogue=catalogue, leases=leases, pace=pace) as bot:
+            reachable = asyncio.create_task(until_reachable(settings.api_base))
 
-        def stop() -> None:
-            reachable.cancel()
-            closing.append(asyncio.create_task(bot.close()))
+            def stop() -> None:
+                reachable.cancel()
+                closing.append(asyncio.create_task(bot.close()))
 
-        handlers: dict[int, Callable[[], None]] = {signal.SIGINT: stop, signal.SIGTERM: stop}
-        if hasattr(signal, "SIGHUP"):
-            handlers[signal.SIGHUP] = bot.sync_on_request
-        loop = asyncio.get_running_loop()
-        for sig, handler in handlers.items():
-            with contextlib.suppress(NotImplementedError):  # Windows has no loop signal handlers
-                loop.add_signal_handler(sig, handler)
-        try:
-            await reachable
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
-            return  # stopped while waiting for Discord
-        await bot.start(settings.require_token())
+            handlers: dict[int, Callable[[], None]] = {signal.SIGINT: stop, signal.SIGTERM: stop}
+            if hasattr(signal, "SIGHUP"):
+                handlers[signal.SIGHUP] = bot.sync_on_request
+            loop = asyncio.get_running_loop()
+            for sig, handler in handlers.items():
+                with contextlib.suppress(NotImplementedError):  # Windows has no loop signal handlers
+                    loop.add_signal_handler(sig, handler)
+            try:
+                await reachable
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                return  # stopped while waiting for Discord
+            await bot.start(settings.require_token())
+    finally:
+        if leases is not None:
+            await leases.release()
+    if leases is not None and leases.lost:
+        raise LeaseLost("lost the database connection that held this process's shards")
 
 
 async def sync(settings: Settings, catalogue: Catalogue, *, guild_id: int | None) -> int:

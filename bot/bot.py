@@ -6,8 +6,10 @@ components, which discord.py builds from a custom id, reach it with `bot.service
 service's class, so `bot/` never imports a feature and features never import each other.
 
 It runs as an `AutoShardedBot`: the shard count is the one `GET /gateway/bot` recommends (Discord refuses an
-unsharded session past 2,500 servers, close code 4011), all shards in this one process. Everything it sends
-over REST goes through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`).
+unsharded session past 2,500 servers, close code 4011), all shards in this one process; or, with `SHARD_COUNT` and
+`SHARD_IDS` on PostgreSQL, a range of them, acting only for their servers (`owns`, `bot.shards`), holding a lease on
+each and taking turns to connect them with the other processes (`bot.leases`). Everything it sends over REST goes
+through one global pacer (`bot.pacing`, `DISCORD_GLOBAL_RATE`), shared by the processes (`bot.leases.SharedRate`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from bot.errors import quiet_discord_faults, send_ephemeral
 from bot.finder import SoundtrackFinder
 from bot.i18n import N_, _l
 from bot.languages import ServerLanguages
+from bot.leases import ShardLeases, SharedRate
 from bot.presence import RETENTION_S, Departures, Presence
 from bot.releases import ServerReleases
 from bot.settings import Settings
+from bot.shards import ShardRange
 from bot.sync import sync_commands
 from bot.translator import CommandTranslator
 from bot.tree import BotTree
@@ -43,9 +47,31 @@ log = logging.getLogger(__name__)
 
 # Loaded in this order in setup_hook; a feature that fails to load stops the start rather than
 # leaving a bot whose commands are registered but unanswered.
-EXTENSIONS: tuple[str, ...] = ("cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.settings", "cogs.about")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.soundtrack", "cogs.poll", "cogs.reminders", "cogs.party", "cogs.settings", "cogs.about",
+)  # fmt: skip
+
+HANDLER_TASKS = ("discord.py: ", "CommandTree-invoker", "discord-ui-")
+"""The names discord.py 2.7 gives the tasks that run the bot's handlers: `Client.dispatch`'s listeners
+(`client.py`), the app command tree's invoker (`app_commands/tree.py`), and a view's, modal's or dynamic item's
+dispatch (`ui/view.py`, `ui/modal.py`)."""
+CLOSE_GRACE_S = 5.0
+"""How long a closing bot lets handlers already running finish (a vote, a departure) before its HTTP session and
+database close under them."""
 
 ServiceT = TypeVar("ServiceT")
+
+
+def running_handlers() -> set[asyncio.Task[Any]]:
+    """The bot's handlers running now in this event loop (`HANDLER_TASKS`), the calling task left out."""
+    current = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASKS)
+    }
+
+
 STALE_COMPONENT = N_(
     "This button or menu belongs to an older version of this message and no longer works. Use the matching "
     "command instead (type `/` to see them), or ask a moderator to post the message again."
@@ -106,6 +132,13 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def shard_options(shards: ShardRange) -> dict[str, Any]:
+    """discord.py's `shard_count` and `shard_ids` for SHARD_COUNT and SHARD_IDS; none: the recommended count."""
+    if shards.count is None:
+        return {}
+    return {"shard_count": shards.count, "shard_ids": list(shards.ids)}
+
+
 class HeatedRivalryBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -117,9 +150,14 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         extensions: Sequence[str] = EXTENSIONS,
         sync_on_start: bool = True,
         guild_ready_timeout: float = 2.0,
+        leases: ShardLeases | None = None,
+        pace: pacing.Pace | None = None,
     ) -> None:
         """`guild_ready_timeout`: seconds a shard waits after its last GUILD_CREATE before it counts as ready
-        (discord.py's default, 2; the local emulator sends them all at once, so its runs use less)."""
+        (discord.py's default, 2; the local emulator sends them all at once, so its runs use less).
+        `leases`: on PostgreSQL, this process's leases on its shards, taken before they connect (`bot.leases`);
+        `pace`: what its requests are paced on when it shares the token's global rate with other processes
+        (`bot.leases.global_pace`), else the whole `DISCORD_GLOBAL_RATE` is its own."""
         callbacks = CallbackAttempts()  # tells a retry of ours from another process's answer (`bot.callbacks`)
         super().__init__(
             http_trace=callbacks.trace,
@@ -132,8 +170,14 @@ class HeatedRivalryBot(commands.AutoShardedBot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
+            **shard_options(settings.shards),
         )
         self.settings = settings
+        self.shard_range: ShardRange = settings.shards  # the servers this process acts for (`bot.shards`)
+        self.leases = leases
+        self.max_concurrency = 1  # IDENTIFYs allowed per 5 s (`GET /gateway/bot`'s session_start_limit)
+        self._taking: asyncio.Task[None] | None = None  # waiting for the leases on this process's shards
+        self._stopping = False  # `close` cancelled `_taking`
         self.db = db
         self.catalogue = catalogue
         self.finder = SoundtrackFinder(catalogue)
@@ -141,7 +185,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self.extension_names = tuple(extensions)
         self.sync_on_start = sync_on_start
         self.started_at = int(time.time())
-        self.pacer = pacing.install(self.http, settings.global_rate)
+        self.pacer = pacing.install(self.http, settings.global_rate, pace)
         self._services: dict[type[object], object] = {}
         self.departures = Departures(db)
         self.releases = ServerReleases(db)  # every server's own releases; features listen to their changes
@@ -153,6 +197,38 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         self._components: set[type[discord.ui.DynamicItem[Any]]] = set()
         self._set_up = False  # setup_hook is done: the features are loaded and the application id is known
         self._sync_request: asyncio.Task[None] | None = None
+
+    async def launch_shards(self) -> None:
+        """With leases (PostgreSQL): learn the shard count and `max_concurrency` from `GET /gateway/bot`, hold every
+        shard of this process (waiting while another process runs one), then connect them."""
+        if self.leases is not None and not self.is_closed():
+            recommended, _url, limits = await self.http.get_bot_gateway()
+            if self.shard_count is None:
+                self.shard_count = recommended
+            self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+            self._taking = asyncio.create_task(
+                self.leases.take(self.shard_ids or range(self.shard_count), self.shard_count)
+            )
+            try:
+                await self._taking
+            except asyncio.CancelledError:
+                if self._taking.cancelled() and self._stopping:
+                    return  # stopped while waiting for a shard: nothing was connected
+                raise
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for the shard's turn to IDENTIFY: shared by every process through PostgreSQL (`bot.leases`), else
+        discord.py's own 5 s between this process's shards."""
+        if self.leases is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        await self.leases.identify_turn(shard_id or 0, self.max_concurrency)
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this process acts for the server: it is on one of its shards (`bot.shards`). Every feature's
+        scheduler asks this (or `shard_range.where` in SQL) before acting on a server read from the shared database."""
+        return self.shard_range.owns(guild_id)
 
     def presence(self, guild_id: int) -> Presence:
         """Whether the bot may act on the server now, or must wait for it, or has left it (`bot.presence`)."""
@@ -288,6 +364,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         known: set[int] = set()
         for cog in self._server_data():
             known |= await cog.server_ids()
+        known = {guild_id for guild_id in known if self.owns(guild_id)}  # another process's servers are not left
         present = {guild_id for guild_id in known if self.presence(guild_id) is not Presence.LEFT}
         await self.departures.back(present)
         await self.departures.left(known - present, self.clock.now())
@@ -301,7 +378,7 @@ class HeatedRivalryBot(commands.AutoShardedBot):
     async def forget_departed(self) -> None:
         """Delete every feature's data of the servers left `RETENTION_S` ago that the bot is still not in."""
         for guild_id in await self.departures.expired(self.clock.now()):
-            if self.presence(guild_id) is not Presence.LEFT:
+            if not self.owns(guild_id) or self.presence(guild_id) is not Presence.LEFT:
                 continue
             for cog in self._server_data():
                 await cog.forget_server(guild_id)
@@ -317,5 +394,13 @@ class HeatedRivalryBot(commands.AutoShardedBot):
         if self._upkeep is not None:
             self._upkeep.cancel()
             await asyncio.gather(self._upkeep, return_exceptions=True)
+        if self._taking is not None:
+            self._stopping = True
+            self._taking.cancel()
+        handlers = running_handlers()
+        if handlers:  # what a member was told, or a departure being written, is finished, not cut off
+            await asyncio.wait(handlers, timeout=CLOSE_GRACE_S)
         await super().close()
         self.languages.close()
+        if isinstance(self.pacer, SharedRate):
+            await self.pacer.close()

@@ -238,13 +238,14 @@ def track_card(cat: Catalogue, track: Track) -> Card:
         card.add(_("Single"), _("Yes: released as a single.") + about + chart)
     else:
         card.add(_("Single"), _("Not released as a single, as far as the sources say."), inline=True)
-    card.add(_("Heard in"), _uses(cat, track) or _("No scene is recorded for this track yet."))
+    card.add(_("Heard in"), heard_in(cat, track) or _("No scene is recorded for this track yet."))
     card.add(_("Title"), f"{track.title} ({confidence_note(track.confidence)})")
     card.add(_("Sources"), source_links(track_sources(cat, track)))
     return card
 
 
-def _uses(cat: Catalogue, track: Track) -> str:
+def heard_in(cat: Catalogue, track: Track) -> str:
+    """Each episode where `track` plays, with its scene behind spoiler bars (the track card, a party's cue)."""
     lines = []
     for use in track.uses:
         episode = cat.episode(use.episode) if use.episode is not None else None

@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext as gettext_module
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -170,6 +170,16 @@ def available() -> list[str]:
 def spoken() -> list[str]:
     """The bot's languages: English, then each language with a catalogue (a new catalogue adds one by itself)."""
     return [SOURCE_LANGUAGE, *available()]
+
+
+def in_every_language(write: Callable[[], str]) -> frozenset[str]:
+    """What `write()` writes in each of the bot's languages: how a post made before a crash is recognised in its
+    channel, though the server may have changed its language since."""
+    written = set()
+    for tag in spoken():
+        with using(language(tag)):
+            written.add(write())
+    return frozenset(written)
 
 
 def language_name(tag: str, reader: object = None, *, capital: bool = True) -> str:

@@ -6,7 +6,8 @@ meets, but it never paces ahead of one, so a storm of posts keeps hitting the li
 door every REST call of the bot's client goes through, `HTTPClient.request`, with an `aiolimiter.AsyncLimiter`:
 
 - requests leave evenly spaced at `PACE_SHARE` of the configured rate (`DISCORD_GLOBAL_RATE`, default 50 per
-  second), so a sliding one-second window never holds more than the limit even with some network jitter;
+  second), so a sliding one-second window never holds more than the limit even with some network jitter; several
+  processes sharing the token take these turns in one bucket in PostgreSQL instead (`bot.leases.SharedRate`);
 - interaction responses and follow-ups are not paced, as Discord does not count them ("Interaction endpoints
   are not bound to the bot's Global Rate Limit", Topics › Rate Limits): discord.py sends them through its
   webhook adapter, never through `HTTPClient.request`, so a member's answer never waits behind a storm;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from discord.http import HTTPClient, Route
@@ -32,6 +33,18 @@ DISCORD_GLOBAL_RATE = 50  # requests per second (Discord's documented global lim
 PACE_SHARE = 0.97  # the share of the limit the pacer uses: the margin (1.5 requests a second) absorbs jitter
 
 
+class Pace(Protocol):
+    """What the pacer waits on before each request: a limiter here, or a bucket shared by several processes
+    (`bot.leases.SharedRate`)."""
+
+    async def acquire(self) -> None: ...
+
+
+def spacing_us(rate: float) -> int:
+    """Microseconds between two requests at `PACE_SHARE` of `rate` requests per second."""
+    return max(1, round(1_000_000 / (rate * PACE_SHARE)))
+
+
 def limiter(rate: float) -> AsyncLimiter:
     """One request every 1 / (rate × PACE_SHARE) seconds, with no burst (`rate` in requests per second > 0)."""
     if rate <= 0:
@@ -39,9 +52,10 @@ def limiter(rate: float) -> AsyncLimiter:
     return AsyncLimiter(1, 1 / (rate * PACE_SHARE))
 
 
-def install(http: HTTPClient, rate: float = DISCORD_GLOBAL_RATE) -> AsyncLimiter:
-    """Pace every request `http` makes, and keep its rate-limit records few; returns the limiter."""
-    pacer = limiter(rate)
+def install(http: HTTPClient, rate: float = DISCORD_GLOBAL_RATE, shared: Pace | None = None) -> Pace:
+    """Pace every request `http` makes (on `shared` when the processes share the rate), and keep its rate-limit
+    records few; returns what it paces on."""
+    pacer: Pace = shared or limiter(rate)
     send = http.request
 
     @functools.wraps(send)

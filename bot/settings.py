@@ -28,6 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
+from bot.shards import ALL, ShardRange, format_ids, parse_ids
+
 if sys.platform != "win32":
     import pwd
 
@@ -60,6 +62,7 @@ class Settings:
     gateway_url: str
     global_rate: float = 50.0  # DISCORD_GLOBAL_RATE: requests per second the bot paces itself under (bot.pacing)
     database_url: str | None = None  # DATABASE_URL: PostgreSQL instead of SQLite at `database_path`
+    shards: ShardRange = ALL  # SHARD_COUNT, SHARD_IDS: the shards this process runs (`bot.shards`)
     env_file: Path | None = None  # the settings file that was read (absolute), if any
     origins: Mapping[str, str] = field(default_factory=dict)  # variable -> the file or ENVIRONMENT that set it
 
@@ -109,6 +112,7 @@ class Settings:
             f"DISCORD_API_BASE: {self.api_base}",
             f"DISCORD_GATEWAY_URL: {self.gateway_url}",
             f"DISCORD_GLOBAL_RATE: {self.global_rate:g} requests per second",
+            f"SHARD_COUNT, SHARD_IDS: {self.shards.describe()}",
         ]
 
     def __repr__(self) -> str:  # never let the token reach a log line or a traceback
@@ -162,7 +166,8 @@ def load_settings(
         api_base=_url("DISCORD_API_BASE", env.get("DISCORD_API_BASE") or DEFAULT_API_BASE, ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, ("ws", "wss")),
         global_rate=_global_rate(env.get("DISCORD_GLOBAL_RATE") or "50"),
-        database_url=check_database_url(env.get("DATABASE_URL", "")),
+        database_url=(url := check_database_url(env.get("DATABASE_URL", ""))),
+        shards=_shards(env.get("SHARD_COUNT", ""), env.get("SHARD_IDS", ""), url),
         env_file=found,
         origins={key: value for key, value in origins.items() if env.get(key)},
     )
@@ -353,6 +358,37 @@ def _global_rate(raw: str) -> float:
             f"DISCORD_GLOBAL_RATE={raw!r} is not a rate: give requests per second, 50 unless Discord raised your limit."
         )
     return rate
+
+
+MAX_SHARDS = 100_000  # far past any bot's count; a larger number is a typo
+
+
+def _shards(count_raw: str, ids_raw: str, database_url: str | None) -> ShardRange:
+    """SHARD_COUNT and SHARD_IDS: this process's shards. Both need PostgreSQL, where the processes sharing the shards
+    meet (their leases, their IDENTIFY turns, their share of the global rate: `bot.leases`)."""
+    if not count_raw and not ids_raw:
+        return ALL
+    if not count_raw.isdigit() or not 1 <= int(count_raw) <= MAX_SHARDS:
+        shown = (
+            f"SHARD_COUNT={count_raw!r} is not a shard count" if count_raw else "SHARD_IDS is set without SHARD_COUNT"
+        )
+        raise SettingsError(
+            f"{shown}: give the total number of shards, the same in every process (e.g. SHARD_COUNT=4), or leave "
+            "SHARD_COUNT and SHARD_IDS unset to run every shard in this one process."
+        )
+    count = int(count_raw)
+    ids = parse_ids(ids_raw) if ids_raw else tuple(range(count))
+    if ids is None or not ids or ids[-1] >= count:
+        raise SettingsError(
+            f"SHARD_IDS={ids_raw!r} is not a list of this process's shards: write a range or a list of shard numbers "
+            f"from 0 to {count - 1} (SHARD_COUNT={count}), e.g. 0-{max(0, count // 2 - 1)} or 0,2."
+        )
+    if database_url is None:
+        raise SettingsError(
+            f"SHARD_COUNT={count} (shards {format_ids(ids)}) needs DATABASE_URL: the processes that share the shards "
+            'share one PostgreSQL database (README, "Several processes"); or leave SHARD_COUNT and SHARD_IDS unset.'
+        )
+    return ShardRange(count, ids)
 
 
 def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ from the message the bot posted) and returns a ``Reply`` that reads the interact
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -194,6 +195,21 @@ class Reply:
             roles += [r for r in message.mentioned_role_ids if r not in roles]
             everyone = everyone or message.mention_everyone
         return Mentions(users, roles, everyone)
+
+    async def followed(self, timeout: float = 10.0) -> Reply:  # noqa: ASYNC109
+        """Wait (up to ``timeout``) for the reply's first follow-up, and return the reply.
+
+        For a bot in another process (`FakeDiscord.busy` cannot see its work) that updates a component's message
+        and then answers privately: whether a follow-up comes is the application's business, so the emulator's
+        quiet period cannot tell; the test that expects one says so. Raises AssertionError if none comes."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while not self.record.followups:
+            if loop.time() >= end:
+                raise AssertionError(f"no follow-up within {timeout} s: {self!r}")
+            await self.record.wait_activity(end - loop.time())
+        await self.wait(timeout=max(0.0, end - loop.time()))
+        return self
 
     async def wait(self, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
         """Wait (up to ``timeout``) until the bot stops editing/following up and any "thinking" is resolved."""

@@ -8,6 +8,7 @@ import binascii
 import hashlib
 import logging
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 SETTLE = 0.3
 MAX_WAIT = 3.5
+BUSY_POLL_S = 0.05
+"""How often a settling reply asks `FakeDiscord.busy` again (the application's work wakes nothing here)."""
 NONCE_WINDOW = 300.0
 
 
@@ -85,6 +88,10 @@ class FakeDiscord:
         """Quiet period after the last bot activity before ``run()``/``click()`` return."""
         self.max_wait = max_wait
         """Upper bound (from the dispatch) on how long ``run()`` waits for edits/followups."""
+        self.busy: Callable[[], bool] = _never_busy
+        """What the application under test says of itself: True while it still handles an interaction. ``run()`` and
+        ``click()`` wait for it (up to ``max_wait``) before the quiet period, so that a follow-up after an
+        ``UPDATE_MESSAGE`` is seen however slow the machine; Discord itself cannot know, so the default says no."""
         self.nonce_window = nonce_window
         self.gateway = Gateway(self.world, self.token)
         self.faults = FaultInjector()
@@ -338,14 +345,19 @@ class FakeDiscord:
             now = loop.time()
             if now >= end:
                 return
-            if record.loading:
-                wait = end - now
+            busy = self.busy()
+            if record.loading or record.awaiting_edit or busy:
+                wait = min(end - now, BUSY_POLL_S) if busy else end - now
             else:
                 quiet = record.last_activity + self.settle - now
                 if quiet <= 0:
                     return
                 wait = min(quiet, end - now)
             await record.wait_activity(wait)
+
+
+def _never_busy() -> bool:
+    return False
 
 
 __all__ = ["FakeDiscord", "Reply", "application_id_from_token", "make_token"]

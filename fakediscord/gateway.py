@@ -12,6 +12,16 @@ go only to that shard's session, and events without a guild (DMs, user updates) 
 ``shard`` is the single shard ``[0, 1]``. A session that would hold more than 2,500 guilds is closed with 4011
 (Sharding required); a malformed ``shard`` is closed with 4010 (Invalid shard). Every control takes an optional
 ``shard_id=`` (default: the newest session, which is the only one for an unsharded bot).
+
+IDENTIFY is rate limited per bucket: "If you have multiple shards, you may start them concurrently based on the
+``max_concurrency`` value ... The rate limit key for a given shard can be computed with ``rate_limit_key = shard_id %
+max_concurrency``" (Gateway › Sharding, Max Concurrency), ``max_concurrency`` being "the number of identify requests
+allowed per 5 seconds" (Session Start Limit object); and "Clients also have limit of concurrent Identify requests
+allowed per 5 seconds. If you hit this limit, the Gateway will respond with an Opcode 9 Invalid Session" (Gateway ›
+Rate Limiting). So an IDENTIFY less than ``identify_interval`` (5 s) after the last accepted one of its bucket, from
+any connection of the token (several processes share it), is answered op 9 ``false`` and counted in
+``early_identifies``. ``GET /gateway/bot`` reports ``max_concurrency``. A test whose client skips discord.py's 5 s
+pause between IDENTIFYs sets ``identify_interval = None``.
 """
 
 from __future__ import annotations
@@ -37,6 +47,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_MS = 41_250
 REPLAY_BUFFER = 2_000
 MAX_GUILDS_PER_SHARD = 2_500
+IDENTIFY_INTERVAL_S = 5.0
+"""One IDENTIFY per ``max_concurrency`` bucket per 5 s (Gateway › Sharding, Max Concurrency)."""
 """Discord closes a session that would hold more guilds than this with 4011 (Gateway › Sharding)."""
 
 OP_DISPATCH = 0
@@ -183,6 +195,13 @@ class Gateway:
         """Close codes the gateway chose itself (4004, 4010, 4011, ...) with their reason, in order."""
         self.heartbeat_count = 0
         self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        self.max_concurrency = 1
+        """IDENTIFY buckets (``shard_id % max_concurrency``), each allowed one IDENTIFY per ``identify_interval``."""
+        self.identify_interval: float | None = IDENTIFY_INTERVAL_S
+        """Seconds between two accepted IDENTIFYs of a bucket (None: not enforced)."""
+        self.early_identifies: list[int] = []
+        """Shard ids whose IDENTIFY came too early in its bucket and was answered op 9, in order."""
+        self._bucket_identified: dict[int, float] = {}
         """A session that would hold more guilds than this is closed with 4011 (Discord: 2,500)."""
         self.received: list[JSON] = []
         """Every frame the client sent, in order (tests can inspect IDENTIFY/RESUME payloads)."""
@@ -404,6 +423,10 @@ class Gateway:
             await self._close(conn, CLOSE_INVALID_SHARD, "Invalid shard.")
             return
         shard_id, shard_count = shard
+        if self._too_early(shard_id):
+            self.early_identifies.append(shard_id)
+            conn.send({"op": OP_INVALID_SESSION, "d": False})
+            return
         world = self.world
         guilds = [g for g in world.guilds.values() if g.has_bot and shard_for(g.id, shard_count) == shard_id]
         if len(guilds) > self.max_guilds_per_shard:
@@ -455,6 +478,17 @@ class Gateway:
         # Ask for a heartbeat: its sequence number tells when the client has processed READY + GUILD_CREATEs.
         futures.append(conn.send({"op": OP_HEARTBEAT, "d": None}))
         await _settle(futures)
+
+    def _too_early(self, shard_id: int) -> bool:
+        """Whether this IDENTIFY comes within ``identify_interval`` of the last accepted one of its bucket; if not, it
+        is the bucket's last from now on."""
+        now = asyncio.get_running_loop().time()
+        bucket = shard_id % max(1, self.max_concurrency)
+        last = self._bucket_identified.get(bucket)
+        if self.identify_interval is not None and last is not None and now - last < self.identify_interval:
+            return True
+        self._bucket_identified[bucket] = now
+        return False
 
     async def _close(self, conn: Connection, code: int, reason: str) -> None:
         self.closed_with.append((code, reason))

@@ -96,6 +96,11 @@ class InteractionRecord:
     acked_at: float | None = None
     original: Message | None = None
     loading: bool = False
+    awaiting_edit: bool = False
+    """A DEFERRED_UPDATE_MESSAGE was the last step: Discord documents type 6 as "for components, ACK an interaction
+    and edit the original message later; the user does not see a loading state" (Receiving and Responding ›
+    Interaction Callback Type), so the member's view is not final until the bot's next step (an edit, a follow-up,
+    a deletion). `FakeDiscord._settle` waits for it as it waits out a loading message, however slow the machine."""
     deferred_ephemeral: bool = False
     filled: bool = False
     """Whether a follow-up has taken the place of the type-5 "thinking..." message (see `Interactions.followup`)."""
@@ -119,6 +124,7 @@ class InteractionRecord:
         return self.acked_at - self.dispatched_at
 
     def touch(self) -> None:
+        self.awaiting_edit = False
         self.last_activity = asyncio.get_running_loop().time()
         self._activity.set()
 
@@ -373,6 +379,7 @@ class Interactions:
         elif rtype == MODAL:
             record.modal = dict(data)
         record.touch()
+        record.awaiting_edit = rtype == DEFERRED_UPDATE_MESSAGE
         if not with_response:
             return None
         interaction: JSON = {"id": record.id, "type": record.type}

@@ -513,7 +513,12 @@ class RestApi:
             {
                 "url": self.fd.gateway_url,
                 "shards": self.fd.recommended_shards,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": self.fd.gateway.max_concurrency,
+                },
             }
         )
 

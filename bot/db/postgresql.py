@@ -49,12 +49,13 @@ log = logging.getLogger(__name__)
 
 READERS = 8  # the pool's connections at most, for reads beside the writer
 MIGRATION_LOCK = 0x4852_0001  # advisory lock held while a process migrates: two starting at once take turns
-INSTANCE_LOCK = 0x4852_0002  # advisory lock held by the one bot serving the database (`instance_lock`)
+INSTANCE_LOCK = 0x4852_0002  # advisory lock held by a command that needs no bot running (`instance_lock`)
+LEASE_LOCKS = 0x4852_0003  # advisory locks (this, shard id): a running bot's leases on its shards (`bot.leases`)
 VERSION_TABLE = "schema_version"
 _BUSY_ERRORS = (asyncpg.exceptions.LockNotAvailableError, asyncpg.exceptions.QueryCanceledError)
 
 
-def _server_settings() -> dict[str, str]:
+def server_settings() -> dict[str, str]:
     """Every connection's settings: background work's lock wait, UTC, and a name `pg_stat_activity` shows."""
     return {
         "lock_timeout": str(BUSY_TIMEOUT_MS),
@@ -89,7 +90,7 @@ class PostgresDatabase(Database):
         """Connect, migrate, and close every connection when the block ends."""
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=READERS, reset=_keep, server_settings=_server_settings()
+                url, min_size=1, max_size=READERS, reset=_keep, server_settings=server_settings()
             )
         except (OSError, asyncpg.CannotConnectNowError) as error:  # down, starting, or not reachable yet
             raise DatabaseUnreachable(
@@ -113,7 +114,7 @@ class PostgresDatabase(Database):
     async def _connection(self) -> asyncpg.Connection:
         """The write connection, opened again when it was lost (the server restarted, a statement was cut short)."""
         if self._writer is None or self._writer.is_closed():
-            self._writer = await asyncpg.connect(self.url, server_settings=_server_settings())
+            self._writer = await asyncpg.connect(self.url, server_settings=server_settings())
             self._limits = (BUSY_TIMEOUT_MS, 0)
         return self._writer
 
@@ -196,7 +197,7 @@ class PostgresDatabase(Database):
         """A connection of its own for the block (outside the pool and the writer's turns), closed at its end: for
         what lasts as long as a connection, such as a session-level advisory lock (`pg_try_advisory_lock`), which
         PostgreSQL releases when the connection ends, even when this process is killed."""
-        conn = await asyncpg.connect(self.url, server_settings=_server_settings())
+        conn = await asyncpg.connect(self.url, server_settings=server_settings())
         try:
             yield PostgresStatements(conn)
         finally:
@@ -204,14 +205,20 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def instance_lock(self) -> AsyncIterator[None]:
-        """Hold the database's instance lock for the block: one bot serving it (what the lock file is on SQLite).
+        """Hold the database's instance lock for the block, for a command that needs no bot running on the database
+        (`sync`): refused while another such command holds it, or a bot holds a lease on a shard (`bot.leases`).
         Raises `DatabaseFileError` naming the process that holds it."""
         async with self.session() as session:
             row = await session.fetchone("SELECT pg_try_advisory_lock(?)", (INSTANCE_LOCK,))
-            if row is None or not row[0]:
-                holder = await session.fetchone(
+            running = await session.fetchone(
+                "SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? AND l.objsubid = 2 LIMIT 1",
+                (LEASE_LOCKS,),
+            )
+            if row is None or not row[0] or running is not None:
+                holder = running or await session.fetchone(
                     "SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ?",
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ? AND l.objsubid = 1",
                     (INSTANCE_LOCK,),
                 )
                 raise InstanceRunning(

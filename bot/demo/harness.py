@@ -15,7 +15,7 @@ from pathlib import Path
 import discord.gateway
 import discord.http
 
-from bot.bot import EXTENSIONS, HeatedRivalryBot
+from bot.bot import EXTENSIONS, HeatedRivalryBot, running_handlers
 from bot.catalogue import Catalogue
 from bot.clock import Clock
 from bot.db import Database
@@ -76,6 +76,7 @@ async def emulated_bot(
                 clock=clock,
             ) as bot,
         ):
+            fd.busy = lambda: bool(running_handlers())
             runner = asyncio.create_task(bot.start(token), name="bot")
             ready = asyncio.create_task(fd.wait_until_ready(ready_timeout))
             await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -53,8 +53,8 @@ def render_mentions(text: str, guild: Guild) -> str:
 
     def replace(match: re.Match[str]) -> str:
         kind, snowflake = match.groups()
-        if kind == "#" and snowflake in guild.channels:
-            return f"#{guild.channels[snowflake].name}"
+        if kind == "#" and (snowflake in guild.channels or snowflake in guild.threads):
+            return f"#{(guild.channels.get(snowflake) or guild.threads[snowflake]).name}"
         if kind == "@&" and snowflake in guild.roles:
             return f"@{guild.roles[snowflake].name}"
         if snowflake in guild.members:
@@ -75,7 +75,13 @@ def render_reply(reply: Any) -> list[str]:
     if buttons:
         lines.append("    " + " ".join(buttons))
     answer = reply.followups[-1] if reply.followups else reply.message
-    for stored in answer.files if answer is not None else ():
+    return lines + (render_files(answer) if answer is not None else [])
+
+
+def render_files(message: Message) -> list[str]:
+    """The files attached to a message (a standings chart), with their alt text."""
+    lines = []
+    for stored in message.files:
         width, height = stored.dimensions or (0, 0)
         lines.append(f"    📎 {stored.filename} ({width}×{height} px, {stored.size // 1024} KB)")
         if stored.description:
@@ -110,14 +116,16 @@ def _typed(command: str, options: dict[str, Any]) -> str:
 
 
 def render_post(guild: Guild, message: Message) -> list[str]:
-    """A message the bot posted on its own (a reminder), with whom it notified."""
-    lines = [f"  bot posted in #{guild.channels[message.channel_id].name}:"]
+    """A message the bot posted on its own (a reminder, a party's cue), with whom it notified."""
+    where = guild.channels.get(message.channel_id) or guild.threads[message.channel_id]
+    lines = [f"  bot posted in #{where.name}:"]
     lines += [f"    {line}" for line in message.content.splitlines()]
     for embed in message.embeds:
         lines += render_embed(embed)
     buttons = [_component_label(c) for row in message.components for c in row.get("components", [])]
     if buttons:
         lines.append("    " + " ".join(buttons))
+    lines += render_files(message)
     roles = [guild.roles[role_id].name for role_id in message.mentioned_role_ids]
     lines.append("    (notified: " + (", ".join(f"@{name}" for name in roles) or "nobody") + ")")
     return lines
@@ -168,7 +176,7 @@ class Tour:
         self.say("\n".join(render_reply(reply)) + "\n")
         return reply
 
-    async def click(self, who: str, reply: Reply, label: str) -> Reply:
+    async def click(self, who: str, reply: Reply | Message, label: str) -> Reply:
         self.say(f"{who} › clicks [{label}]")
         turned = await self.members[who].click(reply, label)
         self.say("\n".join(render_reply(turned)) + "\n")
@@ -189,6 +197,21 @@ class Tour:
             await self.bot.wait_idle()
         for message in self.fd.channel_messages(self.news)[before:]:
             self.say("\n".join(render_post(self.guild, message)) + "\n")
+
+    def party_posts(self) -> list[Message]:
+        """The listening party's posts not shown yet (its start message in the channel, its cues and recap in its
+        thread), in the order Discord took them; each is shown once."""
+        shown = self.__dict__.setdefault("shown", set())
+        posts = []
+        for channel in (self.chat, *self.guild.threads.values()):
+            for message in self.fd.channel_messages(channel):
+                footer = message.embeds[0].get("footer", {}).get("text", "") if message.embeds else ""
+                if footer.startswith("Listening party") and message.id not in shown:
+                    shown.add(message.id)
+                    posts.append(message)
+        for message in posts:
+            self.say("\n".join(render_post(self.guild, message)) + "\n")
+        return posts
 
 
 class FrenchServer(Tour):
@@ -266,6 +289,40 @@ async def tour(t: Tour) -> None:
     await t.run("Shane", "/about")
 
 
+async def party(t: Tour) -> None:
+    """A short listening party: two tracks, hosted (the bundled catalogue knows no durations yet), in the chat."""
+    t.say("## A listening party\n")
+    start = (t.bot.clock.now() // 60 + 10) * 60
+    at = dt.datetime.fromtimestamp(start, ZoneInfo("America/Toronto"))  # the server's time zone, set above
+    await t.run(
+        "Mod", "/party-admin schedule", title="Album night", date=f"{at:%Y-%m-%d}", time=f"{at:%H:%M}",
+        play="tracks", tracks="1, 2", advance="hosted",
+    )  # fmt: skip
+    await t.run("Ilya", "/party now")
+    await t.skip_to(start, "the party starts")
+    [opening] = t.party_posts()
+    countdown = _TIMESTAMP.search(opening.embeds[0]["description"])
+    assert countdown is not None, "the start message counts down to track 1"
+    await t.skip_to(int(countdown.group(1)), "track 1's cue is due")
+    [first] = t.party_posts()
+    await t.click("Shane", first, "Track of the night")
+    await t.click("Rose", first, "Track of the night")
+    await t.run("Ilya", "/party now")
+    await t.click("Ilya", first, "Next")
+    await t.click("Mod", first, "Next")
+    await t.bot.wait_idle()
+    [second] = t.party_posts()
+    await t.click("Shane", second, "Track of the night")
+    await t.click("Shane", second, "Track of the night")
+    await t.click("Ilya", second, "Track of the night")
+    await t.click("Mod", second, "Next")
+    await t.bot.wait_idle()
+    t.party_posts()
+    [thread] = t.guild.threads.values()
+    t.say(f"  (Discord: the thread #{thread.name} is {'archived' if thread.archived else 'open'})\n")
+    await t.run("Ilya", "/party now")
+
+
 async def run_demo(catalogue: Catalogue, out: TextIO) -> None:
     """Run the tour against the real bot and write the transcript to `out`."""
     logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output; only problems are logged
@@ -273,7 +330,9 @@ async def run_demo(catalogue: Catalogue, out: TextIO) -> None:
     with tempfile.TemporaryDirectory(prefix="hr-demo-") as folder:
         async with FakeDiscord(token=token) as fd:
             async with emulated_bot(fd, token, Path(folder) / "demo.sqlite3", catalogue) as bot:
-                await tour(Tour(fd, bot, out))
+                fans = Tour(fd, bot, out)
+                await tour(fans)
+                await party(fans)
                 await french_server(FrenchServer(fd, bot, out))
             if fd.violations:
                 raise RuntimeError(f"the bot broke Discord's rules during the demo: {fd.violations}")

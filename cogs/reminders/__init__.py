@@ -30,8 +30,10 @@ async def setup(bot: HeatedRivalryBot) -> None:
     from cogs.reminders.service import Reminders
     from cogs.reminders.store import ReminderStore
 
-    service = Reminders(ReminderStore(bot.db), bot.releases, bot.catalogue, DiscordSender(bot), bot.clock)
-    mirror = EventMirror(bot, service, EventStore(bot.db))
+    service = Reminders(
+        ReminderStore(bot.db, bot.shard_range), bot.releases, bot.catalogue, DiscordSender(bot), bot.clock
+    )
+    mirror = EventMirror(bot, service, EventStore(bot.db, bot.shard_range))
     service.replanned.append(mirror.changed)
     bot.releases.listeners.append(service.own_releases_changed)
     bot.releases.zone_of = service.server_zone

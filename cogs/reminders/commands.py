@@ -30,8 +30,8 @@ from bot.errors import UserError
 from bot.i18n import N_, _, current, ngettext, option_name, server_language, using
 from bot.markup import discord_timestamp, quote
 from bot.moments import DateTimeError, ScheduleError, future_release_epoch, parse_date, parse_time
+from bot.options import check_link, option_problem
 from bot.releases import MAX_OWN_RELEASES
-from bot.typed import LINK_LIMIT, link_problem
 from bot.when import When
 from cogs.reminders import zones
 from cogs.reminders.components import post_view
@@ -557,20 +557,11 @@ NO_CHANNEL = N_("Choose where to post first: `/reminders channel`.")
 @contextmanager
 def option(*names: str) -> Iterator[None]:
     """Bad input named after the option (or the two options) it was typed into, in the words of the parser that
-    refused it; both are in the moderator's language."""
+    refused it (`bot.options.option_problem`)."""
     try:
         yield
     except (LeadTimeError, DateTimeError, ScheduleError, TemplateError, ZoneError) as error:
-        if len(names) == 2:
-            raise UserError(
-                _(
-                    "`{first}` and `{second}`: {problem}",
-                    first=option_name(names[0]),
-                    second=option_name(names[1]),
-                    problem=str(error),
-                )
-            ) from error
-        raise UserError(_("`{option}`: {problem}", option=option_name(names[0]), problem=str(error))) from error
+        raise UserError(option_problem(names, error)) from error
 
 
 @contextmanager
@@ -581,21 +572,3 @@ def refused() -> Iterator[None]:
         yield
     except ReleaseError as error:
         raise UserError(error.text) from error
-
-
-def check_link(link: str) -> str:
-    """A moderator's link, stripped, if Discord will accept it on an embed (`bot.typed.link_problem`)."""
-    typed = link.strip()
-    problem = link_problem(typed)
-    if problem is not None:
-        raise UserError(
-            _(
-                "`{option}`: {typed} {problem}: give a full web address like https://example.org/party "
-                "(at most {limit} characters), or leave it out.",
-                option=option_name("link"),
-                typed=quote(link),
-                problem=problem,
-                limit=LINK_LIMIT,
-            )
-        )
-    return typed

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.db import Database, Row
+from bot.shards import ALL, ShardRange
 from cogs.reminders.mirror import EventShape, EventState, MirroredEvent
 
 
@@ -26,8 +27,9 @@ class MirrorConfig:
 class EventStore:
     """All reads and writes of the mirror; each method is scoped to one server unless it says otherwise."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shards: ShardRange = ALL) -> None:
         self._db = db
+        self._shards = shards  # the servers this process acts for: the sync at start reads only theirs
 
     # -- the switch ---------------------------------------------------------------------------------------------
 
@@ -47,8 +49,9 @@ class EventStore:
         """Every server with the mirror on, or with events left to cancel, for the sync at start (a catalogue date
         may have moved while the bot was down, or a cancellation was cut short)."""
         rows = await self._db.read.fetchall(
-            "SELECT guild_id FROM reminder_event_mirrors WHERE enabled = 1 "
-            "OR guild_id IN (SELECT guild_id FROM reminder_events) ORDER BY guild_id"
+            "SELECT guild_id FROM reminder_event_mirrors WHERE (enabled = 1 "
+            f"OR guild_id IN (SELECT guild_id FROM reminder_events)) AND {self._shards.where('guild_id')} "
+            "ORDER BY guild_id"
         )
         return [int(row[0]) for row in rows]
 

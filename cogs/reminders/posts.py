@@ -21,7 +21,7 @@ from functools import cache
 
 from bot.catalogue import Release
 from bot.delivery import nonce
-from bot.i18n import ENGLISH, N_, Text, _, available, language, text, using
+from bot.i18n import N_, Text, _, in_every_language, text
 from bot.markup import CONTENT_LIMIT, literal
 from bot.moments import release_epoch
 from bot.releases import own_number
@@ -130,13 +130,9 @@ REAL_FOOTER = N_("Release reminder · {lead}")
 
 @cache
 def real_footers(lead: LeadTime) -> frozenset[str]:
-    """The real post's footer for `lead` in English and each language with a catalogue (`bot.i18n.available`);
-    cached, as the catalogues do not change while the bot runs."""
-    footers = set()
-    for lang in (ENGLISH, *(language(tag) for tag in available())):
-        with using(lang):
-            footers.add(_(REAL_FOOTER, lead=lead))
-    return frozenset(footers)
+    """The real post's footer for `lead` in each of the bot's languages; cached, as the catalogues do not change
+    while the bot runs."""
+    return in_every_language(lambda: _(REAL_FOOTER, lead=lead))
 
 
 def compose(

@@ -20,6 +20,7 @@ from bot.db import Database, Row
 from bot.db.cache import ReadCache
 from bot.i18n import ENGLISH
 from bot.moments import DEFAULT_ZONE
+from bot.shards import ALL, ShardRange
 from cogs.reminders.timeparse import DEFAULT_SPEC, LeadTime, format_lead_times, parse_lead_time, parse_lead_times
 
 
@@ -128,8 +129,9 @@ _REPLAN = (
 class ReminderStore:
     """All reminder reads and writes; every method but `due`/`next_wake` is scoped to one server."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shards: ShardRange = ALL) -> None:
         self._db = db
+        self._shards = shards  # the servers this process acts for: the dispatcher and the plan at start read theirs
         self._configs: ReadCache[GuildConfig] = ReadCache()
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -159,7 +161,9 @@ class ReminderStore:
         """Every server with a configuration row, without reading the rows (one bad row must not hide the rest)."""
         return [
             int(row[0])
-            for row in await self._db.read.fetchall("SELECT guild_id FROM reminder_guilds ORDER BY guild_id")
+            for row in await self._db.read.fetchall(
+                f"SELECT guild_id FROM reminder_guilds WHERE {self._shards.where('guild_id')} ORDER BY guild_id"
+            )
         ]
 
     async def server_ids(self) -> set[int]:
@@ -267,7 +271,8 @@ class ReminderStore:
             f"SELECT {', '.join('p.' + c for c in _POST_FIELDS)} FROM reminder_posts AS p "
             "JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at <= ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids} ORDER BY p.wake_at LIMIT ?",
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids} "
+            f"AND {self._shards.where('p.guild_id')} ORDER BY p.wake_at LIMIT ?",
             (now, self._db.dialect.ids(excluding), limit),
         )
         return [_post(row) for row in rows]
@@ -278,7 +283,8 @@ class ReminderStore:
         row = await self._db.read.fetchone(
             "SELECT MIN(p.wake_at) FROM reminder_posts AS p JOIN reminder_guilds AS g ON g.guild_id = p.guild_id "
             "WHERE p.state = 'pending' AND p.wake_at > ? AND g.enabled = 1 AND g.channel_id IS NOT NULL "
-            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids}",
+            f"AND g.blocked_reason IS NULL AND p.guild_id NOT {self._db.dialect.in_ids} "
+            f"AND {self._shards.where('p.guild_id')}",
             (after, self._db.dialect.ids(excluding)),
         )
         return None if row is None or row[0] is None else int(row[0])

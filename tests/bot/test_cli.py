@@ -96,9 +96,9 @@ def test_check_succeeds_offline_and_prints_the_invite(tmp_path: Path) -> None:
     invite = next(line for line in result.stdout.splitlines() if line.startswith("invite URL: "))
     assert f"client_id={APPLICATION_ID}" in invite
     assert "scope=bot+applications.commands" in invite
-    # View Channels, Send Messages, Embed Links, Attach Files, Read Message History, Manage Roles and
-    # Create Events, nothing else: 1024 + 2048 + 16384 + 32768 + 65536 + 2**28 + 2**44
-    assert f"permissions={1024 + 2048 + 16384 + 32768 + 65536 + 2**28 + 2**44}" in invite
+    # View Channels, Send Messages, Embed Links, Attach Files, Read Message History, Manage Roles, Create Public
+    # Threads, Send Messages in Threads and Create Events, nothing else
+    assert f"permissions={1024 + 2048 + 16384 + 32768 + 65536 + 2**28 + 2**35 + 2**38 + 2**44}" in invite
     assert token not in result.stdout + result.stderr
 
 

@@ -19,6 +19,7 @@ import yaml
 from dotenv import dotenv_values
 
 from bot.__main__ import CONFIG_ERROR
+from bot.settings import load_settings
 from tests.recipes import (
     README,
     REPO,
@@ -241,3 +242,54 @@ def test_the_readme_gives_prerequisites_for_each_system_and_the_python_version()
     assert {"git", "python3", "python3-venv"} <= set(debian.strip(" `").split()), debian
     assert "dnf install" in rows["Fedora"] and "brew install" in rows["macOS"]
     assert "deadsnakes" in rows["Ubuntu 22.04 (Python 3.10), Debian 11 (3.9)"]
+
+
+TEMPLATE_PATH = REPO / "deploy" / "heated-rivalry-bot@.service"
+SHARDS_COMPOSE = REPO / "deploy" / "compose.shards.yaml"
+
+
+def test_systemd_accepts_the_shard_template_and_each_instance(tmp_path: Path) -> None:
+    analyze = tool("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed here")
+    text = TEMPLATE_PATH.read_text("utf-8").replace("/opt/heated-rivalry-bot/.venv/bin/python", sys.executable)
+    for name in (TEMPLATE_PATH.name, "heated-rivalry-bot@0-1.service"):
+        (tmp_path / name).write_text(text, "utf-8")
+        result = subprocess.run([analyze, "verify", str(tmp_path / name)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_the_shard_template_runs_its_instance_range_and_otherwise_as_the_single_unit() -> None:
+    """The instance name (`@0-1`) is the process's SHARD_IDS, set after the settings file so that one shared by every
+    instance can never give two of them the same range; every other line is the one-process unit's, so the two cannot
+    drift apart (its restart policy, hardening and settings file are tested above)."""
+    template, single = read_unit(TEMPLATE_PATH), read_unit()
+    argv = shlex.split(template.value("Service", "ExecStart"))
+    assert argv[:2] == ["/usr/bin/env", "SHARD_IDS=%i"], argv
+    assert argv[2:] == shlex.split(single.value("Service", "ExecStart"))
+    differ = {"ExecStart"}
+    assert [kv for kv in template.sections["Service"] if kv[0] not in differ] == [
+        kv for kv in single.sections["Service"] if kv[0] not in differ
+    ]
+    assert template.sections["Install"] == single.sections["Install"]
+    assert "%i" in template.value("Unit", "Description")
+
+
+def test_the_shard_compose_runs_each_shard_once_on_one_postgresql(tmp_path: Path) -> None:
+    """Two bot processes, their ranges covering SHARD_COUNT without overlap, one database they wait for, restarted
+    as compose.yaml's bot is; each process's settings pass the bot's own checks."""
+    compose = yaml.safe_load(SHARDS_COMPOSE.read_text("utf-8"))
+    services = compose["services"]
+    bots = {name: service for name, service in services.items() if name.startswith("bot-")}
+    assert len(bots) == 2 and "postgres" in services and services["postgres"]["healthcheck"]
+    covered: list[int] = []
+    for name, service in bots.items():
+        assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+        assert service["env_file"] == "../.env" and service["restart"] == "unless-stopped"
+        assert service["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+        environ = {k: v.replace("${POSTGRES_PASSWORD}", "secret") for k, v in service["environment"].items()}
+        settings = load_settings({**environ, "DATABASE_PATH": str(tmp_path / "unused.sqlite3")})
+        assert settings.database_url == "postgresql://hrbot:secret@postgres:5432/hrbot"
+        assert name == f"bot-{environ['SHARD_IDS']}"
+        covered += settings.shards.ids
+    assert sorted(covered) == list(range(int(next(iter(bots.values()))["environment"]["SHARD_COUNT"])))

@@ -56,13 +56,34 @@ async def test_command_tree_matches_the_spec(loaded_bot: HeatedRivalryBot) -> No
     assert options["song"]["query"]["type"] == 3 and options["song"]["query"]["autocomplete"]
     assert commands["about"].get("options", []) == []
     for name, command in commands.items():
-        if name not in ("poll-admin", "reminders", "settings"):
+        if name not in ("poll-admin", "reminders", "settings", "party-admin"):
             assert command["default_member_permissions"] is None, "fan commands are open to everyone"
 
 
 def subcommands(command: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Each subcommand's options by name."""
     return {sub["name"]: {o["name"]: o for o in sub.get("options", [])} for sub in command["options"]}
+
+
+async def test_party_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:
+    """The names of the spec's "Additions (third round)": /party now, /party-admin schedule, next, cancel."""
+    commands = by_name(await tree_payload(loaded_bot.tree))
+    assert set(subcommands(commands["party"])) == {"now"}
+    admin = commands["party-admin"]
+    assert int(admin["default_member_permissions"]) == 32, "party-admin needs Manage Server (1 << 5)"
+    options = subcommands(admin)
+    assert {"schedule", "next", "cancel"} <= set(options)
+    schedule = options["schedule"]
+    assert list(schedule) == ["title", "date", "time", "play", "tracks", "advance", "channel", "link"]
+    assert [schedule[name]["required"] for name in ("title", "date", "time")] == [True, True, True]
+    assert not any(schedule[name].get("required") for name in ("play", "tracks", "advance", "channel", "link"))
+    assert [c["value"] for c in schedule["play"]["choices"]] == ["album", "singles", "tracks"]
+    assert [c["value"] for c in schedule["advance"]["choices"]] == ["timed", "hosted"]
+    assert schedule["channel"]["type"] == 7 and set(schedule["channel"]["channel_types"]) == {0, 5, 2, 13}, (
+        "text, voice, stage"
+    )
+    assert options["next"] == {}
+    assert options["cancel"]["party"]["required"] and options["cancel"]["party"]["autocomplete"]
 
 
 async def test_poll_commands_match_the_spec(loaded_bot: HeatedRivalryBot) -> None:

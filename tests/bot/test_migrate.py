@@ -69,6 +69,7 @@ async def fill_every_table(db: Database) -> dict[str, int]:
     await events.intend(SERVER, "own:1", EventShape("Soirée d'écoute", NOW + 3600, NOW + 7200, "Online", "🎧"), NOW)
     await ServerLanguages(db).choose(SERVER, "fr", NOW)
     await Departures(db).left([OTHER], NOW)
+    await db.execute("INSERT INTO shard_turns (name, next_at_us) VALUES ('global', ?)", (NOW * 1_000_000,))
     return {table: int((await db.fetchall(f"SELECT COUNT(*) FROM {table}"))[0][0]) for table in await db.tables()}
 
 

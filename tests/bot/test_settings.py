@@ -172,3 +172,24 @@ def test_several_overlays_in_catalogue_path(tmp_path: Path) -> None:
         {"CATALOGUE_PATH": f"{first}{os.pathsep}{tmp_path / 'gone.toml'}", "DATABASE_PATH": str(tmp_path / "d.sqlite3")}
     )
     assert message.startswith(f"CATALOGUE_PATH={tmp_path / 'gone.toml'}: no such file")
+
+
+def test_shard_settings_name_this_process_shards_and_refuse_what_cannot_be_run(tmp_path: Path) -> None:
+    base = {"DATABASE_PATH": str(tmp_path / "db.sqlite3"), "DATABASE_URL": "postgresql://bot@db.example/bot"}
+    assert load_settings(base).shards.count is None, "unset: every recommended shard, in this one process"
+    assert load_settings({**base, "SHARD_COUNT": "4", "SHARD_IDS": "0-1"}).shards.ids == (0, 1)
+    assert load_settings({**base, "SHARD_COUNT": "4", "SHARD_IDS": "3, 0"}).shards.ids == (0, 3)
+    assert load_settings({**base, "SHARD_COUNT": "4", "SHARD_IDS": "0-1,3"}).shards.describe() == "0-1,3 of 4"
+    assert load_settings({**base, "SHARD_COUNT": "2"}).shards.ids == (0, 1), "a count alone: all of them here"
+    assert (
+        "SHARD_COUNT, SHARD_IDS: 0-1 of 4" in load_settings({**base, "SHARD_COUNT": "4", "SHARD_IDS": "0-1"}).describe()
+    )
+    for count in ("0", "four", "-1"):
+        assert settings_error({**base, "SHARD_COUNT": count}).startswith(f"SHARD_COUNT='{count}' is not a shard count")
+    assert settings_error({**base, "SHARD_IDS": "0-1"}).startswith("SHARD_IDS is set without SHARD_COUNT: give")
+    for ids in ("4", "0-4", "1-0", "a", "0,,1", "-"):
+        message = settings_error({**base, "SHARD_COUNT": "4", "SHARD_IDS": ids})
+        assert message.startswith(f"SHARD_IDS='{ids}' is not a list of this process's shards"), message
+        assert "from 0 to 3 (SHARD_COUNT=4)" in message
+    sqlite = {"DATABASE_PATH": base["DATABASE_PATH"], "SHARD_COUNT": "4", "SHARD_IDS": "0-1"}
+    assert settings_error(sqlite).startswith("SHARD_COUNT=4 (shards 0-1) needs DATABASE_URL")

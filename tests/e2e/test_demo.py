@@ -30,7 +30,8 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     french = out.split("## In French", 1)[1].split("## Release-day reminders", 1)[0]
     assert "Léa › /trame-sonore à-propos" in french and "Trame sonore de Rivalité passionnée" in french
     assert "Pièce préférée · ronde 1" in french and "alt text: Diagramme à barres des 2 pièces" in french
-    reminders, french_server = out.split("## Release-day reminders", 1)[1].split("## Fans de Rivalité passionnée", 1)
+    reminders, rest = out.split("## Release-day reminders", 1)[1].split("## A listening party", 1)
+    party, french_server = rest.split("## Fans de Rivalité passionnée", 1)
     assert "Mod › /reminders events mode:on" in reminders and "◆ Soundtrack listening party" in reminders
     assert "Shane › clicks [Notify me]" in reminders and "you now have @Release news" in reminders
     assert reminders.count("[Notify me] [Discord event]") == 2, "both posts link the native event"
@@ -42,6 +43,20 @@ def test_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert f"{book} · in " in reminders, "a date-only release reads as its date, with days to go"
     assert "Out on Tue 1 June 2027. No time is announced: the time shown is midnight" in reminders, "and its event"
     assert f"{book}\n    ┃   1 day before: Mon 31 May 2027 04:00 UTC" in reminders, "its posts at Toronto's midnight"
+    assert (
+        "Mod › /party-admin schedule title:Album night" in party
+        and "2 tracks: the host moves on with **Next**" in party
+    )
+    assert (
+        party.count(
+            "  bot posted in #soundtrack:\n    ┃ Album night\n    ┃ 🎧 **The listening party starts in 1 minute.**"
+        )
+        == 1
+    )
+    assert party.count("  bot posted in #Album night:") == 3, "two cues and the recap, in the party's thread"
+    assert "Only the party's host (@Mod) and moderators can move it on." in party
+    assert "Tied for track of the night: **Rivalry** and **Melt** (1 ♥ each)." in party
+    assert "📎 party-1-hearts.png" in party and "the thread #Album night is archived" in party
     before, after = french_server.split("Modo › /réglages langue langue:fr", 1)
     assert "bot posted in #annonces:\n    ┃ Favourite Heated Rivalry track" in before, "not a Community server: English"
     assert "Désormais, je publie en français dans ce serveur" in after

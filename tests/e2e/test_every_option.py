@@ -41,7 +41,7 @@ HOSTILE = (
 )  # fmt: skip
 # Valid values for the other required options of a command while one option is fuzzed; an option missing
 # here gets the fuzzed text too, so a new required option is still exercised.
-VALID = {"title": "Watch party", "date": "2035-06-01", "track": "melt", "zone": "UTC", "spec": "1d, 0"}
+VALID = {"title": "Watch party", "date": "2035-06-01", "time": "20:00", "track": "melt", "zone": "UTC", "spec": "1d, 0"}
 
 
 @dataclass(frozen=True)

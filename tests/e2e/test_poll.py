@@ -307,16 +307,17 @@ async def test_ballot_message_works_after_a_sigkill_restart(fd: FakeDiscord, sta
     first = await start_bot()
     answer(await mod.run("/poll-admin post", options={"channel": channel}), ephemeral=True)
     message = ballot_message(fd, channel)
-    before = await fan.select(message, ["rivalry"], custom_id="hr:poll:pick:0")
+    # The bot runs in its own process: a select updates the ballot, then confirms privately (`Reply.followed`).
+    before = await (await fan.select(message, ["rivalry"], custom_id="hr:poll:pick:0")).followed()
     assert "**Rivalry · track 1**" in answer(before, ephemeral=True)
     await kill(first)
 
     await start_bot()
     mine = await fan.click(message, "My vote")
     assert "**Rivalry · track 1**" in answer(mine, ephemeral=True), "the vote cast before the crash was kept"
-    after = await other.select(message, ["test-cue-30"], custom_id="hr:poll:pick:1")
+    after = await (await other.select(message, ["test-cue-30"], custom_id="hr:poll:pick:1")).followed()
     assert "**Test cue 30 · track 30**" in answer(after, ephemeral=True)
-    changed = await fan.select(message, ["its-you"], custom_id="hr:poll:pick:1")
+    changed = await (await fan.select(message, ["its-you"], custom_id="hr:poll:pick:1")).followed()
     assert "**It's You · track 34**" in answer(changed, ephemeral=True)
     results = await other.click(message, "Results")
     answer(results, ephemeral=True)

@@ -2,8 +2,9 @@
 run again here, unchanged, with the bot's database on the test session's PostgreSQL server instead of SQLite.
 
 Votes (alone, concurrent, double-clicked, top-3, a reset), a reminder posted at its time to exactly the role,
-`/reminders status`, and the server's own releases mirrored as native events (made, moved, cancelled, and not made
-again once deleted by hand), as fans and moderators see them.
+`/reminders status`, the server's own releases mirrored as native events (made, moved, cancelled, and not made
+again once deleted by hand), and listening parties (a hosted one from its start to its recap, one cancelled while
+it runs), as fans and moderators see them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from tests.e2e.test_events import (
     test_an_event_deleted_by_hand_is_not_made_again,
     test_turning_the_mirror_on_creates_one_event_per_dated_release,
 )
+from tests.e2e.test_party import (
+    test_a_hosted_party_moves_on_with_next_for_the_host_and_moderators_only,
+    test_cancelling_a_running_party_archives_its_thread_and_stops_it,
+)
 from tests.e2e.test_poll import (
     test_concurrent_votes_and_double_submissions_count_once,
     test_reset_needs_the_invokers_confirmation_and_keeps_history,
@@ -41,9 +46,11 @@ __all__ = [
     "clock",
     "mod",
     "news",
+    "test_a_hosted_party_moves_on_with_next_for_the_host_and_moderators_only",
     "test_a_moved_release_edits_its_event_and_a_removed_one_cancels_it",
     "test_an_event_deleted_by_hand_is_not_made_again",
     "test_both_posts_go_out_on_time_and_ping_exactly_the_role",
+    "test_cancelling_a_running_party_archives_its_thread_and_stops_it",
     "test_concurrent_votes_and_double_submissions_count_once",
     "test_reset_needs_the_invokers_confirmation_and_keeps_history",
     "test_status_explains_the_next_posts_and_the_configuration",
@@ -77,8 +84,9 @@ async def on_postgresql(fd: FakeDiscord, tmp_path: Path, catalogue: Catalogue, u
     conn = await asyncpg.connect(url)
     try:
         stored = await conn.fetchval(
-            "SELECT (SELECT COUNT(*) FROM poll_guilds) + (SELECT COUNT(*) FROM reminder_guilds)"
+            "SELECT (SELECT COUNT(*) FROM poll_guilds) + (SELECT COUNT(*) FROM reminder_guilds) "
+            "+ (SELECT COUNT(*) FROM parties)"
         )
     finally:
         await conn.close()
-    assert stored > 0, "the test's votes or settings are in PostgreSQL"
+    assert stored > 0, "the test's votes, settings or parties are in PostgreSQL"

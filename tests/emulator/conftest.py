@@ -21,6 +21,8 @@ from fakediscord.interactions import RESPONSE_DEADLINE, FollowupRule
 
 APP_ID = "1187654321098765432"
 TOKEN = make_token(APP_ID)
+SLOW_STEP_S = 0.5
+"""Longer than the fixture's quiet period (0.1 s): a step this late is only seen if the emulator waits for it."""
 TRACKS = ["rivalry", "rival hearts", "river song", "heated", "overtime", "final whistle"]
 
 
@@ -35,6 +37,20 @@ class PanelView(discord.ui.View):
     @discord.ui.select(custom_id="panel:pick", options=[discord.SelectOption(label=t, value=t) for t in TRACKS[:3]])
     async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PanelView]) -> None:
         await interaction.response.send_message(f"picked {select.values[0]}", ephemeral=True)
+
+    @discord.ui.button(label="Later", custom_id="panel:later")
+    async def later(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
+        """Acknowledges with DEFERRED_UPDATE_MESSAGE and edits the message well after the quiet period."""
+        await interaction.response.defer()
+        await asyncio.sleep(SLOW_STEP_S)
+        await interaction.edit_original_response(content="page 3", view=None)
+
+    @discord.ui.button(label="Confirm", custom_id="panel:confirm")
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
+        """Updates the message, then confirms privately well after the quiet period (a ballot's shape)."""
+        await interaction.response.edit_message(content="confirming", view=None)
+        await asyncio.sleep(SLOW_STEP_S)
+        await interaction.followup.send("confirmed", ephemeral=True)
 
     @discord.ui.button(label="Ask", custom_id="panel:ask")
     async def ask(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
@@ -174,6 +190,7 @@ async def fd(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
     rule = request.node.get_closest_marker("followup_rule")
     reading: FollowupRule = rule.args[0] if rule is not None else "while-loading"
     async with FakeDiscord(token=TOKEN, settle=0.1, response_deadline=deadline, followup_rule=reading) as emulator:
+        emulator.gateway.identify_interval = None  # the clients here skip discord.py's 5 s between IDENTIFYs
         STEPS.clear()
         yield emulator
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import discord
 import pytest
 
 from fakediscord import CommandNotAvailable, pick
+from tests.cogs.reminders.fakes import eventually
 
 from .conftest import STEPS, Env
 
@@ -54,6 +57,30 @@ async def test_button_click_updates_the_message(env: Env) -> None:
     assert reply.content == "page 2", "replies read the message live"
     with pytest.raises(AssertionError, match="no button 'Next'"):
         await env.fan.click(turned, "Next")
+
+
+async def test_a_deferred_update_is_waited_for_however_late_its_edit(env: Env) -> None:
+    """Type 6 promises an edit "later" (`InteractionRecord.awaiting_edit`): the click returns with it."""
+    reply = await env.fan.run("/panel")
+    later = await env.fan.click(reply, "Later")
+    assert later.response_type == 6 and later.content == "page 3"
+
+
+async def test_a_follow_up_after_an_update_is_waited_for_while_the_application_is_busy(env: Env) -> None:
+    """Only the application knows a follow-up is coming: `FakeDiscord.busy` says so, and the click waits for it."""
+    handlers = ("discord-ui-",)
+    env.fd.busy = lambda: any(not t.done() and t.get_name().startswith(handlers) for t in asyncio.all_tasks())
+    confirmed = await env.fan.click(await env.fan.run("/panel"), "Confirm")
+    assert confirmed.response_type == 7 and confirmed.content == "confirming"
+    assert [(f.content, f.ephemeral) for f in confirmed.followups] == [("confirmed", True)]
+
+
+async def test_without_a_busy_signal_a_late_follow_up_is_not_waited_for(env: Env) -> None:
+    """The default: Discord cannot know what the application will do, so only the quiet period counts."""
+    confirmed = await env.fan.click(await env.fan.run("/panel"), "Confirm")
+    assert confirmed.followups == []
+    await eventually(lambda: len(confirmed.followups) == 1)
+    assert confirmed.followups[0].content == "confirmed"
 
 
 async def test_select_and_modal(env: Env) -> None:

@@ -200,6 +200,7 @@ async def test_gateway_bot_recommends_shards(patched: FakeDiscord) -> None:
 
 async def test_autosharded_client_uses_the_recommended_count() -> None:
     async with FakeDiscord(token=TOKEN, settle=0.1, shards=2) as fd:
+        fd.gateway.identify_interval = None  # ShardedBot skips discord.py's 5 s between IDENTIFYs
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(discord.http.Route, "BASE", fd.api_base)
             mp.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fd.gateway_url))
@@ -253,3 +254,32 @@ async def test_invalid_shard_is_closed_with_4010(patched: FakeDiscord) -> None:
         await client.close()
     assert info.value.code == 4010
     assert fd.gateway.closed_with == [(4010, "Invalid shard.")]
+
+
+async def _identify(session: aiohttp.ClientSession, fd: FakeDiscord, shard: list[int]) -> dict[str, object]:
+    """Connect, IDENTIFY as `shard`, and return the first frame after HELLO (READY, or op 9)."""
+    ws = await session.ws_connect(fd.gateway_url + "?v=10&encoding=json")
+    hello = await ws.receive_json(timeout=5)
+    assert hello["op"] == 10
+    await ws.send_json({"op": 2, "d": {"token": TOKEN, "intents": 1, "properties": {}, "shard": shard}})
+    frame: dict[str, object] = await ws.receive_json(timeout=5)
+    return frame
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 2])
+async def test_identify_is_limited_per_max_concurrency_bucket(fd: FakeDiscord, max_concurrency: int) -> None:
+    """Shards of one bucket (`shard_id % max_concurrency`) IDENTIFY once per 5 s, whichever connection (or process)
+    sends it; a faster one is answered op 9 (Gateway › Rate Limiting), and `GET /gateway/bot` names the limit."""
+    fd.gateway.identify_interval = 5.0  # the conftest turns it off for clients that skip discord.py's pause
+    fd.gateway.max_concurrency = max_concurrency
+    async with aiohttp.ClientSession() as session:
+        async with session.get(fd.api_base + "/gateway/bot", headers={"Authorization": f"Bot {TOKEN}"}) as resp:
+            assert (await resp.json())["session_start_limit"]["max_concurrency"] == max_concurrency
+        first = await _identify(session, fd, [0, 2])
+        second = await _identify(session, fd, [1, 2])
+    assert first["t"] == "READY"
+    if max_concurrency == 1:  # one bucket: the second came too early
+        assert second == {"op": 9, "d": False} and fd.gateway.early_identifies == [1]
+        assert fd.gateway.identify_counts == {0: 1}
+    else:  # two buckets: each may identify at once
+        assert second["t"] == "READY" and fd.gateway.early_identifies == []
