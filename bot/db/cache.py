@@ -2,8 +2,9 @@
 
 A server's reminder configuration and its own releases are read on every `/releases` command and change only
 through their stores, so each store keeps them once read and forgets them at the write that changes them: the
-answer then needs no trip to the database's thread. This holds while this process is the only one writing the
-database (the README's set-up); processes sharing one database would each need to hear of the others' writes.
+answer then needs no trip to the database. This holds while one process writes a server's rows: the only one on
+SQLite, and on a shared PostgreSQL the one serving the server's shard (a process that wrote another's servers would
+leave stale values there).
 """
 
 from __future__ import annotations

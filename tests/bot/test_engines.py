@@ -1,8 +1,8 @@
 """The two engines hold one schema, and the stores' one SQL reads the same on both.
 
 The migrations are written once, for SQLite; PostgreSQL reads them through `bot.db.sql.postgresql_ddl`. Migrating an
-empty database on each must give the same tables, columns (types mapped, nullability), primary keys and indexes,
-so a migration that only one engine could take fails here, not in an operator's upgrade.
+empty database on each must give the same tables, columns (types mapped, nullability, defaults), primary keys,
+foreign keys and indexes, so a migration that only one engine could take fails here, not in an operator's upgrade.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.db.sql import numbered, postgresql_ddl
 
 TYPES = {"INTEGER": "bigint", "TEXT": "text"}  # SQLite's declared type -> PostgreSQL's
+ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}  # confdeltype
 Schema = dict[str, Any]
 
 
@@ -24,14 +25,20 @@ async def sqlite_schema(db: Database) -> Schema:
     schema: Schema = {}
     for table in await db.tables():
         info = await db.fetchall(f"PRAGMA table_info({table})")
-        columns = {str(c["name"]): (TYPES[str(c["type"])], bool(c["notnull"]) or c["pk"] > 0) for c in info}
+        columns = {
+            str(c["name"]): (TYPES[str(c["type"])], bool(c["notnull"]) or c["pk"] > 0, c["dflt_value"]) for c in info
+        }
         primary = [str(c["name"]) for c in sorted(info, key=lambda c: int(c["pk"])) if c["pk"] > 0]
         indexes = {}
         for index in await db.fetchall(f"PRAGMA index_list({table})"):
             if index["origin"] == "c":  # made by CREATE INDEX (primary keys are compared above)
                 names = [str(c["name"]) for c in await db.fetchall(f"PRAGMA index_info({index['name']})")]
                 indexes[str(index["name"])] = (names, bool(index["unique"]), bool(index["partial"]))
-        schema[table] = {"columns": columns, "primary key": primary, "indexes": indexes}
+        keys = {
+            (str(k["from"]), str(k["table"]), str(k["to"]), str(k["on_delete"]))
+            for k in await db.fetchall(f"PRAGMA foreign_key_list({table})")
+        }
+        schema[table] = {"columns": columns, "primary key": primary, "indexes": indexes, "foreign keys": keys}
     return schema
 
 
@@ -39,11 +46,11 @@ async def postgresql_schema(db: Database) -> Schema:
     schema: Schema = {}
     for table in await db.tables():
         info = await db.fetchall(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
             (table,),
         )
-        columns = {str(c[0]): (str(c[1]), c[2] == "NO") for c in info}
+        columns = {str(c[0]): (str(c[1]), c[2] == "NO", _default(c[3])) for c in info}
         indexes, primary = {}, []
         for index in await db.fetchall(
             "SELECT c.relname, i.indisprimary, i.indisunique, i.indpred IS NOT NULL, "
@@ -56,8 +63,25 @@ async def postgresql_schema(db: Database) -> Schema:
                 primary = list(index[4])
             else:
                 indexes[str(index[0])] = (list(index[4]), bool(index[2]), bool(index[3]))
-        schema[table] = {"columns": columns, "primary key": primary, "indexes": indexes}
+        keys = {
+            (str(k[0]), str(k[1]), str(k[2]), ON_DELETE[str(k[3])])
+            for k in await db.fetchall(
+                "SELECT a.attname, r.relname, ra.attname, CAST(c.confdeltype AS TEXT) FROM pg_constraint AS c "
+                "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k (attnum, refnum) "
+                "JOIN pg_class AS r ON r.oid = c.confrelid "
+                "JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
+                "JOIN pg_attribute AS ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum "
+                "WHERE c.contype = 'f' AND c.conrelid = CAST(? AS regclass)",
+                (table,),
+            )
+        }
+        schema[table] = {"columns": columns, "primary key": primary, "indexes": indexes, "foreign keys": keys}
     return schema
+
+
+def _default(expression: str | None) -> str | None:
+    """A PostgreSQL column default as SQLite writes it: `'event'::text` is `'event'`."""
+    return None if expression is None else expression.split("::", 1)[0]
 
 
 async def test_the_migrations_make_one_schema_on_both_engines(tmp_path: Path, postgres_url: str) -> None:
@@ -66,6 +90,8 @@ async def test_the_migrations_make_one_schema_on_both_engines(tmp_path: Path, po
         on_sqlite, on_postgresql = await sqlite_schema(lite), await postgresql_schema(pg)
     assert on_sqlite == on_postgresql
     assert len(on_sqlite) >= 12 and on_sqlite["poll_ballots"]["indexes"], "the comparison saw the whole schema"
+    assert on_sqlite["party_hearts"]["foreign keys"] == {("party_id", "parties", "id", "CASCADE")}
+    assert on_sqlite["parties"]["columns"]["shift"] == ("bigint", True, "0")
 
 
 def test_postgresql_reads_the_migrations_with_bigint_and_no_sqlite_table_options() -> None:
