@@ -20,7 +20,6 @@ until `unpark` (its GUILD_CREATE), and then follow the rules of a late start or 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -31,6 +30,7 @@ from bot.db import DatabaseBusy
 from bot.delivery import DEFAULT_GRACE_S, MAX_ATTEMPTS, ON_TIME_S, DeliveryError, Failure, nonce, retry_delay
 from bot.i18n import N_, Language, using
 from bot.presence import Presence
+from bot.scheduling import Scheduler
 from cogs.party.posts import PartyPost, cue_post, plain_title, recap_post, start_post
 from cogs.party.rules import PartyRuleError, PartyState, Timeline, catch_up, hearts, late, start, tracks_to_play
 from cogs.party.store import Made, Party, PartyStore, Posted
@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 16  # parties posting at once; the global pacer spaces their requests out further
 BATCH = 100  # due parties read at once at most
-MAX_SLEEP_S = 3600  # look again hourly anyway, so a wall-clock jump is noticed
-ERROR_PAUSE_S = 5.0
 # Why a party did not go on, stored in English (the moderators' status translates them: they are message ids).
 MISSED = N_("its start passed while I was away, longer ago than the 12-hour grace period")
 NO_TRACKS = N_("none of its tracks is in the catalogue any more")
@@ -78,8 +76,10 @@ Ended = Callable[[Party], Awaitable[None]]
 """Told of a party that is over, missed or stopped: its release has nothing more to announce."""
 
 
-class Runner:
-    """Makes what is due, retries what failed, and says when it is idle."""
+class Runner(Scheduler[int]):
+    """Makes what is due, retries what failed, and says when it is idle (jobs: parties' next posts, by party id).
+
+    A post interrupted by `stop` is looked for in its channel at the next start, before it is made again."""
 
     def __init__(
         self,
@@ -92,52 +92,14 @@ class Runner:
         concurrency: int = CONCURRENCY,
         grace_s: int = DEFAULT_GRACE_S,
     ) -> None:
+        super().__init__("party runner", log, clock, concurrency)
         self.store = store
         self.catalogue = catalogue
         self.stage = stage
-        self.clock = clock
         self.ended = ended
-        self.concurrency = concurrency
         self.grace_s = grace_s
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: dict[int, asyncio.Task[None]] = {}
         # (party, step) of the posts this process attempted: no need to look for them in their channel
         self._marked: set[tuple[int, int]] = set()
-        self._parked: set[int] = set()  # servers whose parties wait (unavailable) or never go on (left)
-
-    def wake(self) -> None:
-        """Look at the parties again now (one was scheduled, cancelled or moved on, or the clock changed)."""
-        self._idle.clear()
-        self._wake.set()
-
-    def unpark(self, guild_id: int) -> None:
-        """The server is available again: its parties carry on."""
-        if guild_id in self._parked:
-            self._parked.discard(guild_id)
-            self.wake()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="party-runner")
-
-    async def stop(self) -> None:
-        """Cancel the loop and any post in flight (an interrupted post is looked for in its channel at the next
-        start, before it is made again)."""
-        tasks = [task for task in (self._task, *self._inflight.values()) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._task = None
-
-    async def wait_idle(self) -> None:
-        """Until nothing is due at the clock's current time and nothing is in flight (a pass of the loop that
-        started after this call decides)."""
-        if self._task is None:
-            raise RuntimeError("the party runner is not running")
-        self.wake()
-        await self._idle.wait()
 
     def busy(self, party_id: int) -> bool:
         """Whether a post of the party is being made now."""
@@ -150,21 +112,6 @@ class Runner:
         if task is not None:
             await asyncio.gather(asyncio.shield(task), return_exceptions=True)
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._inflight)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._step()
-            except DatabaseBusy:
-                log.warning("party runner: the database is busy; retrying in %.0f s", ERROR_PAUSE_S)
-                await asyncio.sleep(ERROR_PAUSE_S)
-            except Exception:
-                log.exception("party runner: unexpected error; retrying in %.0f s", ERROR_PAUSE_S)
-                await asyncio.sleep(ERROR_PAUSE_S)
-
     async def _step(self) -> None:
         self._wake.clear()
         now = self.clock.now()
@@ -174,17 +121,13 @@ class Runner:
                 now, min(room, BATCH), excluding=self._inflight, parked=self._parked
             ):  # fmt: skip
                 if self._acts(party.guild_id):
-                    task = asyncio.create_task(self._deliver(party), name=f"party {party.id} step {party.step}")
-                    self._inflight[party.id] = task
-                    task.add_done_callback(functools.partial(self._done, party.id))
+                    self._launch(party.id, self._deliver(party), f"party {party.id} step {party.step}")
         if len(self._inflight) >= self.concurrency:
             await self._wake.wait()  # a post finishing makes room
             return
         if not self._inflight and not self._wake.is_set():
             self._idle.set()
-        next_at = await self.store.next_due(after=now, parked=self._parked)
-        cap = now + MAX_SLEEP_S
-        await self.clock.sleep_until(cap if next_at is None else min(next_at, cap), self._wake)
+        await self._sleep(now, await self.store.next_due(after=now, parked=self._parked))
 
     def _acts(self, guild_id: int) -> bool:
         presence = self.stage.presence(guild_id)

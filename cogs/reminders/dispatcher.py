@@ -32,7 +32,6 @@ about a post (a skip's detail, a delivery error, a block's reason) is written in
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
@@ -45,6 +44,7 @@ from bot.db import DatabaseBusy
 from bot.delivery import DEFAULT_GRACE_S, MAX_ATTEMPTS, DeliveryError, Failure, retry_delay
 from bot.i18n import N_, _, language, using
 from bot.presence import Presence
+from bot.scheduling import Scheduler
 from cogs.reminders.posts import ROLE_DELETED_NOTICE, ReminderMessage, blocked_notice, compose, nonce_for
 from cogs.reminders.schedule import Action, decide, reminder_plan
 from cogs.reminders.store import GuildConfig, Post, ReminderStore, Sent
@@ -54,8 +54,6 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 16  # posts in flight at once; the global pacer spaces them out further
 BATCH = 100  # due posts read at once, with their servers' configuration and releases
 RECORD_DELAY_S = 0.0  # accepted posts wait this long for others (0: the posts accepted in the same loop turn)
-MAX_SLEEP_S = 3600  # re-check hourly anyway, so a wall-clock jump (suspend, NTP step) is noticed
-ERROR_PAUSE_S = 5.0  # after an unexpected error in the loop itself (a database hiccup)
 
 Key = tuple[int, str, str]
 # Skip details, stored in English (the status card translates them: they are message ids).
@@ -109,8 +107,9 @@ class Due:
     event_id: int | None = None  # the release's native event in the server, which the post links to
 
 
-class Dispatcher:
-    """Posts what is due, retries what failed, blocks a server Discord refuses, and says when it is idle."""
+class Dispatcher(Scheduler[Key]):
+    """Posts what is due, retries what failed, blocks a server Discord refuses, and says when it is idle (jobs:
+    posts, by `Key`; idle also means every post Discord accepted is recorded)."""
 
     def __init__(
         self,
@@ -122,17 +121,12 @@ class Dispatcher:
         concurrency: int = CONCURRENCY,
         grace_s: int = DEFAULT_GRACE_S,
     ) -> None:
+        super().__init__("reminder dispatcher", log, clock, concurrency)
         self.store = store
         self.releases = releases
         self.sender = sender
-        self.clock = clock
-        self.concurrency = concurrency
         self.grace_s = grace_s
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._queue: deque[Due] = deque()
-        self._inflight: dict[Key, asyncio.Task[None]] = {}
         self._accepted: dict[Key, Sent] = {}  # accepted by Discord, not recorded yet
         self._recorder: asyncio.Task[None] | None = None
         self._marked: set[Key] = set()  # attempt noted by this process, not handed to Discord yet
@@ -140,7 +134,6 @@ class Dispatcher:
         # seen them still pending (a post recorded as sent just after), so they are left out of its result.
         self._reads: list[set[Key]] = []
         self._role_lock = asyncio.Lock()  # see `_drop_deleted_role`
-        self._parked: set[int] = set()  # servers whose posts wait (unavailable) or never go (left): see `_park`
 
     def wake(self) -> None:
         """Look at the schedule again now (a configuration, a release or the clock changed).
@@ -148,14 +141,7 @@ class Dispatcher:
         Posts read but not started yet are read again, with the configuration as it is now.
         """
         self._queue.clear()
-        self._idle.clear()
-        self._wake.set()
-
-    def unpark(self, guild_id: int) -> None:
-        """The server is available again (or the bot is back in it): its waiting posts are read again now."""
-        if guild_id in self._parked:
-            self._parked.discard(guild_id)
-            self.wake()
+        super().wake()
 
     def _park(self, guild_id: int, presence: Presence) -> None:
         """Leave the server's posts pending, unread, until `unpark` (see the module docstring)."""
@@ -166,51 +152,16 @@ class Dispatcher:
             else:
                 log.warning("reminders of server %s wait: Discord reports the server %s", guild_id, presence.value)
 
-    @property
-    def in_flight(self) -> int:
-        """Posts being delivered right now."""
-        return len(self._inflight)
-
-    async def wait_idle(self) -> None:
-        """Return once nothing is due at the clock's current time, nothing is in flight and every post is recorded.
-
-        The signal tests and the demo wait on instead of sleeping: it is set only by a pass of the loop
-        that started after this call, so a change made just before calling is always taken into account.
-        """
-        if self._task is None:
-            raise RuntimeError("the dispatcher is not running")
-        self.wake()
-        await self._idle.wait()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="reminder-dispatcher")
-            self._task.add_done_callback(_log_end)
-
     async def stop(self) -> None:
         """Cancel the loop and any post in flight, then record what Discord already accepted.
 
         An interrupted post is still pending and is looked for in its channel before it is retried at start.
         """
-        tasks = [task for task in (self._task, *self._inflight.values()) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await super().stop()
         if self._recorder is not None:  # not cancelled: a transaction cut at its BEGIN would stay open
             await asyncio.gather(self._recorder, return_exceptions=True)
-        self._task = self._recorder = None
+        self._recorder = None
         await self._record()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._step()
-            except DatabaseBusy:  # another process holds the database: a fault, not a bug; wait and retry
-                log.warning("reminder dispatcher: the database is busy; retrying in %.0f s", ERROR_PAUSE_S)
-                await asyncio.sleep(ERROR_PAUSE_S)
-            except Exception:
-                log.exception("reminder dispatcher: unexpected error; retrying in %.0f s", ERROR_PAUSE_S)
-                await asyncio.sleep(ERROR_PAUSE_S)
 
     def _busy(self, key: Key) -> bool:
         return key in self._inflight or key in self._accepted
@@ -231,20 +182,15 @@ class Dispatcher:
             due = self._queue.popleft()
             if not self._busy(due.post.key):
                 started.append(due)
-        if started:
-            for due in started:
-                task = asyncio.create_task(self._deliver(due), name=f"reminder {due.post.key}")
-                self._inflight[due.post.key] = task
-                task.add_done_callback(functools.partial(self._done, due.post.key))
+        for due in started:
+            self._launch(due.post.key, self._deliver(due), f"reminder {due.post.key}")
         if self._queue or len(self._inflight) >= self.concurrency:
             await self._wake.wait()  # a post finishing makes room
             return
         if not self._inflight and not self._accepted and not self._wake.is_set():
             self._idle.set()
         # Everything due is in flight: sleep until the next post that is not.
-        next_at = await self.store.next_wake(after=now, excluding=self._parked)
-        cap = now + MAX_SLEEP_S
-        await self.clock.sleep_until(cap if next_at is None else min(next_at, cap), self._wake)
+        await self._sleep(now, await self.store.next_wake(after=now, excluding=self._parked))
 
     async def _read_due(self, now: int) -> None:
         """Queue the next `BATCH` due posts that are not busy, deciding what each deserves.
@@ -415,8 +361,3 @@ class Dispatcher:
         delay = retry_delay(error, post.attempts)
         await self.store.retry_later(post, error.reason, now + delay, now)
         log.warning("reminder %s: %s; retrying in %d s", post.key, error.reason, delay)
-
-
-def _log_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("the reminder dispatcher stopped", exc_info=task.exception())
