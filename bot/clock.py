@@ -36,8 +36,12 @@ class SystemClock:
 
     async def sleep_until(self, epoch: int, wake: asyncio.Event) -> None:
         self._sleepers.add(wake)
+        # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` swallows a cancellation that arrives as its
+        # inner wait completes (cpython gh-86296), and a scheduler stopping cancels its loop just as its finishing
+        # jobs wake it; the loop then ran on and `stop()` waited for it forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), max(0.0, epoch - (time.time() + self.offset)))
+            async with asyncio.timeout(max(0.0, epoch - (time.time() + self.offset))):
+                await wake.wait()
 
     def jump_to(self, epoch: float) -> None:
         """Make it `epoch` now, and wake whoever sleeps on this clock (every feature's scheduler) so it notices."""
