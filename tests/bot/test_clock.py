@@ -19,3 +19,15 @@ async def test_a_jump_wakes_every_task_sleeping_on_the_clock() -> None:
         await asyncio.gather(*sleeping)
     assert reminders.is_set() and party.is_set()
     assert clock.now() >= now + 7200
+
+
+async def test_a_sleep_cancelled_as_it_is_woken_stays_cancelled() -> None:
+    """A scheduler's `stop()` cancels its loop just as its finishing jobs wake it: the sleep must end cancelled, or
+    the loop runs on and `stop()` waits for it forever (Python 3.11's `wait_for` swallowed it: cpython gh-86296)."""
+    clock, wake = SystemClock(), asyncio.Event()
+    sleeping = asyncio.create_task(clock.sleep_until(clock.now() + 60, wake))
+    await asyncio.sleep(0)  # asleep now
+    wake.set()
+    sleeping.cancel()
+    await asyncio.wait({sleeping})
+    assert sleeping.cancelled()
